@@ -1,0 +1,148 @@
+// `quarterturn` command line: the same Host as the app, no UI. Built to out/main/cli.js and run
+// by bin/quarterturn.js.
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { createHeadlessHost, APP_VERSION } from './headless'
+import { startWebHost } from './web/server'
+import { ServiceError } from './errors'
+
+export interface CliIO {
+  out: (line: string) => void
+  err: (line: string) => void
+}
+const stdio: CliIO = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }
+
+const HELP = `quarterturn ${APP_VERSION} — self-supervised representation learning by rotation
+
+Usage:
+  quarterturn <command> [options]
+
+Commands:
+  doctor              Which training backends load on this machine, and the workspace
+  serve               Start the web host (the full UI in a browser) on 127.0.0.1
+
+Options:
+  -h, --help          Show this help
+  -v, --version       Print the version
+
+serve options:
+  --port N            Port to listen on (default 7878; 0 picks a free one)
+  --host ADDR         Interface to bind (default 127.0.0.1). Anything else exposes the UI to
+                      your network; the token is still required.
+  --config-dir DIR    Folder for settings.json (default: your user config folder)
+  --static DIR        Folder of the built renderer (default: the one next to this program)
+
+doctor options:
+  --json              Machine-readable output
+`
+
+const DEFAULT_PORT = 7878
+
+export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'config-dir': { type: 'string' },
+        static: { type: 'string' }
+      }
+    })
+  } catch (err) {
+    io.err(`quarterturn: ${(err as Error).message}\nRun \`quarterturn --help\` for usage.`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.version) {
+    io.out(APP_VERSION)
+    return 0
+  }
+  const command = positionals[0]
+  if (values.help || !command) {
+    io.out(HELP)
+    return values.help ? 0 : 2
+  }
+  try {
+    switch (command) {
+      case 'doctor':
+        return await doctor(values['config-dir'], values.json ?? false, io)
+      case 'serve':
+        return await serve(values, io)
+      default:
+        io.err(`quarterturn: unknown command "${command}". Run \`quarterturn --help\` for the list.`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof ServiceError) {
+      io.err(`quarterturn: ${err.message}`)
+      return 1
+    }
+    throw err
+  }
+}
+
+async function doctor(configDir: string | undefined, json: boolean, io: CliIO): Promise<number> {
+  const host = createHeadlessHost({ configDir, shell: 'web' })
+  const [backends, workspace] = await Promise.all([host.call('backends.detect', {}), host.call('workspace.get', {})])
+  if (json) {
+    io.out(JSON.stringify({ version: APP_VERSION, node: process.versions.node, platform: process.platform, backends, workspace }, null, 2))
+    return 0
+  }
+  io.out(`Quarterturn ${APP_VERSION} on Node ${process.versions.node} (${process.platform}/${process.arch})`)
+  io.out('')
+  io.out('Training backends, best first:')
+  for (const b of backends) {
+    io.out(`  ${b.ok ? 'ok  ' : 'no  '} ${b.name.padEnd(15)} ${b.detail}`)
+    if (b.fix) io.out(`       ${''.padEnd(15)} fix: ${b.fix}`)
+  }
+  const chosen = backends.find((b) => b.ok)
+  io.out('')
+  io.out(chosen ? `Training will use: ${chosen.name}` : 'No training backend loads: run `npm ci` in the project folder.')
+  const gib = (n: number): string => (n / 2 ** 30).toFixed(1)
+  io.out(`Workspace: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free of ${gib(workspace.totalBytes)} GiB)`)
+  return 0
+}
+
+async function serve(values: { port?: string; host?: string; 'config-dir'?: string; static?: string }, io: CliIO): Promise<number> {
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.err(`quarterturn: --port must be an integer from 0 to 65535, got "${values.port}".`)
+    return 2
+  }
+  const bindHost = values.host ?? '127.0.0.1'
+  const staticDir = values.static ?? fileURLToPath(new URL('../renderer', import.meta.url))
+  const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web' })
+  let web
+  try {
+    web = await startWebHost({ host, staticDir, port, bindHost })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') {
+      io.err(`quarterturn: port ${port} on ${bindHost} is already in use. Pick another with --port, or --port 0 for any free one.`)
+      return 1
+    }
+    throw err
+  }
+  if (!['127.0.0.1', '::1', 'localhost'].includes(bindHost)) {
+    io.err(`warning: listening on ${bindHost}, reachable from your network. Anyone with the token can drive this host.`)
+  }
+  io.out(`Quarterturn is serving at ${web.url}`)
+  io.out('Open that URL (it carries the access token). Press Ctrl+C to stop.')
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      void web.close().then(() => host.shutdown()).then(resolve)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  return 0
+}

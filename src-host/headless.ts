@@ -1,0 +1,46 @@
+// The headless host (web host, CLI, tests): settings in `conf`, the library electron-store is
+// built on, with the same schema the app uses.
+import Conf from 'conf'
+import os from 'node:os'
+import path from 'node:path'
+import { settingsJsonSchemaProperties, DEFAULT_SETTINGS } from '../src-shared/contract'
+import { Host, type HostOptions } from './host'
+import { version } from '../package.json'
+
+export const APP_VERSION: string = version
+
+export interface HeadlessOptions {
+  /** Folder for settings.json; default: the user's config folder for "quarterturn". */
+  configDir?: string
+  /** Used while settings name no workspace. Default $QUARTERTURN_WORKSPACE or ~/Quarterturn. */
+  defaultWorkspace?: string
+  shell?: HostOptions['shell']
+  logError?: HostOptions['logError']
+}
+
+export function defaultWorkspacePath(): string {
+  return process.env.QUARTERTURN_WORKSPACE || path.join(os.homedir(), 'Quarterturn')
+}
+
+export function createSettingsStore(configDir?: string): Conf<Record<string, unknown>> {
+  return new Conf<Record<string, unknown>>({
+    projectName: 'quarterturn',
+    projectSuffix: '',
+    configName: 'settings',
+    ...(configDir ? { cwd: configDir } : {}),
+    schema: settingsJsonSchemaProperties() as never,
+    defaults: { ...DEFAULT_SETTINGS },
+    clearInvalidConfig: false
+  })
+}
+
+export function createHeadlessHost(opts: HeadlessOptions = {}): Host {
+  const dir = opts.configDir ?? process.env.QUARTERTURN_CONFIG_DIR
+  return new Host({
+    store: createSettingsStore(dir),
+    shell: opts.shell ?? 'web',
+    version: APP_VERSION,
+    defaultWorkspace: opts.defaultWorkspace ?? defaultWorkspacePath(),
+    logError: opts.logError
+  })
+}

@@ -1,0 +1,115 @@
+// The host: owns the services and answers the contract. Every entry point (Electron main, web
+// host, CLI, tests) builds one Host and forwards raw calls to `dispatch`, which validates the
+// request name and argument, runs the handler and returns an Envelope — never throws.
+import {
+  requests,
+  isRequestName,
+  issuesOf,
+  type AppInfo,
+  type Envelope,
+  type EventName,
+  type EventPayload,
+  type RequestArg,
+  type RequestName,
+  type RequestResult
+} from '../src-shared/contract'
+import { ServiceError } from './errors'
+import { SettingsService, type KeyValueStore } from './services/settings'
+import { WorkspaceService } from './services/workspace'
+import { detectBackends } from '../src-engine/backends'
+
+export interface HostOptions {
+  store: KeyValueStore
+  shell: AppInfo['shell']
+  version: string
+  defaultWorkspace: string
+  /** Native folder picker, where the shell has one. */
+  pickFolder?: () => Promise<string | null>
+  /** Where unexpected errors are reported (default: console.error). */
+  logError?: (err: unknown, context: string) => void
+}
+
+type Handlers = { [K in RequestName]: (arg: RequestArg<K>) => Promise<RequestResult<K>> | RequestResult<K> }
+type EventListener = <E extends EventName>(name: E, payload: EventPayload<E>) => void
+
+export class Host {
+  readonly settings: SettingsService
+  readonly workspace: WorkspaceService
+  private readonly listeners = new Set<EventListener>()
+  private readonly handlers: Handlers
+  private readonly unsubscribe: (() => void)[] = []
+
+  constructor(private readonly opts: HostOptions) {
+    this.settings = new SettingsService(opts.store)
+    this.workspace = new WorkspaceService(this.settings, opts.defaultWorkspace)
+    this.unsubscribe.push(
+      this.settings.onChanged((s) => this.emit('settings.changed', s)),
+      this.workspace.onChanged((w) => this.emit('workspace.changed', w))
+    )
+    this.handlers = {
+      'app.info': () => ({
+        name: 'Quarterturn',
+        version: opts.version,
+        shell: opts.shell,
+        platform: process.platform,
+        node: process.versions.node
+      }),
+      'settings.get': () => this.settings.get(),
+      'settings.update': (patch) => this.settings.update(patch),
+      'settings.reset': () => this.settings.reset(),
+      'workspace.get': () => this.workspace.info(),
+      'workspace.open': ({ path }) => this.workspace.open(path),
+      'workspace.pickFolder': async () => {
+        if (!opts.pickFolder) throw new ServiceError('This window has no native folder picker: type the folder path instead.', 'unsupported')
+        return { path: await opts.pickFolder() }
+      },
+      'backends.detect': () => detectBackends()
+    }
+  }
+
+  /** Validate and run one request from an untrusted caller. */
+  async dispatch(name: unknown, arg: unknown): Promise<Envelope> {
+    if (!isRequestName(name)) {
+      return { ok: false, error: { code: 'unknown-request', message: `Unknown request ${JSON.stringify(name)}.` } }
+    }
+    const parsed = requests[name].arg.safeParse(arg ?? {})
+    if (!parsed.success) {
+      const issues = issuesOf(parsed.error)
+      const first = issues[0]
+      return {
+        ok: false,
+        error: { code: 'invalid-argument', message: `Invalid argument for ${name}: ${first?.path}: ${first?.message}`, issues }
+      }
+    }
+    try {
+      const handler = this.handlers[name] as (a: unknown) => unknown
+      const value = await handler(parsed.data)
+      return { ok: true, value }
+    } catch (err) {
+      if (err instanceof ServiceError) return { ok: false, error: { code: err.code, message: err.message } }
+      ;(this.opts.logError ?? ((e, c) => console.error(`[host] ${c}:`, e)))(err, name)
+      return { ok: false, error: { code: 'internal', message: `Internal error in ${name}: ${(err as Error)?.message ?? String(err)}` } }
+    }
+  }
+
+  /** Typed in-process call (CLI, tests): throws on an error envelope. */
+  async call<K extends RequestName>(name: K, arg: RequestArg<K>): Promise<RequestResult<K>> {
+    const env = await this.dispatch(name, arg)
+    if (!env.ok) throw new ServiceError(env.error.message, env.error.code)
+    return env.value as RequestResult<K>
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
+    for (const l of this.listeners) l(name, payload)
+  }
+
+  async shutdown(): Promise<void> {
+    for (const u of this.unsubscribe) u()
+    this.listeners.clear()
+  }
+}

@@ -1,0 +1,92 @@
+// Electron shell: one window, hardened, forwarding the contract to the shared Host over IPC.
+// Everything below this file is plain Node and runs headless too.
+import { app, BrowserWindow, dialog, ipcMain, session, shell as electronShell } from 'electron'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import ElectronStore from 'electron-store'
+import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, type Envelope } from '../src-shared/contract'
+import { Host } from '../src-host/host'
+import { APP_CSP, isTrustedSender, secureWebPreferences } from './security'
+
+app.enableSandbox()
+
+const devUrl = process.env.ELECTRON_RENDERER_URL
+const indexHtml = path.join(import.meta.dirname, '../renderer/index.html')
+const appUrl = devUrl ?? pathToFileURL(indexHtml).href
+let mainWindow: BrowserWindow | null = null
+
+function createHost(): Host {
+  const store = new ElectronStore<Record<string, unknown>>({
+    name: 'settings',
+    schema: settingsJsonSchemaProperties() as never,
+    defaults: { ...DEFAULT_SETTINGS },
+    clearInvalidConfig: false
+  })
+  return new Host({
+    store,
+    shell: 'electron',
+    version: app.getVersion(),
+    defaultWorkspace: path.join(app.getPath('documents'), 'Quarterturn'),
+    pickFolder: async () => {
+      const opts = { properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }
+      const r = mainWindow ? await dialog.showOpenDialog(mainWindow, opts) : await dialog.showOpenDialog(opts)
+      return r.canceled ? null : (r.filePaths[0] ?? null)
+    }
+  })
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    minWidth: 1024,
+    minHeight: 640,
+    show: false,
+    title: 'Quarterturn',
+    webPreferences: secureWebPreferences(path.join(import.meta.dirname, '../preload/index.cjs'))
+  })
+  win.once('ready-to-show', () => win.show())
+  void (devUrl ? win.loadURL(devUrl) : win.loadFile(indexHtml))
+  return win
+}
+
+void app.whenReady().then(() => {
+  const host = createHost()
+
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } })
+  })
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false))
+
+  ipcMain.handle(IPC_INVOKE, async (event, name: unknown, arg: unknown): Promise<Envelope> => {
+    if (!isTrustedSender(event.senderFrame?.url, appUrl) || event.senderFrame !== event.sender.mainFrame) {
+      return { ok: false, error: { code: 'unauthorized', message: 'Request refused: it did not come from the Quarterturn window.' } }
+    }
+    return host.dispatch(name, arg)
+  })
+  host.onEvent((name, payload) => {
+    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, name, payload)
+  })
+
+  mainWindow = createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
+  })
+  app.on('before-quit', () => void host.shutdown())
+})
+
+// Navigation and new windows are blocked; links with http(s) open in the system browser.
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-navigate', (event, url) => {
+    if (url !== appUrl) event.preventDefault()
+  })
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void electronShell.openExternal(url)
+    return { action: 'deny' }
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})

@@ -1,0 +1,138 @@
+// The one contract between the renderer and the host: every request (name, argument schema,
+// result schema) and every pushed event (name, payload schema). Main, preload, web host,
+// renderer and tests import it; no other file defines a channel or request name.
+import { z } from 'zod'
+import { SettingsPatchSchema, SettingsSchema } from './settings'
+
+export * from './channels'
+export * from './settings'
+
+const NoArg = z.object({}).strict()
+
+export const WorkspaceInfoSchema = z.object({
+  /** Absolute path of the workspace folder in use. */
+  path: z.string(),
+  /** True once the folder exists and holds the workspace layout. */
+  ready: z.boolean(),
+  /** Bytes free / total on the volume holding the workspace (nearest existing ancestor). */
+  freeBytes: z.number().nonnegative(),
+  totalBytes: z.number().nonnegative(),
+  /** Whether the path came from settings or is the built-in default. */
+  source: z.enum(['settings', 'default'])
+})
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfoSchema>
+
+export const BackendStatusSchema = z.object({
+  name: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+  /** The npm package that provides it. */
+  pkg: z.string(),
+  ok: z.boolean(),
+  /** What was checked and what happened ("ran a 2x2 matmul in 3 ms", or the error). */
+  detail: z.string(),
+  /** How to make it load, when it did not. */
+  fix: z.string().nullable()
+})
+export type BackendStatus = z.infer<typeof BackendStatusSchema>
+
+export const AppInfoSchema = z.object({
+  name: z.literal('Quarterturn'),
+  version: z.string(),
+  /** Which entry point serves this renderer. */
+  shell: z.enum(['electron', 'web']),
+  platform: z.string(),
+  node: z.string()
+})
+export type AppInfo = z.infer<typeof AppInfoSchema>
+
+/** Every request the renderer may make: argument schema and result schema. */
+export const requests = {
+  'app.info': { arg: NoArg, result: AppInfoSchema },
+  'settings.get': { arg: NoArg, result: SettingsSchema },
+  'settings.update': { arg: SettingsPatchSchema, result: SettingsSchema },
+  'settings.reset': { arg: NoArg, result: SettingsSchema },
+  'workspace.get': { arg: NoArg, result: WorkspaceInfoSchema },
+  'workspace.open': {
+    arg: z.object({ path: z.string().min(1, 'a folder path is required') }).strict(),
+    result: WorkspaceInfoSchema
+  },
+  /** Native folder picker; only the Electron shell supports it (the browser types a path). */
+  'workspace.pickFolder': { arg: NoArg, result: z.object({ path: z.string().nullable() }) },
+  'backends.detect': { arg: NoArg, result: z.array(BackendStatusSchema) }
+} as const
+
+/** Every event the host pushes to renderers. */
+export const events = {
+  'settings.changed': SettingsSchema,
+  'workspace.changed': WorkspaceInfoSchema
+} as const
+
+export type RequestName = keyof typeof requests
+export type EventName = keyof typeof events
+export type RequestArg<K extends RequestName> = z.input<(typeof requests)[K]['arg']>
+export type RequestResult<K extends RequestName> = z.output<(typeof requests)[K]['result']>
+export type EventPayload<K extends EventName> = z.output<(typeof events)[K]>
+
+export const requestNames = Object.keys(requests) as RequestName[]
+export const eventNames = Object.keys(events) as EventName[]
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requests, name)
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name)
+}
+
+/** Typed error codes every transport uses. */
+export const ErrorCodeSchema = z.enum([
+  'invalid-argument', // the argument failed its schema
+  'unknown-request', // no such request name
+  'unauthorized', // the caller is not allowed (bad token, foreign frame)
+  'unsupported', // this shell cannot do it (e.g. native dialogs in the browser)
+  'failed', // the service refused or failed, with a message for the user
+  'internal' // a bug: the message is logged on the host
+])
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>
+
+export const ApiErrorSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  /** Field-level problems, for invalid-argument. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+})
+export type ApiErrorData = z.infer<typeof ApiErrorSchema>
+
+export const EnvelopeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ApiErrorSchema })
+])
+export type Envelope = z.infer<typeof EnvelopeSchema>
+
+/** WebSocket frames, client -> host. */
+export const WsClientFrameSchema = z.object({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  arg: z.unknown()
+})
+/** WebSocket frames, host -> client. */
+export const WsHostFrameSchema = z.union([
+  z.object({ id: z.number().int().nonnegative().nullable(), reply: EnvelopeSchema }),
+  z.object({ event: z.string(), payload: z.unknown() })
+])
+export type WsHostFrame = z.infer<typeof WsHostFrameSchema>
+
+/** Turn zod issues into the contract's field-level issues. */
+export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(argument)', message: i.message }))
+}
+
+/** Thrown by api clients when the host answers with an error envelope. */
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly issues?: { path: string; message: string }[]
+  constructor(data: ApiErrorData) {
+    super(data.message)
+    this.name = 'ApiError'
+    this.code = data.code
+    this.issues = data.issues
+  }
+}
