@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { settingsJsonSchemaProperties, DEFAULT_SETTINGS } from '../src-shared/contract'
 import { Host, type HostOptions } from './host'
+import { openStoreKeepingBadFile } from './services/settings'
 import { version } from '../package.json'
 
 export const APP_VERSION: string = version
@@ -22,16 +23,26 @@ export function defaultWorkspacePath(): string {
   return process.env.QUARTERTURN_WORKSPACE || path.join(os.homedir(), 'Quarterturn')
 }
 
-export function createSettingsStore(configDir?: string): Conf<Record<string, unknown>> {
-  return new Conf<Record<string, unknown>>({
-    projectName: 'quarterturn',
-    projectSuffix: '',
-    configName: 'settings',
-    ...(configDir ? { cwd: configDir } : {}),
-    schema: settingsJsonSchemaProperties() as never,
-    defaults: { ...DEFAULT_SETTINGS },
-    clearInvalidConfig: false
-  })
+/** The user's config folder for Quarterturn (the place conf would choose, made explicit). */
+export function defaultConfigDir(): string {
+  const home = os.homedir()
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Preferences', 'quarterturn')
+  if (process.platform === 'win32') return path.join(process.env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'quarterturn', 'Config')
+  return path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'quarterturn')
+}
+
+export function createSettingsStore(configDir: string = defaultConfigDir(), warn: (msg: string) => void = console.warn): Conf<Record<string, unknown>> {
+  const create = (): Conf<Record<string, unknown>> =>
+    new Conf<Record<string, unknown>>({
+      projectName: 'quarterturn',
+      projectSuffix: '',
+      configName: 'settings',
+      cwd: configDir,
+      schema: settingsJsonSchemaProperties() as never,
+      defaults: { ...DEFAULT_SETTINGS },
+      clearInvalidConfig: false
+    })
+  return openStoreKeepingBadFile(create, path.join(configDir, 'settings.json'), warn)
 }
 
 export function createHeadlessHost(opts: HeadlessOptions = {}): Host {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import ElectronStore from 'electron-store'
 import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, type Envelope } from '../src-shared/contract'
 import { Host } from '../src-host/host'
+import { openStoreKeepingBadFile } from '../src-host/services/settings'
 import { APP_CSP, isTrustedSender, secureWebPreferences } from './security'
 
 app.enableSandbox()
@@ -16,11 +17,16 @@ const appUrl = devUrl ?? pathToFileURL(indexHtml).href
 let mainWindow: BrowserWindow | null = null
 
 function createHost(): Host {
-  const store = new ElectronStore<Record<string, unknown>>({
-    name: 'settings',
-    schema: settingsJsonSchemaProperties() as never,
-    defaults: { ...DEFAULT_SETTINGS },
-    clearInvalidConfig: false
+  const create = (): ElectronStore<Record<string, unknown>> =>
+    new ElectronStore<Record<string, unknown>>({
+      name: 'settings',
+      schema: settingsJsonSchemaProperties() as never,
+      defaults: { ...DEFAULT_SETTINGS },
+      clearInvalidConfig: false
+    })
+  const store = openStoreKeepingBadFile(create, path.join(app.getPath('userData'), 'settings.json'), (msg) => {
+    console.warn(msg)
+    void dialog.showMessageBox({ type: 'warning', message: 'Settings were reset', detail: msg })
   })
   return new Host({
     store,

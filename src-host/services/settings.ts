@@ -1,6 +1,7 @@
 // Settings service: typed read/update over a key-value store. The store is electron-store in the
 // app and conf headless (both expose `.store` and validate with the same JSON schema); the
 // service itself knows nothing of either.
+import { existsSync, renameSync } from 'node:fs'
 import { DEFAULT_SETTINGS, SettingsPatchSchema, SettingsSchema, type Settings, type SettingsPatch } from '../../src-shared/contract'
 import { ServiceError } from '../errors'
 
@@ -51,5 +52,23 @@ export class SettingsService {
   onChanged(listener: (s: Settings) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+}
+
+/**
+ * Open a schema-validated store (conf / electron-store). Both throw when the file on disk is not
+ * valid JSON or breaks the schema (hand-edited, or written by another version). Rather than
+ * refusing to start or silently clearing it, the bad file is kept beside as
+ * `settings.invalid-<time>.json` and a fresh store is opened; `warn` tells the user where it went.
+ */
+export function openStoreKeepingBadFile<T>(create: () => T, file: string, warn: (msg: string) => void): T {
+  try {
+    return create()
+  } catch (err) {
+    if (!existsSync(file)) throw err
+    const kept = file.replace(/\.json$/, '') + `.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+    renameSync(file, kept)
+    warn(`Settings file ${file} could not be read (${(err as Error).message}); it was kept as ${kept} and defaults are in use.`)
+    return create()
   }
 }

@@ -1,0 +1,80 @@
+// Contract schemas: a valid and an invalid payload for every request and event. The tables are
+// typed by the contract, so adding a request without examples fails to compile.
+import { describe, expect, it } from 'vitest'
+import {
+  EnvelopeSchema,
+  WsClientFrameSchema,
+  events,
+  requests,
+  requestNames,
+  eventNames,
+  SettingsSchema,
+  DEFAULT_SETTINGS,
+  type EventName,
+  type RequestName
+} from '../../src-shared/contract'
+
+const ws = { path: '/tmp/ws', ready: true, freeBytes: 1, totalBytes: 2, source: 'settings' as const }
+
+const validArgs: Record<RequestName, unknown> = {
+  'app.info': {},
+  'settings.get': {},
+  'settings.update': { theme: 'dark', maxConcurrentRuns: 2 },
+  'settings.reset': {},
+  'workspace.get': {},
+  'workspace.open': { path: '/data/ws' },
+  'workspace.pickFolder': {},
+  'backends.detect': {}
+}
+const invalidArgs: Record<RequestName, unknown> = {
+  'app.info': { extra: 1 },
+  'settings.get': { theme: 'dark' },
+  'settings.update': { maxConcurrentRuns: 0 },
+  'settings.reset': 'now',
+  'workspace.get': [],
+  'workspace.open': { path: '' },
+  'workspace.pickFolder': { path: '/x' },
+  'backends.detect': { gpu: true }
+}
+const validEvents: Record<EventName, unknown> = {
+  'settings.changed': DEFAULT_SETTINGS,
+  'workspace.changed': ws
+}
+const invalidEvents: Record<EventName, unknown> = {
+  'settings.changed': { ...DEFAULT_SETTINGS, theme: 'purple' },
+  'workspace.changed': { ...ws, freeBytes: -1 }
+}
+
+describe('contract', () => {
+  it.each(requestNames)('%s accepts a valid argument and rejects an invalid one', (name) => {
+    expect(requests[name].arg.safeParse(validArgs[name]).success).toBe(true)
+    expect(requests[name].arg.safeParse(invalidArgs[name]).success).toBe(false)
+  })
+
+  it.each(eventNames)('%s payload is validated', (name) => {
+    expect(events[name].safeParse(validEvents[name]).success).toBe(true)
+    expect(events[name].safeParse(invalidEvents[name]).success).toBe(false)
+  })
+
+  it('settings.update rejects unknown keys and out-of-range values with the field named', () => {
+    const r = requests['settings.update'].arg.safeParse({ maxConcurrentRuns: 9, colour: 'red' })
+    expect(r.success).toBe(false)
+    const paths = r.error!.issues.map((i) => i.path.join('.') || i.message)
+    expect(paths.join(' ')).toMatch(/maxConcurrentRuns/)
+    expect(JSON.stringify(r.error!.issues)).toMatch(/colour/)
+  })
+
+  it('settings defaults come from the schema', () => {
+    expect(SettingsSchema.parse({})).toEqual(DEFAULT_SETTINGS)
+    expect(DEFAULT_SETTINGS.maxConcurrentRuns).toBe(1)
+    expect(DEFAULT_SETTINGS.workspacePath).toBeNull()
+  })
+
+  it('envelopes and websocket frames have one shape', () => {
+    expect(EnvelopeSchema.safeParse({ ok: true, value: 3 }).success).toBe(true)
+    expect(EnvelopeSchema.safeParse({ ok: false, error: { code: 'failed', message: 'x' } }).success).toBe(true)
+    expect(EnvelopeSchema.safeParse({ ok: false, error: { code: 'nope', message: 'x' } }).success).toBe(false)
+    expect(WsClientFrameSchema.safeParse({ id: 1, name: 'app.info', arg: {} }).success).toBe(true)
+    expect(WsClientFrameSchema.safeParse({ id: -1, name: 'app.info' }).success).toBe(false)
+  })
+})
