@@ -4,7 +4,7 @@ import vue from 'eslint-plugin-vue'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'src-engine/generated/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'resources/**'] },
+  { ignores: ['out/**', 'scratch/**', 'src-engine/generated/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'resources/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],

@@ -1,56 +1,133 @@
-// Training backend detection, best first. Each candidate is detected by really loading its
-// package and running a tiny op, never by the package merely being present.
+// Training backend detection and selection, best first:
+//   tensorflow-gpu (@tensorflow/tfjs-node-gpu, CUDA) -> tensorflow (@tensorflow/tfjs-node, native
+//   CPU) -> wasm (with this project's training kernels) -> cpu (pure JS, last resort).
+// Each is detected by really loading it and running a tiny training op (a conv2d gradient),
+// never by the package merely being present: a native binding built for another Node ABI, or
+// libtensorflow missing because its install script did not run, shows up here with the fix.
+import * as tf from '@tensorflow/tfjs-core'
+import './tf-gradients'
 import type { BackendStatus } from '../src-shared/contract'
 
-type Name = BackendStatus['name']
+export type BackendName = BackendStatus['name']
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
 
 interface Candidate {
-  name: Name
+  name: BackendName
   pkg: string
+  /** tfjs backend name it registers. */
+  tfName: string
+  load: () => Promise<void>
   fix: string
 }
+
+const nativeFix = (pkg: string, extra = ''): string =>
+  `${extra}npm install ${pkg} && npm install-scripts approve ${pkg} && npm rebuild ${pkg} (its install script downloads libtensorflow, so it needs network access to that host).`
 
 export const CANDIDATES: readonly Candidate[] = [
   {
     name: 'tensorflow-gpu',
     pkg: '@tensorflow/tfjs-node-gpu',
-    fix: 'Needs an NVIDIA GPU with CUDA 11.8 + cuDNN 8, then: npm install @tensorflow/tfjs-node-gpu && npm install-scripts approve @tensorflow/tfjs-node-gpu && npm rebuild @tensorflow/tfjs-node-gpu (its install script downloads libtensorflow).'
+    tfName: 'tensorflow',
+    load: async () => void (await import(/* @vite-ignore */ '@tensorflow/tfjs-node-gpu' as string)),
+    fix: nativeFix('@tensorflow/tfjs-node-gpu', 'Needs Linux with an NVIDIA GPU, CUDA 11.8 and cuDNN 8; then ')
   },
   {
     name: 'tensorflow',
     pkg: '@tensorflow/tfjs-node',
-    fix: 'npm install @tensorflow/tfjs-node && npm install-scripts approve @tensorflow/tfjs-node && npm rebuild @tensorflow/tfjs-node (its install script downloads libtensorflow; needs network access to its download host).'
+    tfName: 'tensorflow',
+    load: async () => void (await import(/* @vite-ignore */ '@tensorflow/tfjs-node' as string)),
+    fix: nativeFix('@tensorflow/tfjs-node')
   },
   {
     name: 'wasm',
     pkg: '@tensorflow/tfjs-backend-wasm',
+    tfName: 'wasm',
+    load: async () => {
+      await import('@tensorflow/tfjs-backend-wasm')
+      const { registerWasmTrainingKernels } = await import('./wasm-kernels')
+      registerWasmTrainingKernels()
+    },
     fix: 'Reinstall the project dependencies: npm ci.'
   },
   {
     name: 'cpu',
     pkg: '@tensorflow/tfjs-backend-cpu',
+    tfName: 'cpu',
+    load: async () => void (await import('@tensorflow/tfjs-backend-cpu')),
     fix: 'Reinstall the project dependencies: npm ci.'
   }
 ]
 
-/** One line per backend: loaded and ran a matmul, or why not and the fix. */
+/** Runs a conv2d forward + both gradients: what training needs from a backend. */
+function smokeTest(): void {
+  tf.tidy(() => {
+    const x = tf.ones([1, 5, 5, 2]) as tf.Tensor4D
+    const w = tf.ones([3, 3, 2, 2]) as tf.Tensor4D
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, w])
+    const v = g[1]!.dataSync()
+    if (!(v[0]! > 0)) throw new Error('conv2d gradient returned a wrong value')
+  })
+}
+
+async function probe(c: Candidate, taken: Set<string>): Promise<BackendStatus> {
+  const base = { name: c.name, pkg: c.pkg }
+  if (c.tfName === 'tensorflow' && taken.has('tensorflow')) {
+    return { ...base, ok: false, detail: "not probed: the other TensorFlow package already provides the 'tensorflow' backend in this process", fix: null }
+  }
+  const t0 = performance.now()
+  // A native package that fails half-way leaves its kernels registered; the next one then prints
+  // one "already registered" warning per kernel (hundreds of lines). They are harmless: drop them.
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('is already registered')) return
+    warn(...args)
+  }
+  try {
+    await c.load()
+    const ok = await tf.setBackend(c.tfName)
+    if (!ok) throw new Error(`tf.setBackend('${c.tfName}') failed`)
+    smokeTest()
+    taken.add(c.tfName)
+    return { ...base, ok: true, detail: `loaded and ran a conv2d gradient in ${(performance.now() - t0).toFixed(0)} ms`, fix: null }
+  } catch (err) {
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0]!
+    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package) '@tensorflow\/tfjs-node/.test(msg)
+    return { ...base, ok: false, detail: missing ? `${c.pkg} is not installed` : `failed to load: ${msg}`, fix: c.fix }
+  } finally {
+    console.warn = warn
+  }
+}
+
+/** One line per backend: loaded and ran a training op, or why not and the fix. */
 export async function detectBackends(): Promise<BackendStatus[]> {
+  const taken = new Set<string>()
+  const before = tf.getBackend()
   const out: BackendStatus[] = []
-  for (const c of CANDIDATES) out.push(await probe(c))
+  for (const c of CANDIDATES) out.push(await probe(c, taken))
+  if (before) await tf.setBackend(before)
   return out
 }
 
-async function probe(c: Candidate): Promise<BackendStatus> {
-  const t0 = performance.now()
-  try {
-    // Variable specifier: the native packages are optional and must not be bundled.
-    const spec = c.pkg
-    await import(/* @vite-ignore */ spec)
-    const ms = (performance.now() - t0).toFixed(0)
-    return { name: c.name, pkg: c.pkg, ok: true, detail: `loaded in ${ms} ms`, fix: null }
-  } catch (err) {
-    const msg = (err as Error).message.split('\n')[0] ?? String(err)
-    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(msg)
-    return { name: c.name, pkg: c.pkg, ok: false, detail: missing ? `${c.pkg} is not installed` : `failed to load: ${msg}`, fix: c.fix }
+/**
+ * Make the best working backend (or the preferred one) current. Throws with the fix when the
+ * preferred backend does not load.
+ */
+export async function selectBackend(preferred: BackendName | 'auto' = 'auto'): Promise<{ name: BackendName; statuses: BackendStatus[] }> {
+  const taken = new Set<string>()
+  const statuses: BackendStatus[] = []
+  const order = preferred === 'auto' ? CANDIDATES : CANDIDATES.filter((c) => c.name === preferred)
+  for (const c of order) {
+    const s = await probe(c, taken)
+    statuses.push(s)
+    if (s.ok) {
+      await tf.setBackend(c.tfName)
+      return { name: c.name, statuses }
+    }
   }
+  const last = statuses.at(-1)
+  throw new Error(
+    preferred === 'auto'
+      ? `No training backend loads: ${statuses.map((s) => `${s.name}: ${s.detail}`).join('; ')}`
+      : `Backend ${preferred} does not load: ${last?.detail}. Fix: ${last?.fix}`
+  )
 }

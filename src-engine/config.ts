@@ -112,3 +112,11 @@ export const TrainConfigSchema = z.object({
   hflip: z.boolean().default(true),
 })
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
+
+/** Parse a TrainConfig, or throw one Error naming every bad field and its allowed range. */
+export function parseTrainConfig(raw: unknown): TrainConfig {
+  const r = TrainConfigSchema.safeParse(raw)
+  if (r.success) return r.data
+  const lines = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+  throw new Error(`Invalid training config: ${lines.join('; ')}`)
+}

@@ -4,7 +4,7 @@
 // give the same losses.
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
-import { TrainConfigSchema, type TrainConfig } from './config'
+import { parseTrainConfig, type TrainConfig } from './config'
 import { AlexNet } from './models/alexnet'
 import { applyBnUpdates, newCtx } from './models/layers'
 import { ParamStore } from './models/params'
@@ -47,7 +47,7 @@ export class Trainer {
   globalStep = 0
 
   constructor(config: unknown, readonly data: ImageSet, opts: TrainerOptions = {}) {
-    this.config = TrainConfigSchema.parse(config)
+    this.config = parseTrainConfig(config)
     const c = this.config
     this.rng = new Rng(c.seed)
     this.params = new ParamStore(this.rng)
@@ -126,6 +126,12 @@ export class Trainer {
       const x = makeBatch(this.data, indices, { inputSize: this.backbone.inputSize, training: false, hflip: false }, this.rng)
       return this.backbone.forward(x, newCtx(false)).fc
     })
+  }
+
+  /** Rotation logits for views (rotation methods), BatchNorm in inference mode. */
+  predictRotation(views: tf.Tensor4D): tf.Tensor2D {
+    if (!this.method.predictRotation) throw new Error(`${this.method.name} has no rotation head`)
+    return this.method.predictRotation(views, newCtx(false))
   }
 
   private labelsOf(indices: Int32Array): Int32Array | undefined {

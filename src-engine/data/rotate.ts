@@ -76,9 +76,15 @@ export function viewsOfRotation<T extends tf.Tensor>(views: T, r: number): T {
   if (views.rank < 1 || n === 0 || n % NUM_ROTATIONS !== 0) {
     throw new Error(`viewsOfRotation: first dimension must be a positive multiple of 4 (got shape [${views.shape.join(', ')}])`)
   }
-  const idx = new Int32Array(n / NUM_ROTATIONS)
-  for (let i = 0; i < idx.length; i++) idx[i] = NUM_ROTATIONS * i + r
-  return tf.tidy(() => tf.gather(views, tf.tensor1d(idx, 'int32'), 0)) as T
+  // Reshape + slice rather than gather: both differentiate with kernels every backend has
+  // (gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+  const rest = views.shape.slice(1)
+  return tf.tidy(() => {
+    const grouped = tf.reshape(views, [n / NUM_ROTATIONS, NUM_ROTATIONS, ...rest])
+    const begin = [0, r, ...rest.map(() => 0)]
+    const size = [-1, 1, ...rest.map(() => -1)]
+    return tf.reshape(tf.slice(grouped, begin, size), [n / NUM_ROTATIONS, ...rest])
+  }) as T
 }
 
 function checkViewIndex(j: number, fn: string): void {

@@ -48,7 +48,8 @@ function checkLogits(logits: tf.Tensor): [number, number] {
 export function rotationCrossEntropyPerView(logits: tf.Tensor2D, labels: Labels): tf.Tensor1D {
   const [n, c] = checkLogits(logits)
   return tf.tidy(() => {
-    const y = tf.oneHot(labelsTensor(labels, n, c), c, 1, 0, 'float32')
+    // oneHot in int32 then cast: wasm's OneHot kernel ignores the dtype argument (writes int32 bits).
+    const y = tf.cast(tf.oneHot(labelsTensor(labels, n, c), c), 'float32')
     return tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(logits)), 1)) as tf.Tensor1D
   })
 }

@@ -18,6 +18,7 @@ export function createRfdContrastive(cfg: Extract<MethodConfig, { method: 'rfd-c
   const rotHead = new Head(mc.params, 'rot_head', half, 4, cfg.rotationHead, rotationHidden(half))
   const proj = new Head(mc.params, 'proj_head', half, PROJECTION_DIM, cfg.projectionHead, rotationHidden(half), true)
   return {
+    predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd-contrastive',
     forward(batch, ctx) {
       const { views, labels } = rotatedViews(batch.images)

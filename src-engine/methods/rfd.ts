@@ -30,6 +30,7 @@ export function createRfd(cfg: Extract<MethodConfig, { method: 'rfd' }>, mc: Met
   let pendingZ: tf.Tensor2D | null = null
 
   return {
+    predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd',
     forward(batch, ctx) {
       const { views, labels } = rotatedViews(batch.images)

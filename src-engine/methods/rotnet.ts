@@ -17,7 +17,8 @@ export function createRotNet(cfg: Extract<MethodConfig, { method: 'rotnet' }>, m
       const logits = head.apply(f)
       const ce = rotationCrossEntropy(logits, labels)
       return { loss: ce, metrics: { ce, ...rotationAccuracy(logits, labels) } }
-    }
+    },
+    predictRotation: (views, ctx) => head.apply(mc.backbone.forward(views, ctx).fc)
   }
 }
 

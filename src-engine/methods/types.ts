@@ -39,6 +39,11 @@ export interface Method {
   readonly wantsRawImages?: boolean
   /** Forward pass and loss; runs inside the gradient tape. */
   forward(batch: StepBatch, ctx: ForwardCtx): StepOutput
+  /**
+   * Rotation logits [N, 4] for views [N, S, S, 3] (rotation methods only): what the rotation
+   * previews show and what PU estimation reads. Inference mode.
+   */
+  predictRotation?(views: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
   /** After the optimiser step (e.g. the NCE memory update). */
   afterStep?(batch: StepBatch): void
   /** Extra state for checkpoints (memory bank), JSON-able apart from typed arrays. */

@@ -8,6 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Rng } from '../util/rng'
 
+/** tfjs variable names must be unique per process; parameter names repeat across models. */
+let variableCounter = 0
+
 export class ParamStore {
   /** Trainable variables, in creation order. */
   readonly trainable = new Map<string, tf.Variable>()
@@ -31,7 +34,7 @@ export class ParamStore {
 
   private add(name: string, t: tf.Tensor, trainable: boolean): tf.Variable {
     if (this.trainable.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name ${name}`)
-    const v = tf.variable(t, trainable, `${name}#${Math.floor(this.rng.uniform() * 1e9)}`)
+    const v = tf.variable(t, trainable, `${name}#${++variableCounter}`)
     t.dispose()
     ;(trainable ? this.trainable : this.buffers).set(name, v)
     return v

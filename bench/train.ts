@@ -1,0 +1,105 @@
+// Training throughput benchmark: one Rotation Feature Decoupling step (4 rotated views per
+// image, backbone, rotation CE + invariance + NT-Xent, SGD with Nesterov) on random data, the
+// same work as the PyTorch peer (../shared/peer-bench/rfd_torch_bench.py), which runs in the
+// same command so the printed ratio compares like with like on this machine.
+//
+//   npm run bench:train -- --backend wasm --width 1 --batch 32 --input 64 [--steps 5] [--warmup 2] [--no-peer]
+//
+// --batch counts images; each gives 4 rotated views, as in the peer. FLOPs are counted
+// analytically (conv + fc multiply-adds of the backbone; FLOP = 2 MAC; training ~ 3x forward,
+// the peer's convention).
+import { parseArgs } from 'node:util'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import { selectBackend } from '../src-engine/backends'
+import { Trainer } from '../src-engine/trainer'
+import type { ImageSet } from '../src-engine/data/sample-dataset'
+import { Rng } from '../src-engine/util/rng'
+
+const { values: a } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    width: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '32' },
+    input: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    'no-peer': { type: 'boolean', default: false },
+    peer: { type: 'string', default: path.resolve(import.meta.dirname, '../../shared/peer-bench/rfd_torch_bench.py') },
+    threads: { type: 'string', default: '2' }
+  }
+})
+const width = Number(a.width)
+const batch = Number(a.batch)
+const input = Number(a.input)
+const steps = Number(a.steps)
+const warmup = Number(a.warmup)
+const arch = input === 224 ? 'alexnet224' : input === 32 ? 'alexnet32' : 'alexnet64'
+if (![32, 64, 224].includes(input)) throw new Error('--input must be 32, 64 or 224')
+
+const { name: backend } = await selectBackend(a.backend as 'auto')
+const rng = new Rng(0)
+const n = batch * (steps + warmup)
+const images = new Uint8Array(n * input * input * 3)
+for (let i = 0; i < images.length; i++) images[i] = rng.int(256)
+const data: ImageSet = { images, labels: new Int32Array(n), n, size: input, classNames: ['x'] }
+const trainer = new Trainer(
+  {
+    seed: 0,
+    backbone: { arch, width },
+    method: { method: 'rfd-contrastive', rotationHead: 'linear', projectionHead: 'linear', tau: 0.5 },
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'constant', lr: 0.1 },
+    batchSize: batch,
+    epochs: 1,
+    hflip: false
+  },
+  data
+)
+const times: number[] = []
+for (let s = 0; s < warmup + steps; s++) {
+  const r = trainer.step()
+  if (s >= warmup) times.push(r.ms)
+}
+times.sort((x, y) => x - y)
+const ms = times[Math.floor(times.length / 2)]!
+const views = 4 * batch
+const macsPerView = trainer.backbone.macsPerImage()
+const ours = {
+  backend,
+  arch,
+  width,
+  batch_images: batch,
+  views_per_step: views,
+  ms_per_step: +ms.toFixed(1),
+  best_ms: +times[0]!.toFixed(1),
+  views_per_sec: +((views * 1000) / ms).toFixed(2),
+  fwd_gflops_per_view: +((2 * macsPerView) / 1e9).toFixed(4),
+  approx_gflops_per_sec: +((3 * 2 * macsPerView * views) / (ms / 1000) / 1e9).toFixed(1),
+  params: trainer.params.count(),
+  tensors_after: tf.memory().numTensors
+}
+console.log(`quarterturn  ${JSON.stringify(ours)}`)
+
+if (!a['no-peer']) {
+  const python = '/usr/bin/python3'
+  if (!existsSync(a.peer!)) {
+    console.log(`peer: ${a.peer} not found; pass --peer PATH or --no-peer`)
+  } else {
+    const args = [a.peer!, '--batch', String(batch), '--threads', a.threads!, '--width-mult', String(width), '--warmup', String(warmup), '--steps', String(steps), '--json']
+    if (input === 224) args.push('--arch', 'alexnet-ref', '--size', '224')
+    const p = spawnSync(python, args, { encoding: 'utf8' })
+    const line = p.stdout.trim().split('\n').at(-1) ?? ''
+    if (p.status !== 0 || !line.startsWith('{')) {
+      console.log(`peer failed (${python} ${args.join(' ')}): ${p.stderr.trim().split('\n').at(-1)}`)
+      console.log('Install it with: apt-get install -y python3-torch python3-numpy')
+    } else {
+      const peer = JSON.parse(line) as { views_per_sec: number; ms_per_step: number; approx_gflops_per_sec: number; torch_threads: number }
+      console.log(`pytorch      ${JSON.stringify({ ms_per_step: peer.ms_per_step, views_per_sec: peer.views_per_sec, approx_gflops_per_sec: peer.approx_gflops_per_sec, threads: peer.torch_threads })}`)
+      console.log(`ratio (quarterturn / pytorch views/s): ${(ours.views_per_sec / peer.views_per_sec).toFixed(3)}`)
+    }
+  }
+}
+trainer.dispose()

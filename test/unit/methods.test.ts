@@ -1,0 +1,69 @@
+// Every method trains on the generated sample dataset on the wasm backend with the project's
+// training kernels: its loss goes down over a few dozen steps, rotation accuracy rises above
+// chance, no tensor leaks, and the same seed gives the same losses.
+import { beforeAll, describe, expect, it } from 'vitest'
+import * as tf from '@tensorflow/tfjs-core'
+import { selectBackend } from '../../src-engine/backends'
+import { Trainer } from '../../src-engine/trainer'
+import { generateSampleDataset } from '../../src-engine/data/sample-dataset'
+import { METHOD_NAMES, type MethodName } from '../../src-engine/config'
+
+const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
+
+function config(method: MethodName, seed = 1): Record<string, unknown> {
+  return {
+    seed,
+    backbone: { arch: 'alexnet32', width: 0.125 },
+    // RFD: Z re-estimated each step; with the reference's fixed Z and K/N this large the NCE term
+    // grows (the pitfall described in method-spec), which is not what this test is about.
+    method: { method, nceK: 16, nceReestimateZ: true, tau: method === 'simclr' ? 0.5 : 0.1 },
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'constant', lr: method === 'simclr' ? 0.05 : 0.03 },
+    batchSize: 10,
+    epochs: 100
+  }
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+
+beforeAll(async () => {
+  expect((await selectBackend('wasm')).name).toBe('wasm')
+})
+
+describe('methods train on wasm', () => {
+  it.each(METHOD_NAMES)('%s: loss decreases over 30 steps', (method) => {
+    const t = new Trainer(config(method), data)
+    const losses: number[] = []
+    const acc: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const r = t.step()
+      losses.push(r.metrics.loss!)
+      acc.push(r.metrics.acc_rot ?? r.metrics.acc ?? NaN)
+      expect(Number.isFinite(r.metrics.loss)).toBe(true)
+    }
+    t.dispose()
+    expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)))
+    if (method !== 'simclr') expect(mean(acc.slice(-8))).toBeGreaterThan(method === 'supervised' ? 0.2 : 0.4)
+  })
+
+  it('does not leak tensors over 50 steps', () => {
+    const t = new Trainer(config('rfd'), data)
+    t.step()
+    const before = tf.memory().numTensors
+    for (let i = 0; i < 50; i++) t.step()
+    expect(tf.memory().numTensors).toBe(before)
+    t.dispose()
+  })
+
+  it('same seed and backend give the same losses; another seed does not', () => {
+    const run = (seed: number): number[] => {
+      const t = new Trainer(config('rfd-contrastive', seed), data)
+      const out = [0, 1, 2].map(() => t.step().metrics.loss!)
+      t.dispose()
+      return out
+    }
+    const a = run(7)
+    expect(run(7)).toEqual(a)
+    expect(run(8)).not.toEqual(a)
+  })
+})
