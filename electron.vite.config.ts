@@ -10,7 +10,9 @@ export default defineConfig({
         input: {
           index: resolve('src-main/index.ts'),
           // Headless entry points share the host services with the app.
-          cli: resolve('src-host/cli.ts')
+          cli: resolve('src-host/cli.ts'),
+          // Training runs in its own process (utilityProcess in the app, fork headless).
+          'run-worker': resolve('src-engine/run-worker.ts')
         }
       }
     }

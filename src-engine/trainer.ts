@@ -41,7 +41,8 @@ export class Trainer {
   readonly optimizer: Optimizer
   readonly rng: Rng
   private readonly schedule: LrSchedule
-  private batches: Int32Array[] = []
+  /** The current epoch's batches (seeded order); part of the checkpointed state. */
+  batches: Int32Array[] = []
   epoch = 0
   stepInEpoch = 0
   globalStep = 0

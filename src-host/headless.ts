@@ -6,6 +6,7 @@ import path from 'node:path'
 import { settingsJsonSchemaProperties, DEFAULT_SETTINGS } from '../src-shared/contract'
 import { Host, type HostOptions } from './host'
 import { openStoreKeepingBadFile } from './services/settings'
+import { forkLauncher, type WorkerEntry } from './runs/fork-launcher'
 import { version } from '../package.json'
 
 export const APP_VERSION: string = version
@@ -16,6 +17,8 @@ export interface HeadlessOptions {
   /** Used while settings name no workspace. Default $QUARTERTURN_WORKSPACE or ~/Quarterturn. */
   defaultWorkspace?: string
   shell?: HostOptions['shell']
+  /** Training worker entry; without it the host can list runs but not start them. */
+  runWorker?: WorkerEntry
   logError?: HostOptions['logError']
 }
 
@@ -52,6 +55,7 @@ export function createHeadlessHost(opts: HeadlessOptions = {}): Host {
     shell: opts.shell ?? 'web',
     version: APP_VERSION,
     defaultWorkspace: opts.defaultWorkspace ?? defaultWorkspacePath(),
-    logError: opts.logError
+    logError: opts.logError,
+    launchRunWorker: opts.runWorker ? forkLauncher(opts.runWorker) : undefined
   })
 }

@@ -17,6 +17,8 @@ import { ServiceError } from './errors'
 import { SettingsService, type KeyValueStore } from './services/settings'
 import { WorkspaceService } from './services/workspace'
 import { detectBackends } from '../src-engine/backends'
+import { PRESETS } from '../src-engine/run-config'
+import { RunsService, type WorkerLauncher } from './runs/service'
 
 export interface HostOptions {
   store: KeyValueStore
@@ -25,6 +27,8 @@ export interface HostOptions {
   defaultWorkspace: string
   /** Native folder picker, where the shell has one. */
   pickFolder?: () => Promise<string | null>
+  /** Starts a training worker process (utilityProcess in the app, fork headless). */
+  launchRunWorker?: WorkerLauncher
   /** Where unexpected errors are reported (default: console.error). */
   logError?: (err: unknown, context: string) => void
 }
@@ -35,6 +39,7 @@ type EventListener = <E extends EventName>(name: E, payload: EventPayload<E>) =>
 export class Host {
   readonly settings: SettingsService
   readonly workspace: WorkspaceService
+  readonly runs: RunsService
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
@@ -42,9 +47,20 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.settings = new SettingsService(opts.store)
     this.workspace = new WorkspaceService(this.settings, opts.defaultWorkspace)
+    this.runs = new RunsService({
+      workspace: this.workspace,
+      settings: this.settings,
+      launch:
+        opts.launchRunWorker ??
+        (() => {
+          throw new Error('this host cannot start training workers')
+        }),
+      versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' }
+    })
     this.unsubscribe.push(
       this.settings.onChanged((s) => this.emit('settings.changed', s)),
-      this.workspace.onChanged((w) => this.emit('workspace.changed', w))
+      this.workspace.onChanged((w) => this.emit('workspace.changed', w)),
+      this.runs.onEvent((e) => this.emit(e.name, e.payload as never))
     )
     this.handlers = {
       'app.info': () => ({
@@ -63,7 +79,15 @@ export class Host {
         if (!opts.pickFolder) throw new ServiceError('This window has no native folder picker: type the folder path instead.', 'unsupported')
         return { path: await opts.pickFolder() }
       },
-      'backends.detect': () => detectBackends()
+      'backends.detect': () => detectBackends(),
+      'runs.list': () => this.runs.list(),
+      'runs.get': ({ id }) => this.runs.get(id),
+      'runs.create': ({ config, preset }) => this.runs.create(config, preset),
+      'runs.pause': ({ id }) => this.runs.pause(id),
+      'runs.resume': ({ id }) => this.runs.resume(id),
+      'runs.cancel': ({ id }) => this.runs.cancel(id),
+      'runs.metrics': ({ id, maxPoints }) => this.runs.metrics(id, maxPoints),
+      'runs.presets': () => PRESETS.map((p) => ({ name: p.name, description: p.description, config: p.config as Record<string, unknown> }))
     }
   }
 
@@ -109,6 +133,7 @@ export class Host {
   }
 
   async shutdown(): Promise<void> {
+    await this.runs.shutdown()
     for (const u of this.unsubscribe) u()
     this.listeners.clear()
   }

@@ -15,6 +15,7 @@ export function createSupervised(mc: MethodContext): Method {
       const ce = tf.mean(tf.losses.softmaxCrossEntropy(tf.oneHot(labels, mc.numClasses), logits, undefined, 0, tf.Reduction.NONE)) as tf.Scalar
       const acc = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar
       return { loss: ce, metrics: { ce, acc } }
-    }
+    },
+    predictClasses: (images, ctx) => fc.apply(mc.backbone.forward(images, ctx).fc)
   }
 }

@@ -44,6 +44,8 @@ export interface Method {
    * previews show and what PU estimation reads. Inference mode.
    */
   predictRotation?(views: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
+  /** Class logits [N, C] for images (supervised / fine-tuned models). Inference mode. */
+  predictClasses?(images: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
   /** After the optimiser step (e.g. the NCE memory update). */
   afterStep?(batch: StepBatch): void
   /** Extra state for checkpoints (memory bank), JSON-able apart from typed arrays. */

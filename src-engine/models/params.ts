@@ -73,6 +73,23 @@ export class ParamStore {
     }
   }
 
+  /**
+   * Load the values whose names satisfy `accept` (e.g. the backbone's layers into a model with
+   * other heads); every accepted name must exist here with the same shape. Returns the count.
+   */
+  loadMatching(values: Record<string, { shape: number[]; data: Float32Array }>, accept: (name: string) => boolean): number {
+    let n = 0
+    for (const [k, src] of Object.entries(values)) {
+      if (!accept(k)) continue
+      const v = this.trainable.get(k) ?? this.buffers.get(k)
+      if (!v) throw new Error(`the model has no parameter ${k} to load`)
+      if (src.shape.join('x') !== v.shape.join('x')) throw new Error(`saved ${k} has shape ${src.shape} but the model has ${v.shape}: was it trained with another backbone or width?`)
+      tf.tidy(() => v.assign(tf.tensor(src.data, src.shape)))
+      n++
+    }
+    return n
+  }
+
   dispose(): void {
     for (const v of [...this.trainable.values(), ...this.buffers.values()]) v.dispose()
     this.trainable.clear()

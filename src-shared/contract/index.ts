@@ -3,11 +3,15 @@
 // renderer and tests import it; no other file defines a channel or request name.
 import { z } from 'zod'
 import { SettingsPatchSchema, SettingsSchema } from './settings'
+import { MetricRecordSchema, PresetInfoSchema, RunDetailSchema, RunSummarySchema } from './runs'
 
 export * from './channels'
 export * from './settings'
+export * from './runs'
 
 const NoArg = z.object({}).strict()
+/** Run ids are folder names the host made: no path separators, no dots at the start. */
+const RunIdArg = z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$/, 'not a run id') }).strict()
 
 export const WorkspaceInfoSchema = z.object({
   /** Absolute path of the workspace folder in use. */
@@ -57,13 +61,26 @@ export const requests = {
   },
   /** Native folder picker; only the Electron shell supports it (the browser types a path). */
   'workspace.pickFolder': { arg: NoArg, result: z.object({ path: z.string().nullable() }) },
-  'backends.detect': { arg: NoArg, result: z.array(BackendStatusSchema) }
+  'backends.detect': { arg: NoArg, result: z.array(BackendStatusSchema) },
+  'runs.list': { arg: NoArg, result: z.array(RunSummarySchema) },
+  'runs.get': { arg: RunIdArg, result: RunDetailSchema },
+  /** Validated against the run config schema by the host; errors name the field and range. */
+  'runs.create': { arg: z.object({ config: z.record(z.string(), z.unknown()), preset: z.string().min(1).nullable().default(null) }).strict(), result: RunSummarySchema },
+  'runs.pause': { arg: RunIdArg, result: RunSummarySchema },
+  'runs.resume': { arg: RunIdArg, result: RunSummarySchema },
+  'runs.cancel': { arg: RunIdArg, result: RunSummarySchema },
+  'runs.metrics': { arg: RunIdArg.extend({ maxPoints: z.number().int().min(10).max(200000).default(5000) }), result: z.array(MetricRecordSchema) },
+  'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) }
 } as const
 
 /** Every event the host pushes to renderers. */
 export const events = {
   'settings.changed': SettingsSchema,
-  'workspace.changed': WorkspaceInfoSchema
+  'workspace.changed': WorkspaceInfoSchema,
+  'runs.changed': RunSummarySchema,
+  /** Metric records, batched and throttled (every step is on disk). */
+  'runs.metrics': z.object({ id: z.string(), records: z.array(MetricRecordSchema) }),
+  'runs.log': z.object({ id: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() })
 } as const
 
 export type RequestName = keyof typeof requests

@@ -24,7 +24,15 @@ const validArgs: Record<RequestName, unknown> = {
   'workspace.get': {},
   'workspace.open': { path: '/data/ws' },
   'workspace.pickFolder': {},
-  'backends.detect': {}
+  'backends.detect': {},
+  'runs.list': {},
+  'runs.get': { id: '20261128-010203-rfd-ab12' },
+  'runs.create': { config: { pretrain: { epochs: 2 } }, preset: 'fast-rotnet' },
+  'runs.pause': { id: 'r1' },
+  'runs.resume': { id: 'r1' },
+  'runs.cancel': { id: 'r1' },
+  'runs.metrics': { id: 'r1', maxPoints: 100 },
+  'runs.presets': {}
 }
 const invalidArgs: Record<RequestName, unknown> = {
   'app.info': { extra: 1 },
@@ -34,15 +42,31 @@ const invalidArgs: Record<RequestName, unknown> = {
   'workspace.get': [],
   'workspace.open': { path: '' },
   'workspace.pickFolder': { path: '/x' },
-  'backends.detect': { gpu: true }
+  'backends.detect': { gpu: true },
+  'runs.list': { all: true },
+  'runs.get': { id: '../../etc' },
+  'runs.create': { config: 'fast', preset: null },
+  'runs.pause': { id: '' },
+  'runs.resume': {},
+  'runs.cancel': { id: 'a/b' },
+  'runs.metrics': { id: 'r1', maxPoints: 1 },
+  'runs.presets': { name: 'x' }
 }
+const status = { state: 'running', stage: 'pretrain', epoch: 1, epochs: 5, step: 10, steps: 50, etaSec: 30, backend: 'wasm', error: null, errorStage: null, createdAt: '2026-11-28T00:00:00Z', startedAt: null, endedAt: null, wallMs: 0 }
+const summary = { id: 'r1', name: 'RotNet', method: 'rotnet', preset: null, configHash: 'abc', status, evaluations: [] }
 const validEvents: Record<EventName, unknown> = {
   'settings.changed': DEFAULT_SETTINGS,
-  'workspace.changed': ws
+  'workspace.changed': ws,
+  'runs.changed': summary,
+  'runs.metrics': { id: 'r1', records: [{ stage: 'pretrain', step: 3, loss: 1.2 }] },
+  'runs.log': { id: 'r1', level: 'warn', message: 'NCE rising' }
 }
 const invalidEvents: Record<EventName, unknown> = {
   'settings.changed': { ...DEFAULT_SETTINGS, theme: 'purple' },
-  'workspace.changed': { ...ws, freeBytes: -1 }
+  'workspace.changed': { ...ws, freeBytes: -1 },
+  'runs.changed': { ...summary, status: { ...status, state: 'sleeping' } },
+  'runs.metrics': { id: 'r1', records: [{ loss: [1] }] },
+  'runs.log': { id: 'r1', level: 'debug', message: 'x' }
 }
 
 describe('contract', () => {

@@ -1,0 +1,53 @@
+// Resolves a run's dataset reference to decoded image sets (train and test splits).
+import { generateSampleDataset, SAMPLE_CLASSES, type ImageSet } from './sample-dataset'
+import type { DatasetRef, LabelledSubset } from '../run-config'
+import { Rng } from '../util/rng'
+
+export interface Splits {
+  label: string
+  train: ImageSet
+  test: ImageSet
+}
+
+/** Reader for datasets registered in the workspace (the datasets service provides it). */
+export type RegisteredReader = (id: string, split: string) => Promise<ImageSet>
+
+export async function loadSplits(ref: DatasetRef, readRegistered?: RegisteredReader): Promise<Splits> {
+  switch (ref.kind) {
+    case 'sample':
+      return {
+        label: `sample (${SAMPLE_CLASSES.length} classes, ${ref.size}px, seed ${ref.seed})`,
+        train: generateSampleDataset({ perClass: ref.perClass, size: ref.size, seed: ref.seed }),
+        // A different seed draws different objects: a held-out split of the same distribution.
+        test: generateSampleDataset({ perClass: ref.testPerClass, size: ref.size, seed: ref.seed + 7919 })
+      }
+    case 'dataset': {
+      if (!readRegistered) throw new Error(`dataset "${ref.id}" cannot be read here: no workspace datasets are available to this process`)
+      return { label: ref.id, train: await readRegistered(ref.id, ref.trainSplit), test: await readRegistered(ref.id, ref.testSplit) }
+    }
+  }
+}
+
+/** Indices of a labelled subset of `set`, stratified by class and seeded. */
+export function labelledSubset(set: ImageSet, spec: LabelledSubset, seed: number): Int32Array {
+  if (spec.kind === 'all') return Int32Array.from({ length: set.n }, (_, i) => i)
+  const byClass = new Map<number, number[]>()
+  for (let i = 0; i < set.n; i++) {
+    const c = set.labels[i]!
+    if (!byClass.has(c)) byClass.set(c, [])
+    byClass.get(c)!.push(i)
+  }
+  const rng = new Rng(seed)
+  const out: number[] = []
+  for (const [, idx] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    if (spec.kind !== 'first-per-class') {
+      for (let i = idx.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1)
+        ;[idx[i], idx[j]] = [idx[j]!, idx[i]!]
+      }
+    }
+    const take = spec.kind === 'fraction' ? Math.max(1, Math.round(idx.length * spec.value)) : Math.min(spec.value, idx.length)
+    out.push(...idx.slice(0, take))
+  }
+  return Int32Array.from(out.sort((a, b) => a - b))
+}

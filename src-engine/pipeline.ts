@@ -1,0 +1,387 @@
+// Runs one run's stages inside a worker: [PU estimation] -> [pretraining] -> [fine-tuning] ->
+// evaluation. Checkpoints at every epoch end, every `checkpoint.intervalMin` and on pause or
+// cancel; a resumed (or crashed-then-resumed) run continues from the newest intact checkpoint
+// with the metrics after it truncated. Stage outputs (pretrained / fine-tuned backbone, PU
+// probabilities, results) are artifacts of the run folder.
+//
+// PU estimation runs before pretraining (not after, as a list of stages might suggest): it
+// trains its own RotNets, and RFD needs its probabilities from `puFromEpoch` on.
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import './tf-gradients'
+import type { RunConfig } from './run-config'
+import type { TrainConfig } from './config'
+import { Trainer, type StepResult } from './trainer'
+import { exportTrainerState, importTrainerState, type TrainerState } from './trainer-state'
+import { CheckpointStore, encodeBundle, decodeBundle } from './checkpoint'
+import { MetricsLog } from './metrics-log'
+import { labelledSubset, loadSplits, type RegisteredReader, type Splits } from './data/sources'
+import { subset, estimatePuProbabilities } from './pu'
+import { AlexNet } from './models/alexnet'
+import { ParamStore } from './models/params'
+import { newCtx } from './models/layers'
+import { makeBatch } from './data/batcher'
+import { extractFeatures } from './eval/features'
+import { knnClassify, scoreCounts, trainProbe, type EvalResult, type FeatureSet } from './eval/probes'
+import type { ImageSet } from './data/sample-dataset'
+import { Rng } from './util/rng'
+import type { LrSchedule } from './optim/schedule'
+import { writeFileAtomic } from '../src-host/fsutil'
+
+export type StageName = 'pu' | 'pretrain' | 'finetune' | 'evaluate'
+
+export interface Evaluation {
+  id: string
+  protocol: 'linear' | 'nonlinear' | 'knn' | 'finetune'
+  dataset: string
+  transfer: boolean
+  layer: string
+  accuracy: number
+  perClass: number[]
+  confusion: number[][]
+  classNames: string[]
+  trainImages: number
+  testImages: number
+}
+
+export type PipelineEvent =
+  | { type: 'stage'; stage: StageName; index: number; total: number }
+  | { type: 'progress'; stage: StageName; epoch: number; epochs: number; step: number; steps: number; etaSec: number | null }
+  | { type: 'metrics'; record: Record<string, unknown> }
+  | { type: 'checkpoint'; seq: number; label: Record<string, unknown> }
+  | { type: 'evaluation'; evaluation: Evaluation }
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+
+export interface PipelineIO {
+  runDir: string
+  emit(ev: PipelineEvent): void
+  /** Polled between steps. */
+  control(): 'pause' | 'cancel' | null
+  readRegistered?: RegisteredReader
+}
+
+export type PipelineOutcome = 'done' | 'paused' | 'cancelled'
+
+interface SavedState {
+  stage: StageName
+  metricsBytes: number
+  trainer: TrainerState | null
+}
+
+const BACKBONE_PARAM = /^(conv\d|fc6|fc7)\./
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+export function stagesOf(c: RunConfig): StageName[] {
+  const s: StageName[] = []
+  if (c.pu.enabled) s.push('pu')
+  if (c.pretrain.enabled) s.push('pretrain')
+  if (c.finetune.enabled) s.push('finetune')
+  s.push('evaluate')
+  return s
+}
+
+export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<PipelineOutcome> {
+  const artifacts = path.join(io.runDir, 'artifacts')
+  await fs.mkdir(artifacts, { recursive: true })
+  const ckpts = new CheckpointStore(path.join(io.runDir, 'checkpoints'), config.checkpoint.keep)
+  const latest = await ckpts.loadLatest()
+  for (const s of latest?.skipped ?? []) io.emit({ type: 'log', level: 'warn', message: `Skipped a damaged checkpoint: ${s}; using the previous one.` })
+  const saved = (latest?.state ?? null) as SavedState | null
+  const metrics = new MetricsLog(path.join(io.runDir, 'metrics.jsonl'))
+  // Resuming: drop metrics written after the checkpoint; a fresh start: drop any partial run.
+  await metrics.open(saved ? saved.metricsBytes : 0)
+  if (saved) io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
+
+  const data = await loadSplits(config.dataset, io.readRegistered)
+  const stages = stagesOf(config)
+  let startIndex = saved ? stages.indexOf(saved.stage) : 0
+  if (startIndex < 0) startIndex = 0
+
+  const checkpoint = async (stage: StageName, trainer: Trainer | null): Promise<void> => {
+    await metrics.sync()
+    const state: SavedState = { stage, metricsBytes: metrics.length, trainer: trainer ? await exportTrainerState(trainer) : null }
+    const label = { stage, epoch: trainer?.epoch ?? 0, step: trainer?.globalStep ?? 0 }
+    const seq = await ckpts.save(state, label)
+    io.emit({ type: 'checkpoint', seq, label })
+  }
+
+  try {
+    for (let i = startIndex; i < stages.length; i++) {
+      const stage = stages[i]!
+      io.emit({ type: 'stage', stage, index: i, total: stages.length })
+      const resumeState = saved && saved.stage === stage ? saved.trainer : null
+      let outcome: PipelineOutcome | null = null
+      switch (stage) {
+        case 'pu':
+          outcome = await puStage(config, data, artifacts, io)
+          break
+        case 'pretrain':
+          outcome = await pretrainStage(config, data, artifacts, io, metrics, checkpoint, resumeState)
+          break
+        case 'finetune':
+          outcome = await finetuneStage(config, data, artifacts, io, metrics, checkpoint, resumeState)
+          break
+        case 'evaluate':
+          outcome = await evaluateStage(config, data, artifacts, io)
+          break
+      }
+      if (outcome) {
+        if (stage !== 'pretrain' && stage !== 'finetune') await checkpoint(stage, null)
+        return outcome
+      }
+      // The next stage starts from its beginning: record that, so a crash now does not redo this one.
+      const next = stages[i + 1]
+      if (next) await checkpoint(next, null)
+    }
+    return 'done'
+  } finally {
+    await metrics.close()
+  }
+}
+
+type Checkpointer = (stage: StageName, trainer: Trainer | null) => Promise<void>
+
+/** The shared loop of the training stages: steps, metrics, checkpoints, pause/cancel. */
+async function trainLoop(
+  stage: StageName,
+  trainer: Trainer,
+  epochs: number,
+  config: RunConfig,
+  io: PipelineIO,
+  metrics: MetricsLog,
+  checkpoint: Checkpointer,
+  onEpoch?: (epoch: number, records: StepResult[]) => void
+): Promise<PipelineOutcome | null> {
+  const total = epochs * trainer.stepsPerEpoch
+  const intervalMs = config.checkpoint.intervalMin * 60_000
+  let lastCkpt = Date.now()
+  const t0 = performance.now()
+  const startStep = trainer.globalStep
+  let epochRecords: StepResult[] = []
+  while (trainer.globalStep < total) {
+    await tick()
+    const c = io.control()
+    if (c) {
+      await checkpoint(stage, trainer)
+      return c === 'pause' ? 'paused' : 'cancelled'
+    }
+    const r = trainer.step()
+    epochRecords.push(r)
+    const record = { stage, epoch: r.epoch, step: r.globalStep, lr: r.lr, ms: +r.ms.toFixed(1), imagesPerSec: +((r.images * 1000) / r.ms).toFixed(2), ...r.metrics, t: Date.now() }
+    await metrics.append(record)
+    io.emit({ type: 'metrics', record })
+    const done = trainer.globalStep - startStep
+    const perStep = (performance.now() - t0) / done
+    io.emit({ type: 'progress', stage, epoch: trainer.epoch, epochs, step: trainer.globalStep, steps: total, etaSec: ((total - trainer.globalStep) * perStep) / 1000 })
+    if (trainer.stepInEpoch === 0) {
+      onEpoch?.(r.epoch, epochRecords)
+      epochRecords = []
+      await checkpoint(stage, trainer)
+      lastCkpt = Date.now()
+    } else if (Date.now() - lastCkpt >= intervalMs) {
+      await checkpoint(stage, trainer)
+      lastCkpt = Date.now()
+    }
+  }
+  return null
+}
+
+function trainConfigOf(config: RunConfig, slice: RunConfig['pretrain'] | RunConfig['finetune'], method: TrainConfig['method']): TrainConfig {
+  return { seed: config.seed, backbone: config.backbone, method, optimizer: slice.optimizer, schedule: slice.schedule, batchSize: slice.batchSize, epochs: slice.epochs, hflip: slice.hflip }
+}
+
+async function saveParams(file: string, ps: ParamStore, accept: (name: string) => boolean = () => true): Promise<void> {
+  const all = await ps.snapshot()
+  const kept = Object.fromEntries(Object.entries(all).filter(([k]) => accept(k)))
+  const { json, bin } = encodeBundle(kept)
+  await writeFileAtomic(file + '.bin', bin)
+  await writeFileAtomic(file + '.json', JSON.stringify(json))
+}
+
+export async function loadParams(file: string): Promise<Record<string, { shape: number[]; data: Float32Array }> | null> {
+  try {
+    const json = JSON.parse(await fs.readFile(file + '.json', 'utf8')) as unknown
+    const bin = await fs.readFile(file + '.bin')
+    return decodeBundle(json, bin) as Record<string, { shape: number[]; data: Float32Array }>
+  } catch {
+    return null
+  }
+}
+
+async function puStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO): Promise<PipelineOutcome | null> {
+  const probs = estimatePuProbabilities(data.train, {
+    folds: config.pu.folds,
+    epochs: config.pu.epochs,
+    batchSize: config.pretrain.batchSize,
+    backbone: config.backbone,
+    seed: config.seed,
+    onProgress: (f, n) => io.emit({ type: 'log', level: 'info', message: `PU estimation: fold ${f} of ${n} done` })
+  })
+  // prob.dat layout of the reference: one p per line, line 4i + r.
+  await writeFileAtomic(path.join(artifacts, 'prob.dat'), Array.from(probs, (p) => p.toFixed(6)).join('\n') + '\n')
+  return null
+}
+
+async function readPuProbs(artifacts: string): Promise<Float32Array | undefined> {
+  const text = await fs.readFile(path.join(artifacts, 'prob.dat'), 'utf8').catch(() => null)
+  return text ? Float32Array.from(text.trim().split('\n').map(Number)) : undefined
+}
+
+async function pretrainStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+  const method = config.pretrain.method
+  const trainer = new Trainer(trainConfigOf(config, config.pretrain, method), data.train, { puProbs: config.pu.enabled ? await readPuProbs(artifacts) : undefined })
+  try {
+    if (resume) importTrainerState(trainer, resume)
+    const nceByEpoch: number[] = []
+    const outcome = await trainLoop('pretrain', trainer, config.pretrain.epochs, config, io, metrics, checkpoint, (epoch, recs) => {
+      if (method.method !== 'rfd') return
+      // The fixed-Z NCE pitfall (method-spec): the NCE term grows epoch after epoch.
+      nceByEpoch.push(recs.reduce((a, r) => a + (r.metrics.nce ?? 0), 0) / recs.length)
+      const last = nceByEpoch.slice(-4)
+      if (last.length === 4 && last[1]! > last[0]! && last[2]! > last[1]! && last[3]! > last[2]!) {
+        io.emit({
+          type: 'log',
+          level: 'warn',
+          message: `NCE loss has risen for 3 epochs in a row (epoch ${epoch}: ${last[3]!.toFixed(2)}; K/N = ${(method.nceK / data.train.n).toFixed(2)}). The fixed normaliser Z no longer fits the memory bank: try nceReestimateZ, a K much smaller than the dataset, or a rotation-only warm-up.`
+        })
+      }
+    })
+    if (outcome) return outcome
+    await saveParams(path.join(artifacts, 'backbone-pretrain'), trainer.params, (k) => BACKBONE_PARAM.test(k))
+    return null
+  } finally {
+    trainer.dispose()
+  }
+}
+
+async function finetuneStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+  const idx = labelledSubset(data.train, config.finetune.labelled, config.seed)
+  const labelled = subset(data.train, idx)
+  const trainer = new Trainer(trainConfigOf(config, config.finetune, { method: 'supervised' }), labelled)
+  try {
+    if (resume) {
+      importTrainerState(trainer, resume)
+    } else if (config.pretrain.enabled) {
+      const pre = await loadParams(path.join(artifacts, 'backbone-pretrain'))
+      if (!pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
+      trainer.params.loadMatching(pre, (k) => BACKBONE_PARAM.test(k))
+    }
+    io.emit({ type: 'log', level: 'info', message: `Fine-tuning on ${labelled.n} labelled images (${config.finetune.labelled.kind}).` })
+    const outcome = await trainLoop('finetune', trainer, config.finetune.epochs, config, io, metrics, checkpoint)
+    if (outcome) return outcome
+    await saveParams(path.join(artifacts, 'backbone-finetune'), trainer.params, (k) => BACKBONE_PARAM.test(k))
+    // The fine-tuned network's own test accuracy (the seed's "fine-tuned" entries).
+    const pred = classify(trainer, data.test)
+    const r = scoreCounts(pred, data.test.labels, data.train.classNames.length)
+    await appendEvaluation(artifacts, io, {
+      id: `finetune:${data.label}`,
+      protocol: 'finetune',
+      dataset: data.label,
+      transfer: false,
+      layer: 'fc',
+      ...r,
+      classNames: data.train.classNames,
+      trainImages: labelled.n,
+      testImages: data.test.n
+    })
+    return null
+  } finally {
+    trainer.dispose()
+  }
+}
+
+function classify(trainer: Trainer, set: ImageSet): Int32Array {
+  const out = new Int32Array(set.n)
+  const rng = new Rng(0)
+  for (let s = 0; s < set.n; s += 64) {
+    const idx = Int32Array.from({ length: Math.min(64, set.n - s) }, (_, k) => s + k)
+    const p = tf.tidy(() => {
+      const x = makeBatch(set, idx, { inputSize: trainer.backbone.inputSize, training: false, hflip: false }, rng)
+      return tf.argMax(trainer.method.predictClasses!(x, newCtx(false)), 1)
+    })
+    out.set(p.dataSync() as Int32Array, s)
+    p.dispose()
+  }
+  return out
+}
+
+function scheduleFor(s: RunConfig['evaluation']['linear']['schedule'], epochs: number): LrSchedule {
+  return s.kind === 'cosine' ? { ...s, epochs } : s
+}
+
+export interface RunResults {
+  evaluations: Evaluation[]
+}
+
+export async function readResults(runDir: string): Promise<RunResults> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(runDir, 'artifacts', 'results.json'), 'utf8')) as RunResults
+  } catch {
+    return { evaluations: [] }
+  }
+}
+
+async function appendEvaluation(artifacts: string, io: PipelineIO, e: Evaluation): Promise<void> {
+  const res = await readResults(path.dirname(artifacts))
+  res.evaluations = res.evaluations.filter((x) => x.id !== e.id).concat(e)
+  await writeFileAtomic(path.join(artifacts, 'results.json'), JSON.stringify(res, null, 1))
+  io.emit({ type: 'evaluation', evaluation: e })
+}
+
+async function evaluateStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO): Promise<PipelineOutcome | null> {
+  const ev = config.evaluation
+  const ps = new ParamStore(new Rng(config.seed))
+  const backbone = new AlexNet(ps, config.backbone)
+  try {
+    const weights = config.finetune.enabled ? await loadParams(path.join(artifacts, 'backbone-finetune')) : config.pretrain.enabled ? await loadParams(path.join(artifacts, 'backbone-pretrain')) : null
+    if ((config.finetune.enabled || config.pretrain.enabled) && !weights) throw new Error('the trained backbone artifact is missing or unreadable; re-run the training stage')
+    if (weights) ps.loadMatching(weights, (k) => BACKBONE_PARAM.test(k))
+    const pool = ev.pool || (backbone.inputSize === 224 ? 6 : 3)
+    const done = new Set((await readResults(io.runDir)).evaluations.map((e) => e.id))
+    const sets: { splits: Splits; transfer: boolean }[] = [{ splits: data, transfer: false }]
+    for (const ref of ev.transfer) sets.push({ splits: await loadSplits(ref, io.readRegistered), transfer: true })
+    for (const { splits, transfer } of sets) {
+      const classes = splits.train.classNames.length
+      const feats = (set: ImageSet): FeatureSet => {
+        const f = extractFeatures(backbone, set, { layer: ev.layer, pool })
+        return { ...f, labels: set.labels, n: set.n }
+      }
+      const train = feats(splits.train)
+      const test = feats(splits.test)
+      const jobs: { id: string; protocol: Evaluation['protocol']; run: () => EvalResult }[] = []
+      if (ev.linear.enabled)
+        jobs.push({ id: `linear:${splits.label}`, protocol: 'linear', run: () => trainProbe(train, test, { kind: 'linear', classes, epochs: ev.linear.epochs, batchSize: ev.linear.batchSize, schedule: scheduleFor(ev.linear.schedule, ev.linear.epochs), weightDecay: ev.linear.weightDecay, seed: config.seed }) })
+      if (ev.nonlinear.enabled)
+        jobs.push({
+          id: `nonlinear:${splits.label}`,
+          protocol: 'nonlinear',
+          run: () => trainProbe(train, test, { kind: 'mlp', hidden: backbone.featureDim, classes, epochs: ev.nonlinear.epochs, batchSize: ev.nonlinear.batchSize, schedule: scheduleFor(ev.nonlinear.schedule, ev.nonlinear.epochs), weightDecay: ev.nonlinear.weightDecay, seed: config.seed })
+        })
+      if (ev.knn.enabled) jobs.push({ id: `knn:${splits.label}`, protocol: 'knn', run: () => knnClassify(train, test, classes, ev.knn.k, ev.knn.temperature) })
+      for (const job of jobs) {
+        if (done.has(job.id)) continue
+        await tick()
+        const c = io.control()
+        if (c) return c === 'pause' ? 'paused' : 'cancelled'
+        const r = job.run()
+        await appendEvaluation(artifacts, io, {
+          id: job.id,
+          protocol: job.protocol,
+          dataset: splits.label,
+          transfer,
+          layer: ev.layer,
+          accuracy: r.accuracy,
+          perClass: r.perClass,
+          confusion: r.confusion,
+          classNames: splits.train.classNames,
+          trainImages: train.n,
+          testImages: test.n
+        })
+      }
+    }
+    return null
+  } finally {
+    ps.dispose()
+  }
+}

@@ -1,0 +1,175 @@
+// A run: pretraining -> optional PU estimation -> optional fine-tuning on a labelled subset ->
+// evaluations (linear / non-linear probes and kNN on a frozen layer, on the pretraining dataset
+// and on transfer datasets). One zod schema per slice gives types, defaults, allowed ranges and
+// the messages the CLI, the host and the run form show. Presets are plain configs.
+import { z } from 'zod'
+import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, ScheduleConfigSchema } from './config'
+import { FEATURE_TAPS } from './models/alexnet'
+import { REFERENCE_LUTS } from './optim/schedule'
+
+const int = (min: number, max: number, def: number, what: string) =>
+  z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
+
+export const DatasetRefSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('sample'),
+    /** Training images per class (10 classes). */
+    perClass: int(2, 5000, 200, 'images per class'),
+    /** Held-out test images per class. */
+    testPerClass: int(1, 1000, 50, 'test images per class'),
+    size: z.union([z.literal(32), z.literal(64)]).default(64),
+    seed: int(0, 2 ** 31 - 1, 1, 'dataset seed')
+  }),
+  z.object({
+    kind: z.literal('dataset'),
+    /** A dataset registered in the workspace. */
+    id: z.string().min(1, 'choose a dataset'),
+    trainSplit: z.string().default('train'),
+    testSplit: z.string().default('test')
+  })
+])
+export type DatasetRef = z.infer<typeof DatasetRefSchema>
+
+export const LabelledSubsetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('all') }),
+  z.object({ kind: z.literal('fraction'), value: z.number().gt(0, 'fraction must be above 0').max(1, 'fraction must be at most 1') }),
+  /** The reference's 20% subset: the first N files per class in sorted order. */
+  z.object({ kind: z.literal('first-per-class'), value: int(1, 100000, 100, 'images per class') }),
+  z.object({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') })
+])
+export type LabelledSubset = z.infer<typeof LabelledSubsetSchema>
+
+const TrainSliceSchema = z.object({
+  optimizer: OptimizerConfigSchema.prefault({ kind: 'sgd' }),
+  schedule: ScheduleConfigSchema.prefault({ kind: 'constant' }),
+  batchSize: int(2, 4096, 64, 'batch size'),
+  epochs: int(1, 10000, 5, 'epochs'),
+  hflip: z.boolean().default(true)
+})
+
+export const ProbeConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  epochs: int(1, 1000, 20, 'probe epochs'),
+  batchSize: int(2, 4096, 192, 'probe batch size'),
+  schedule: ScheduleConfigSchema.prefault({ kind: 'lut', table: REFERENCE_LUTS.linearEval }),
+  weightDecay: z.number().min(0).max(0.1).default(5e-4)
+})
+
+export const RunConfigSchema = z.object({
+  name: z.string().trim().min(1, 'give the run a name').max(80, 'name: at most 80 characters').default('run'),
+  seed: int(0, 2 ** 31 - 1, 1, 'seed'),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  dataset: DatasetRefSchema.prefault({ kind: 'sample' }),
+  backbone: BackboneConfigSchema.prefault({}),
+  pretrain: TrainSliceSchema.extend({
+    enabled: z.boolean().default(true),
+    method: MethodConfigSchema.prefault({ method: 'rotnet' })
+  }).prefault({}),
+  pu: z
+    .object({
+      enabled: z.boolean().default(false),
+      folds: int(2, 10, 3, 'PU folds'),
+      epochs: int(1, 1000, 5, 'PU epochs')
+    })
+    .prefault({}),
+  finetune: TrainSliceSchema.extend({
+    enabled: z.boolean().default(false),
+    labelled: LabelledSubsetSchema.prefault({ kind: 'fraction', value: 0.2 })
+  }).prefault({}),
+  evaluation: z
+    .object({
+      /** Frozen layer the probes read (reference: conv5). */
+      layer: z.enum(FEATURE_TAPS).default('conv5'),
+      /** Spatial side after adaptive max-pooling of a conv layer; 0 = 6 for 224 input, 3 otherwise. */
+      pool: int(0, 16, 0, 'pool size'),
+      linear: ProbeConfigSchema.prefault({}),
+      nonlinear: ProbeConfigSchema.extend({ enabled: z.boolean().default(false) }).prefault({ schedule: { kind: 'lut', table: REFERENCE_LUTS.nonLinearEval } }),
+      knn: z
+        .object({
+          enabled: z.boolean().default(true),
+          k: int(1, 10000, 200, 'k'),
+          temperature: z.number().gt(0, 'temperature must be above 0').max(10).default(0.07)
+        })
+        .prefault({}),
+      transfer: z.array(DatasetRefSchema).max(8).default([])
+    })
+    .prefault({}),
+  checkpoint: z
+    .object({
+      intervalMin: z.number().min(0.05, 'checkpoint interval: at least 0.05 minutes').max(240).default(10),
+      keep: int(1, 50, 3, 'checkpoints kept')
+    })
+    .prefault({})
+})
+export type RunConfig = z.infer<typeof RunConfigSchema>
+export type RunConfigInput = z.input<typeof RunConfigSchema>
+
+export function parseRunConfig(raw: unknown): RunConfig {
+  const r = RunConfigSchema.safeParse(raw)
+  if (r.success) {
+    if (r.data.pu.enabled && r.data.pretrain.method.method !== 'rfd') throw new Error('pu.enabled: PU weights apply to the rfd method only')
+    if (!r.data.pretrain.enabled && r.data.pretrain.method.method === 'supervised') {
+      // A supervised baseline is a fine-tune from random init: nothing to add here.
+    }
+    return r.data
+  }
+  const lines = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+  throw new Error(`Invalid run config: ${lines.join('; ')}`)
+}
+
+const fastBase = {
+  backend: 'auto',
+  dataset: { kind: 'sample', perClass: 200, testPerClass: 50, size: 64 },
+  backbone: { arch: 'alexnet64', width: 0.25 },
+  evaluation: { linear: { epochs: 15, schedule: { kind: 'lut', table: [[5, 0.05], [10, 0.01], [15, 0.002]] } }, knn: { k: 20 } }
+} as const
+
+const paperBase = {
+  backbone: { arch: 'alexnet224', width: 1 },
+  dataset: { kind: 'dataset', id: 'tiny-imagenet', trainSplit: 'train', testSplit: 'test' },
+  evaluation: {
+    layer: 'conv5',
+    linear: { epochs: 65, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.linearEval } },
+    nonlinear: { enabled: true, epochs: 65, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.linearEval } },
+    transfer: [
+      { kind: 'dataset', id: 'miniplaces', trainSplit: 'train', testSplit: 'val' },
+      { kind: 'dataset', id: 'cifar-10', trainSplit: 'train', testSplit: 'test' }
+    ]
+  }
+} as const
+
+const paperPretrain = { epochs: 200, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.pretrain } } as const
+const paperFinetune = { enabled: true, epochs: 65, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.finetune }, labelled: { kind: 'first-per-class', value: 100 } } as const
+const fastPretrain = { epochs: 6, batchSize: 32, schedule: { kind: 'constant', lr: 0.03 } } as const
+const fastFinetune = { enabled: true, epochs: 4, batchSize: 32, schedule: { kind: 'constant', lr: 0.02 }, labelled: { kind: 'fraction', value: 0.2 } } as const
+
+export interface Preset {
+  name: string
+  description: string
+  config: RunConfigInput
+}
+
+/**
+ * The seed's Table 1/2 models with the reference protocol (224-upsampled input, reference LUTs,
+ * 200 pretraining epochs as the reference runs were stopped there), and a fast native-64
+ * variant of each that runs in minutes on the built-in sample dataset.
+ */
+export const PRESETS: Preset[] = [
+  { name: 'paper-supervised', description: 'Table 1: supervised baseline, random init, 20% labels (first 100/class), 65 epochs', config: { ...paperBase, name: 'supervised 20%', pretrain: { enabled: false, method: { method: 'rotnet' } }, finetune: paperFinetune } as unknown as RunConfigInput },
+  { name: 'paper-rfd', description: 'Table 1/2: RFD base (rotation CE + MSE + NCE), linear + non-linear conv5 probes, transfer', config: { ...paperBase, name: 'RFD base', pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } } } as unknown as RunConfigInput },
+  { name: 'paper-rfd-contrastive', description: 'Table 1/2: RFD contrastive (NT-Xent + MLP heads), probes, transfer', config: { ...paperBase, name: 'RFD contrastive', pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput },
+  { name: 'paper-rfd-finetuned', description: 'Table 1/2: RFD base, then fine-tuned on 20% labels', config: { ...paperBase, name: 'RFD base + fine-tune', pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } }, finetune: paperFinetune } as unknown as RunConfigInput },
+  { name: 'paper-rfd-contrastive-finetuned', description: 'Table 1/2: RFD contrastive, then fine-tuned on 20% labels', config: { ...paperBase, name: 'RFD contrastive + fine-tune', pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } }, finetune: paperFinetune } as unknown as RunConfigInput },
+  { name: 'fast-random', description: 'Fast: random-init backbone, probes only (the floor every method must beat)', config: { ...fastBase, name: 'random init', pretrain: { enabled: false, method: { method: 'rotnet' } } } as unknown as RunConfigInput },
+  { name: 'fast-supervised', description: 'Fast: supervised baseline on 20% labels of the sample dataset', config: { ...fastBase, name: 'supervised 20%', pretrain: { enabled: false, method: { method: 'rotnet' } }, finetune: fastFinetune } as unknown as RunConfigInput },
+  { name: 'fast-rotnet', description: 'Fast: RotNet on the sample dataset, native 64 px', config: { ...fastBase, name: 'RotNet', pretrain: { ...fastPretrain, method: { method: 'rotnet' } } } as unknown as RunConfigInput },
+  { name: 'fast-rfd', description: 'Fast: RFD base on the sample dataset (K=256, Z re-estimated)', config: { ...fastBase, name: 'RFD base', pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } } } as unknown as RunConfigInput },
+  { name: 'fast-rfd-contrastive', description: 'Fast: RFD contrastive on the sample dataset', config: { ...fastBase, name: 'RFD contrastive', pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput },
+  { name: 'fast-rfd-finetuned', description: 'Fast: RFD base, then fine-tuned on 20% labels', config: { ...fastBase, name: 'RFD base + fine-tune', pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } }, finetune: fastFinetune } as unknown as RunConfigInput },
+  { name: 'fast-rfd-contrastive-finetuned', description: 'Fast: RFD contrastive, then fine-tuned on 20% labels', config: { ...fastBase, name: 'RFD contrastive + fine-tune', pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } }, finetune: fastFinetune } as unknown as RunConfigInput },
+  { name: 'fast-simclr', description: 'Fast: SimCLR on the sample dataset', config: { ...fastBase, name: 'SimCLR', pretrain: { ...fastPretrain, method: { method: 'simclr' } } } as unknown as RunConfigInput }
+]
+
+export function presetByName(name: string): Preset | undefined {
+  return PRESETS.find((p) => p.name === name)
+}

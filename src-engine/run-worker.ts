@@ -1,0 +1,83 @@
+// Worker entry for runs: executes one run folder's pipeline and streams its events. Started by
+// the host as an Electron utilityProcess (process.parentPort) or a child_process.fork
+// (process.send); the same messages either way. One run per process: it exits when the run
+// finishes, pauses, is cancelled or fails.
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { selectBackend } from './backends'
+import { parseRunConfig } from './run-config'
+import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipeline'
+import type { BackendStatus } from '../src-shared/contract'
+
+export const ToRunWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
+  z.object({ type: z.literal('pause') }),
+  z.object({ type: z.literal('cancel') })
+])
+export type ToRunWorker = z.infer<typeof ToRunWorkerSchema>
+
+export type FromRunWorker =
+  | { type: 'ready'; backend: string; statuses: BackendStatus[] }
+  | { type: 'event'; event: PipelineEvent }
+  | { type: 'finished'; outcome: PipelineOutcome }
+  | { type: 'error'; message: string; stage: string; code?: string }
+
+interface Port {
+  send(msg: FromRunWorker): void
+  onMessage(fn: (msg: unknown) => void): void
+}
+
+function parentPort(): Port | null {
+  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', f: (ev: { data: unknown }) => void): void } }).parentPort
+  if (electronPort) return { send: (m) => electronPort.postMessage(m), onMessage: (fn) => electronPort.on('message', (ev) => fn(ev.data)) }
+  if (process.send) return { send: (m) => void process.send!(m), onMessage: (fn) => void process.on('message', fn) }
+  return null
+}
+
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 100)
+}
+
+export function serveRunWorker(port: Port): void {
+  let control: 'pause' | 'cancel' | null = null
+  let stage = 'setup'
+  let started = false
+  port.onMessage((raw) => {
+    const msg = ToRunWorkerSchema.safeParse(raw)
+    if (!msg.success) return port.send({ type: 'error', message: `malformed command: ${msg.error.issues[0]?.message}`, stage: 'protocol' })
+    if (msg.data.type === 'pause' || msg.data.type === 'cancel') {
+      control = msg.data.type
+      return
+    }
+    if (started) return
+    started = true
+    const runDir = msg.data.runDir
+    void (async () => {
+      const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
+      stage = 'config'
+      const config = parseRunConfig(run.config)
+      stage = 'backend'
+      const { name, statuses } = await selectBackend(config.backend)
+      port.send({ type: 'ready', backend: name, statuses })
+      stage = 'pipeline'
+      const outcome = await runPipeline(config, {
+        runDir,
+        emit: (event) => {
+          if (event.type === 'stage') stage = event.stage
+          port.send({ type: 'event', event })
+        },
+        control: () => control
+      })
+      port.send({ type: 'finished', outcome })
+      exitSoon(0)
+    })().catch((err: unknown) => {
+      const e = err as NodeJS.ErrnoException
+      port.send({ type: 'error', message: e?.message ?? String(err), stage, code: e?.code })
+      exitSoon(1)
+    })
+  })
+}
+
+const port = parentPort()
+if (port) serveRunWorker(port)

@@ -1,0 +1,458 @@
+// Runs service: creates run folders, keeps a persistent queue, executes each run in its own
+// worker process (utilityProcess in the app, child_process.fork headless: the launcher is
+// injected), persists every state change, and recovers from crashes. Host code: no Electron.
+//
+// Lifecycle: queued -> running <-> paused -> done | failed | cancelled | interrupted.
+// A worker that dies without saying why (kill -9, out of memory) leaves the run `interrupted`;
+// one that reports an error leaves it `failed` with the message and the stage. Resuming either
+// continues from the newest intact checkpoint. A host that was killed finds its running runs
+// `interrupted` at the next boot; queued runs are still queued.
+import { createHash, randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { parseRunConfig, presetByName, type RunConfig } from '../../src-engine/run-config'
+import { stagesOf, readResults } from '../../src-engine/pipeline'
+import { CheckpointStore } from '../../src-engine/checkpoint'
+import { readMetrics } from '../../src-engine/metrics-log'
+import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
+import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
+import { ServiceError, describeFsError } from '../errors'
+import { writeFileAtomic } from '../fsutil'
+import type { WorkspaceService } from '../services/workspace'
+import type { SettingsService } from '../services/settings'
+
+export interface WorkerHandle {
+  send(msg: ToRunWorker): void
+  onMessage(fn: (msg: unknown) => void): void
+  onExit(fn: (code: number | null, signal: string | null) => void): void
+  kill(signal?: NodeJS.Signals): void
+}
+export type WorkerLauncher = () => WorkerHandle
+
+interface RunFile {
+  id: string
+  name: string
+  preset: string | null
+  createdAt: string
+  config: RunConfig
+  configHash: string
+  seed: number
+  versions: Record<string, string>
+  datasets: { ref: unknown; label: string }[]
+}
+
+interface LiveRun {
+  dir: string
+  run: RunFile
+  status: RunStatus
+  worker: WorkerHandle | null
+  /** What the user asked of the running worker. */
+  requested: 'pause' | 'cancel' | null
+  attemptStart: number | null
+  lastPersist: number
+  pendingMetrics: MetricRecord[]
+  errorSeen: { message: string; stage: string; code?: string } | null
+  /** What the worker said it finished with, before it exits. */
+  outcome: 'done' | 'paused' | 'cancelled' | null
+  evaluations: RunSummary['evaluations']
+}
+
+export type RunsEvent =
+  | { name: 'runs.changed'; payload: RunSummary }
+  | { name: 'runs.metrics'; payload: { id: string; records: MetricRecord[] } }
+  | { name: 'runs.log'; payload: { id: string; level: 'info' | 'warn' | 'error'; message: string } }
+
+const METRICS_FLUSH_MS = 250
+const PROGRESS_PERSIST_MS = 2000
+
+/** Stable JSON (sorted keys) for hashing configs. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+  return JSON.stringify(v)
+}
+
+export function configHash(config: unknown): string {
+  return createHash('sha256').update(canonical(config)).digest('hex').slice(0, 16)
+}
+
+function newStatus(): RunStatus {
+  return { state: 'queued', stage: null, epoch: null, epochs: null, step: null, steps: null, etaSec: null, backend: null, error: null, errorStage: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, wallMs: 0 }
+}
+
+export class RunsService {
+  private runs = new Map<string, LiveRun>()
+  private queue: string[] = []
+  private listeners = new Set<(e: RunsEvent) => void>()
+  private flushTimer: NodeJS.Timeout | null = null
+  private booted = false
+
+  constructor(
+    private readonly opts: {
+      workspace: WorkspaceService
+      settings: SettingsService
+      launch: WorkerLauncher
+      versions: Record<string, string>
+    }
+  ) {}
+
+  private async runsDir(): Promise<string> {
+    return path.join(await this.opts.workspace.ensureReady(), 'runs')
+  }
+
+  /** Load every run folder; runs that were running when the host died become interrupted. */
+  async boot(): Promise<void> {
+    if (this.booted) return
+    this.booted = true
+    const dir = await this.runsDir()
+    for (const id of await fs.readdir(dir).catch(() => [] as string[])) {
+      const runDir = path.join(dir, id)
+      try {
+        const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunFile
+        const status = JSON.parse(await fs.readFile(path.join(runDir, 'status.json'), 'utf8')) as RunStatus
+        const live: LiveRun = { dir: runDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [] }
+        if (status.state === 'running') {
+          status.state = 'interrupted'
+          status.error = 'The app stopped while this run was running. Resume continues from its last checkpoint.'
+          await this.persist(live)
+        }
+        live.evaluations = (await readResults(runDir)).evaluations as RunSummary['evaluations']
+        this.runs.set(id, live)
+      } catch {
+        // Not a run folder (or one from a newer version): leave it alone.
+      }
+    }
+    const saved = await fs.readFile(path.join(dir, 'queue.json'), 'utf8').then((t) => JSON.parse(t) as string[], () => [] as string[])
+    this.queue = saved.filter((id) => this.runs.get(id)?.status.state === 'queued')
+    for (const [id, r] of this.runs) if (r.status.state === 'queued' && !this.queue.includes(id)) this.queue.push(id)
+    await this.saveQueue()
+    this.schedule()
+  }
+
+  onEvent(fn: (e: RunsEvent) => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+  private emit(e: RunsEvent): void {
+    for (const l of this.listeners) l(e)
+  }
+
+  /** Validate, write the run folder, queue it. */
+  async create(input: unknown, preset: string | null = null): Promise<RunSummary> {
+    await this.boot()
+    let config: RunConfig
+    try {
+      const base = preset ? presetByName(preset)?.config : undefined
+      if (preset && !base) throw new Error(`unknown preset "${preset}"; run \`quarterturn run --list-presets\``)
+      config = parseRunConfig(base ? deepMerge(base, input) : input)
+    } catch (err) {
+      throw new ServiceError((err as Error).message, 'invalid-argument')
+    }
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+    const slug = config.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30) || 'run'
+    const id = `${stamp}-${slug}-${randomBytes(2).toString('hex')}`
+    const dir = path.join(await this.runsDir(), id)
+    const run: RunFile = {
+      id,
+      name: config.name,
+      preset,
+      createdAt: new Date().toISOString(),
+      config,
+      configHash: configHash(config),
+      seed: config.seed,
+      versions: this.opts.versions,
+      datasets: [config.dataset, ...config.evaluation.transfer].map((ref) => ({ ref, label: ref.kind === 'sample' ? `sample seed ${ref.seed}` : ref.id }))
+    }
+    const live: LiveRun = { dir, run, status: newStatus(), worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [] }
+    try {
+      await fs.mkdir(path.join(dir, 'checkpoints'), { recursive: true })
+      await fs.mkdir(path.join(dir, 'artifacts'), { recursive: true })
+      await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n')
+      await this.persist(live)
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => {})
+      throw new ServiceError(describeFsError(err, dir, 'create the run folder'))
+    }
+    this.runs.set(id, live)
+    this.queue.push(id)
+    await this.saveQueue()
+    this.changed(live)
+    this.schedule()
+    return this.summary(live)
+  }
+
+  async list(): Promise<RunSummary[]> {
+    await this.boot()
+    return [...this.runs.values()].sort((a, b) => b.run.createdAt.localeCompare(a.run.createdAt)).map((r) => this.summary(r))
+  }
+
+  async get(id: string): Promise<RunDetail> {
+    await this.boot()
+    const r = this.must(id)
+    const checkpoints = await new CheckpointStore(path.join(r.dir, 'checkpoints')).describe()
+    const log = (await readMetrics(path.join(r.dir, 'log.jsonl'))) as RunDetail['log']
+    const results = await readResults(r.dir)
+    r.evaluations = results.evaluations as RunSummary['evaluations']
+    return { ...this.summary(r), config: r.run.config as unknown as Record<string, unknown>, versions: r.run.versions, datasets: r.run.datasets, checkpoints, log }
+  }
+
+  /** Metric records of a run, at most `maxPoints` per stage (evenly thinned; the last is kept). */
+  async metrics(id: string, maxPoints = 5000): Promise<MetricRecord[]> {
+    await this.boot()
+    const r = this.must(id)
+    const all = (await readMetrics(path.join(r.dir, 'metrics.jsonl'))) as MetricRecord[]
+    if (all.length <= maxPoints) return all
+    const stride = Math.ceil(all.length / maxPoints)
+    return all.filter((_, i) => i % stride === 0 || i === all.length - 1)
+  }
+
+  async pause(id: string): Promise<RunSummary> {
+    await this.boot()
+    const r = this.must(id)
+    if (r.status.state === 'queued') {
+      this.queue = this.queue.filter((q) => q !== id)
+      await this.saveQueue()
+      await this.setState(r, 'paused')
+    } else if (r.status.state === 'running' && r.worker) {
+      r.requested = 'pause'
+      r.worker.send({ type: 'pause' })
+    } else {
+      throw new ServiceError(`Run ${id} is ${r.status.state}; only queued or running runs can be paused.`)
+    }
+    return this.summary(r)
+  }
+
+  async resume(id: string): Promise<RunSummary> {
+    await this.boot()
+    const r = this.must(id)
+    if (!['paused', 'interrupted', 'failed'].includes(r.status.state)) {
+      throw new ServiceError(`Run ${id} is ${r.status.state}; only paused, interrupted or failed runs can be resumed.`)
+    }
+    r.status.error = null
+    r.status.errorStage = null
+    this.queue.unshift(id)
+    await this.saveQueue()
+    await this.setState(r, 'queued')
+    this.schedule()
+    return this.summary(r)
+  }
+
+  async cancel(id: string): Promise<RunSummary> {
+    await this.boot()
+    const r = this.must(id)
+    if (r.status.state === 'running' && r.worker) {
+      r.requested = 'cancel'
+      r.worker.send({ type: 'cancel' })
+    } else if (['queued', 'paused', 'interrupted', 'failed'].includes(r.status.state)) {
+      this.queue = this.queue.filter((q) => q !== id)
+      await this.saveQueue()
+      r.status.endedAt = new Date().toISOString()
+      await this.setState(r, 'cancelled')
+    } else {
+      throw new ServiceError(`Run ${id} is already ${r.status.state}.`)
+    }
+    return this.summary(r)
+  }
+
+  /** Resolves when the run reaches a state other than queued/running. */
+  waitSettled(id: string): Promise<RunSummary> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const r = this.runs.get(id)
+        if (r && !['queued', 'running'].includes(r.status.state)) {
+          resolve(this.summary(r))
+          return true
+        }
+        return false
+      }
+      if (check()) return
+      const off = this.onEvent((e) => {
+        if (e.name === 'runs.changed' && e.payload.id === id && check()) off()
+      })
+    })
+  }
+
+  /** Pause every running run (checkpointing it) before the host exits. */
+  async shutdown(): Promise<void> {
+    const running = [...this.runs.values()].filter((r) => r.worker)
+    await Promise.all(
+      running.map(
+        (r) =>
+          new Promise<void>((resolve) => {
+            r.worker!.onExit(() => resolve())
+            r.requested = 'pause'
+            r.worker!.send({ type: 'pause' })
+            setTimeout(() => {
+              r.worker?.kill('SIGKILL')
+              resolve()
+            }, 30_000)
+          })
+      )
+    )
+  }
+
+  private must(id: string): LiveRun {
+    const r = this.runs.get(id)
+    if (!r) throw new ServiceError(`No run with id "${id}". List runs with \`quarterturn list\`.`, 'invalid-argument')
+    return r
+  }
+
+  private summary(r: LiveRun): RunSummary {
+    return {
+      id: r.run.id,
+      name: r.run.name,
+      method: r.run.config.pretrain.enabled ? r.run.config.pretrain.method.method : r.run.config.finetune.enabled ? 'supervised' : 'random-init',
+      preset: r.run.preset,
+      configHash: r.run.configHash,
+      status: { ...r.status },
+      evaluations: r.evaluations
+    }
+  }
+
+  private changed(r: LiveRun): void {
+    this.emit({ name: 'runs.changed', payload: this.summary(r) })
+  }
+
+  private async persist(r: LiveRun): Promise<void> {
+    r.lastPersist = Date.now()
+    await writeFileAtomic(path.join(r.dir, 'status.json'), JSON.stringify(r.status, null, 2) + '\n')
+  }
+
+  private async setState(r: LiveRun, state: RunStatus['state']): Promise<void> {
+    r.status.state = state
+    await this.persist(r).catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'save the state of')))
+    this.changed(r)
+  }
+
+  private async saveQueue(): Promise<void> {
+    await writeFileAtomic(path.join(await this.runsDir(), 'queue.json'), JSON.stringify(this.queue) + '\n')
+  }
+
+  private log(r: LiveRun, level: 'info' | 'warn' | 'error', message: string): void {
+    void fs.appendFile(path.join(r.dir, 'log.jsonl'), JSON.stringify({ t: Date.now(), level, message }) + '\n').catch(() => {})
+    this.emit({ name: 'runs.log', payload: { id: r.run.id, level, message } })
+  }
+
+  private schedule(): void {
+    const max = this.opts.settings.get().maxConcurrentRuns
+    let running = [...this.runs.values()].filter((r) => r.status.state === 'running').length
+    while (running < max && this.queue.length) {
+      const id = this.queue.shift()!
+      const r = this.runs.get(id)
+      if (!r || r.status.state !== 'queued') continue
+      running++
+      void this.start(r)
+    }
+    void this.saveQueue().catch(() => {})
+  }
+
+  private async start(r: LiveRun): Promise<void> {
+    r.requested = null
+    r.errorSeen = null
+    r.attemptStart = Date.now()
+    r.status.startedAt ??= new Date().toISOString()
+    r.status.stage = stagesOf(r.run.config)[0] ?? null
+    await this.setState(r, 'running')
+    let worker: WorkerHandle
+    try {
+      worker = this.opts.launch()
+    } catch (err) {
+      r.status.error = `Could not start the training worker: ${(err as Error).message}`
+      await this.setState(r, 'failed')
+      return this.schedule()
+    }
+    r.worker = worker
+    worker.onMessage((raw) => this.onWorkerMessage(r, raw as FromRunWorker))
+    worker.onExit((code, signal) => void this.onWorkerExit(r, code, signal))
+    worker.send({ type: 'run', runDir: r.dir })
+  }
+
+  private onWorkerMessage(r: LiveRun, m: FromRunWorker): void {
+    switch (m.type) {
+      case 'ready':
+        r.status.backend = m.backend
+        this.log(r, 'info', `Training on ${m.backend}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
+        void this.persist(r)
+        this.changed(r)
+        break
+      case 'error':
+        r.errorSeen = { message: m.message, stage: m.stage, code: m.code }
+        break
+      case 'finished':
+        r.outcome = m.outcome
+        break
+      case 'event': {
+        const e = m.event
+        if (e.type === 'metrics') {
+          r.pendingMetrics.push(e.record as MetricRecord)
+          this.scheduleFlush()
+        } else if (e.type === 'progress') {
+          Object.assign(r.status, { stage: e.stage, epoch: e.epoch, epochs: e.epochs, step: e.step, steps: e.steps, etaSec: e.etaSec })
+          if (Date.now() - r.lastPersist > PROGRESS_PERSIST_MS) void this.persist(r)
+          this.changed(r)
+        } else if (e.type === 'stage') {
+          r.status.stage = e.stage
+          this.log(r, 'info', `Stage ${e.index + 1} of ${e.total}: ${e.stage}`)
+          this.changed(r)
+        } else if (e.type === 'log') {
+          this.log(r, e.level, e.message)
+        } else if (e.type === 'evaluation') {
+          r.evaluations = r.evaluations.filter((x) => x.id !== e.evaluation.id).concat(e.evaluation)
+          this.log(r, 'info', `${e.evaluation.protocol} on ${e.evaluation.dataset}: ${(e.evaluation.accuracy * 100).toFixed(2)}%`)
+          this.changed(r)
+        }
+        break
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null
+      for (const r of this.runs.values()) {
+        if (!r.pendingMetrics.length) continue
+        this.emit({ name: 'runs.metrics', payload: { id: r.run.id, records: r.pendingMetrics.splice(0) } })
+      }
+    }, METRICS_FLUSH_MS)
+  }
+
+  private async onWorkerExit(r: LiveRun, code: number | null, signal: string | null): Promise<void> {
+    r.worker = null
+    if (r.attemptStart) r.status.wallMs += Date.now() - r.attemptStart
+    r.attemptStart = null
+    r.status.etaSec = null
+    const outcome = r.outcome
+    r.outcome = null
+    if (outcome === 'done') {
+      r.status.endedAt = new Date().toISOString()
+      await this.setState(r, 'done')
+    } else if (outcome === 'paused') {
+      await this.setState(r, 'paused')
+    } else if (outcome === 'cancelled') {
+      r.status.endedAt = new Date().toISOString()
+      await this.setState(r, 'cancelled')
+    } else if (r.errorSeen) {
+      const e = r.errorSeen
+      r.status.error = e.code === 'ENOSPC' ? `The disk is full (${e.message}). Free some space, then resume: the last checkpoint is intact.` : e.message
+      r.status.errorStage = e.stage
+      this.log(r, 'error', `Failed in ${e.stage}: ${r.status.error}`)
+      await this.setState(r, 'failed')
+    } else {
+      r.status.error = `The training worker stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}), e.g. killed or out of memory. Resume continues from the last checkpoint.`
+      this.log(r, 'error', r.status.error)
+      await this.setState(r, 'interrupted')
+    }
+    this.schedule()
+  }
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) }
+    for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = deepMerge(out[k], v)
+    return out
+  }
+  return over
+}

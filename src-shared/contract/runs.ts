@@ -1,0 +1,65 @@
+// Run schemas of the contract: summaries pushed to the renderer, metric batches, log lines.
+import { z } from 'zod'
+
+export const RunStateSchema = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted'])
+export type RunState = z.infer<typeof RunStateSchema>
+
+export const RunStatusSchema = z.object({
+  state: RunStateSchema,
+  stage: z.string().nullable(),
+  epoch: z.number().int().nullable(),
+  epochs: z.number().int().nullable(),
+  step: z.number().int().nullable(),
+  steps: z.number().int().nullable(),
+  etaSec: z.number().nullable(),
+  backend: z.string().nullable(),
+  error: z.string().nullable(),
+  /** The stage the error happened in. */
+  errorStage: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** Milliseconds spent running, over every attempt. */
+  wallMs: z.number().nonnegative()
+})
+export type RunStatus = z.infer<typeof RunStatusSchema>
+
+export const EvaluationSchema = z.object({
+  id: z.string(),
+  protocol: z.enum(['linear', 'nonlinear', 'knn', 'finetune']),
+  dataset: z.string(),
+  transfer: z.boolean(),
+  layer: z.string(),
+  accuracy: z.number(),
+  perClass: z.array(z.number()),
+  confusion: z.array(z.array(z.number())),
+  classNames: z.array(z.string()),
+  trainImages: z.number(),
+  testImages: z.number()
+})
+export type EvaluationData = z.infer<typeof EvaluationSchema>
+
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  method: z.string(),
+  preset: z.string().nullable(),
+  configHash: z.string(),
+  status: RunStatusSchema,
+  evaluations: z.array(EvaluationSchema)
+})
+export type RunSummary = z.infer<typeof RunSummarySchema>
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  config: z.record(z.string(), z.unknown()),
+  versions: z.record(z.string(), z.string()),
+  datasets: z.array(z.object({ ref: z.unknown(), label: z.string() })),
+  checkpoints: z.array(z.object({ seq: z.number(), createdAt: z.string(), label: z.record(z.string(), z.unknown()) })),
+  log: z.array(z.object({ t: z.number(), level: z.enum(['info', 'warn', 'error']), message: z.string() }))
+})
+export type RunDetail = z.infer<typeof RunDetailSchema>
+
+export const MetricRecordSchema = z.record(z.string(), z.union([z.number(), z.string(), z.null()]))
+export type MetricRecord = z.infer<typeof MetricRecordSchema>
+
+export const PresetInfoSchema = z.object({ name: z.string(), description: z.string(), config: z.record(z.string(), z.unknown()) })

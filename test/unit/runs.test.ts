@@ -1,0 +1,159 @@
+// The run pipeline end to end with the real worker process on a tiny generated dataset:
+// full pipeline, pause/resume equivalence, kill -9 recovery, damaged checkpoints, invalid
+// configs, and a queue that survives a host restart.
+import { afterEach, describe, expect, it } from 'vitest'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { createHeadlessHost } from '../../src-host/headless'
+import type { Host } from '../../src-host/host'
+import { readMetrics } from '../../src-engine/metrics-log'
+import { cleanupTmp, tmpDir } from '../helpers/tmp'
+
+const WORKER = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
+const hosts: Host[] = []
+afterEach(async () => {
+  for (const h of hosts.splice(0)) await h.shutdown()
+  cleanupTmp()
+})
+
+function newHost(ws = tmpDir('qt-ws-'), configDir = tmpDir('qt-cfg-')): { host: Host; ws: string; configDir: string } {
+  const host = createHeadlessHost({ configDir, defaultWorkspace: ws, runWorker: WORKER })
+  hosts.push(host)
+  return { host, ws, configDir }
+}
+
+/** A tiny run: 40 images of 32 px, a 1/16-width AlexNet. */
+function tiny(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'tiny',
+    seed: 3,
+    backend: 'wasm',
+    dataset: { kind: 'sample', perClass: 4, testPerClass: 2, size: 32, seed: 2 },
+    backbone: { arch: 'alexnet32', width: 0.0625 },
+    pretrain: { method: { method: 'rotnet' }, epochs: 3, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
+    evaluation: { linear: { epochs: 3, batchSize: 16 }, knn: { k: 5 } },
+    ...extra
+  }
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 60_000): Promise<T> {
+  const t0 = Date.now()
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('runs', () => {
+  it('runs pretrain -> fine-tune -> linear and kNN evaluation to done, recording accuracies', async () => {
+    const { host, ws } = newHost()
+    const run = await host.call('runs.create', {
+      config: tiny({ finetune: { enabled: true, epochs: 2, batchSize: 8, labelled: { kind: 'fraction', value: 0.5 }, schedule: { kind: 'constant', lr: 0.02 } } }),
+      preset: null
+    })
+    expect(['queued', 'running']).toContain(run.status.state)
+    const done = await host.runs.waitSettled(run.id)
+    expect(done.status).toMatchObject({ state: 'done', backend: 'wasm', error: null })
+    const detail = await host.call('runs.get', { id: run.id })
+    const protocols = detail.evaluations.map((e) => e.protocol).sort()
+    expect(protocols).toEqual(['finetune', 'knn', 'linear'])
+    for (const e of detail.evaluations) {
+      expect(e.accuracy).toBeGreaterThanOrEqual(0)
+      expect(e.accuracy).toBeLessThanOrEqual(1)
+      expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(20)
+      expect(e.classNames).toHaveLength(10)
+    }
+    const runJson = JSON.parse(await fs.readFile(path.join(ws, 'runs', run.id, 'run.json'), 'utf8'))
+    expect(runJson).toMatchObject({ id: run.id, seed: 3, configHash: expect.stringMatching(/^[0-9a-f]{16}$/), versions: { tfjs: '4.22.0' } })
+    const records = await readMetrics(path.join(ws, 'runs', run.id, 'metrics.jsonl'))
+    expect(records.filter((r) => r.stage === 'pretrain')).toHaveLength(12)
+    expect(records.filter((r) => r.stage === 'finetune')).toHaveLength(6)
+  }, 120_000)
+
+  it('pause then resume gives the same final weights as an uninterrupted run', async () => {
+    const { host, ws } = newHost()
+    const a = await host.call('runs.create', { config: tiny({ evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    await host.runs.waitSettled(a.id)
+    const b = await host.call('runs.create', { config: tiny({ evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    await waitFor(async () => (await host.call('runs.metrics', { id: b.id, maxPoints: 5000 })).length >= 2, 'first steps')
+    await host.call('runs.pause', { id: b.id })
+    const paused = await host.runs.waitSettled(b.id)
+    expect(paused.status.state).toBe('paused')
+    const stepsAtPause = (await host.call('runs.metrics', { id: b.id, maxPoints: 5000 })).length
+    expect(stepsAtPause).toBeLessThan(12)
+    await host.call('runs.resume', { id: b.id })
+    expect((await host.runs.waitSettled(b.id)).status.state).toBe('done')
+    const weights = (id: string): Promise<Buffer> => fs.readFile(path.join(ws, 'runs', id, 'artifacts', 'backbone-pretrain.bin'))
+    expect((await weights(b.id)).equals(await weights(a.id))).toBe(true)
+    const steps = (await host.call('runs.metrics', { id: b.id, maxPoints: 5000 })).map((r) => r.step)
+    expect(steps).toEqual([...Array(12).keys()])
+  }, 120_000)
+
+  it('a worker killed with SIGKILL leaves the run interrupted; resume finishes without duplicated steps', async () => {
+    const { host, ws } = newHost()
+    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }), preset: null })
+    const runDir = path.join(ws, 'runs', run.id)
+    // Past the first epoch's checkpoint, mid-way through the second epoch.
+    await waitFor(async () => (await readMetrics(path.join(runDir, 'metrics.jsonl'))).length >= 6, 'second epoch')
+    const live = (host.runs as unknown as { runs: Map<string, { worker: { kill(s: string): void } | null }> }).runs.get(run.id)!
+    live.worker!.kill('SIGKILL')
+    const after = await host.runs.waitSettled(run.id)
+    expect(after.status.state).toBe('interrupted')
+    expect(after.status.error).toMatch(/stopped unexpectedly.*SIGKILL/)
+    await host.call('runs.resume', { id: run.id })
+    expect((await host.runs.waitSettled(run.id)).status.state).toBe('done')
+    const steps = (await readMetrics(path.join(runDir, 'metrics.jsonl'))).filter((r) => r.stage === 'pretrain').map((r) => r.step)
+    expect(steps).toEqual([...Array(16).keys()])
+  }, 120_000)
+
+  it('falls back to the previous checkpoint when the newest is damaged', async () => {
+    const { host, ws } = newHost()
+    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }), preset: null })
+    const ckDir = path.join(ws, 'runs', run.id, 'checkpoints')
+    await waitFor(async () => (await fs.readdir(ckDir).catch(() => [])).filter((n) => /^\d+$/.test(n)).length >= 2, 'two checkpoints')
+    await host.call('runs.pause', { id: run.id })
+    await host.runs.waitSettled(run.id)
+    const seqs = (await fs.readdir(ckDir)).filter((n) => /^\d+$/.test(n)).sort()
+    await fs.writeFile(path.join(ckDir, seqs.at(-1)!, 'state.bin'), 'garbage')
+    await host.call('runs.resume', { id: run.id })
+    expect((await host.runs.waitSettled(run.id)).status.state).toBe('done')
+    const detail = await host.call('runs.get', { id: run.id })
+    expect(detail.log.map((l) => l.message).join('\n')).toMatch(/Skipped a damaged checkpoint: checkpoint \d+: checksum mismatch/)
+    const steps = (await host.call('runs.metrics', { id: run.id, maxPoints: 5000 })).filter((r) => r.stage === 'pretrain').map((r) => r.step)
+    expect(steps).toEqual([...Array(16).keys()])
+  }, 120_000)
+
+  it('rejects an invalid config naming the field and its range, writing nothing', async () => {
+    const { host, ws } = newHost()
+    const r = await host.dispatch('runs.create', { config: tiny({ pretrain: { batchSize: 1 } }), preset: null })
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    if (!r.ok) expect(r.error.message).toMatch(/pretrain\.batchSize: batch size must be at least 2/)
+    const unknown = await host.dispatch('runs.create', { config: {}, preset: 'no-such-preset' })
+    if (!unknown.ok) expect(unknown.error.message).toMatch(/unknown preset/)
+    expect((await fs.readdir(path.join(ws, 'runs'))).filter((n) => n !== 'queue.json')).toEqual([])
+  })
+
+  it('keeps the queue across a host restart and marks a run that was running as interrupted', async () => {
+    const { host, ws, configDir } = newHost()
+    await host.call('settings.update', { maxConcurrentRuns: 1 })
+    const first = await host.call('runs.create', { config: tiny(), preset: null })
+    const second = await host.call('runs.create', { config: tiny({ name: 'second' }), preset: null })
+    await waitFor(async () => (await host.call('runs.get', { id: first.id })).status.state === 'running', 'first running')
+    expect((await host.call('runs.get', { id: second.id })).status.state).toBe('queued')
+    // The host dies: its worker goes with it, nothing is finalised.
+    const live = (host.runs as unknown as { runs: Map<string, { worker: { kill(s: string): void } | null }>; opts: { launch: unknown } }).runs.get(first.id)!
+    ;(host.runs as unknown as { opts: { launch: () => never } }).opts.launch = () => {
+      throw new Error('host is gone')
+    }
+    live.worker!.kill('SIGKILL')
+    hosts.splice(hosts.indexOf(host), 1)
+    const { host: again } = newHost(ws, configDir)
+    const list = await again.call('runs.list', {})
+    const byId = new Map(list.map((r) => [r.id, r]))
+    expect(byId.get(second.id)!.status.state).toMatch(/queued|running/)
+    expect(['interrupted', 'running']).toContain(byId.get(first.id)!.status.state)
+    expect((await again.runs.waitSettled(second.id)).status.state).toBe('done')
+  }, 120_000)
+})
