@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { createHeadlessHost, APP_VERSION } from './headless'
 import { startWebHost } from './web/server'
 import { ServiceError } from './errors'
+import { existsSync } from 'node:fs'
+import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
+import type { WorkerEntry } from './runs/fork-launcher'
 
 export interface CliIO {
   out: (line: string) => void
@@ -20,6 +23,13 @@ Usage:
 Commands:
   doctor              Which training backends load on this machine, and the workspace
   serve               Start the web host (the full UI in a browser) on 127.0.0.1
+  run <config.json>   Run a pipeline (pretrain, fine-tune, evaluations) with a progress bar
+  run --preset NAME   ... from a preset (list them with: run --list-presets)
+  list                Runs in the workspace, newest first
+  show <run>          One run: state, progress, evaluations, checkpoints
+  resume <run>        Continue a paused, interrupted or failed run from its last checkpoint
+  cancel <run>        Stop a run (its checkpoints and metrics are kept)
+  export [<run>...]   Results table of the runs (all by default)
 
 Options:
   -h, --help          Show this help
@@ -34,6 +44,20 @@ serve options:
 
 doctor options:
   --json              Machine-readable output
+
+run options:
+  --preset NAME       Start from a preset; a config file's values override it
+  --dataset ID        Pretraining dataset: a registered dataset id, or "sample"
+  --eval-dataset ID   A transfer dataset to evaluate on (repeatable)
+  --epochs N          Pretraining epochs
+  --json              Print one JSON line at the end: id, state, wall time, accuracies
+  Ctrl+C pauses the run at the next step (checkpointed); resume it later.
+
+export options:
+  --format md|csv|latex|json   (default md)
+  --baseline RUN      Pin a baseline row; other rows get relative improvements
+
+Exit codes: 0 success, 1 the run failed (or was interrupted or cancelled), 2 bad input.
 `
 
 const DEFAULT_PORT = 7878
@@ -52,7 +76,15 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         port: { type: 'string' },
         host: { type: 'string' },
         'config-dir': { type: 'string' },
-        static: { type: 'string' }
+        static: { type: 'string' },
+        preset: { type: 'string' },
+        dataset: { type: 'string' },
+        'eval-dataset': { type: 'string', multiple: true },
+        epochs: { type: 'string' },
+        'list-presets': { type: 'boolean' },
+        format: { type: 'string' },
+        baseline: { type: 'string' },
+        wait: { type: 'boolean' }
       }
     })
   } catch (err) {
@@ -75,6 +107,24 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await doctor(values['config-dir'], values.json ?? false, io)
       case 'serve':
         return await serve(values, io)
+      case 'run':
+      case 'list':
+      case 'show':
+      case 'resume':
+      case 'cancel':
+      case 'export': {
+        const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() })
+        try {
+          const rest = positionals.slice(1)
+          if (command === 'run') return await cmdRun(host, rest, values, io, process.stderr.isTTY === true)
+          if (command === 'list') return await cmdList(host, values, io)
+          if (command === 'show') return await cmdShow(host, rest[0], values, io)
+          if (command === 'export') return await cmdExport(host, rest, values, io)
+          return await cmdControl(host, command, rest[0], io, command === 'resume')
+        } finally {
+          await host.shutdown()
+        }
+      }
       default:
         io.err(`quarterturn: unknown command "${command}". Run \`quarterturn --help\` for the list.`)
         return 2
@@ -82,10 +132,17 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   } catch (err) {
     if (err instanceof ServiceError) {
       io.err(`quarterturn: ${err.message}`)
-      return 1
+      return err.code === 'invalid-argument' ? EXIT.badInput : EXIT.failed
     }
     throw err
   }
+}
+
+/** The training worker: built next to this file, or the TypeScript source run through tsx. */
+function workerEntry(): WorkerEntry {
+  const built = fileURLToPath(new URL('./run-worker.js', import.meta.url))
+  if (existsSync(built)) return { entry: built }
+  return { entry: fileURLToPath(new URL('../src-engine/run-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] }
 }
 
 async function doctor(configDir: string | undefined, json: boolean, io: CliIO): Promise<number> {

@@ -49,3 +49,71 @@ describe('quarterturn CLI', () => {
     expect(await run(['serve', '--port', 'abc'])).toMatchObject({ code: 2, err: expect.stringMatching(/--port must be an integer/) })
   })
 })
+
+describe('quarterturn run / list / show / export', () => {
+  it('runs a config to the end and prints one JSON line with id, state, wall time and accuracies', async () => {
+    const ws = tmpDir('qt-cli-ws-')
+    const configDir = tmpDir('qt-cli-cfg-')
+    const file = `${tmpDir()}/tiny.json`
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'cli tiny',
+        backend: 'wasm',
+        dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 },
+        backbone: { arch: 'alexnet32', width: 0.0625 },
+        pretrain: { method: { method: 'rotnet' }, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
+        evaluation: { linear: { epochs: 2 }, knn: { k: 3 } }
+      })
+    )
+    process.env.QUARTERTURN_WORKSPACE = ws
+    try {
+      const r = await run(['run', file, '--epochs', '1', '--json', '--config-dir', configDir])
+      expect(r.code).toBe(0)
+      const last = JSON.parse(r.out.trim().split('\n').at(-1)!)
+      expect(last).toMatchObject({ state: 'done', backend: 'wasm' })
+      expect(last.wallSec).toBeGreaterThan(0)
+      expect(Object.keys(last.accuracies).sort()).toEqual(['knn:sample (10 classes, 32px, seed 1)', 'linear:sample (10 classes, 32px, seed 1)'])
+
+      const list = await run(['list', '--config-dir', configDir])
+      expect(list.out).toContain(last.id)
+      expect(list.out).toContain('done')
+      const show = await run(['show', last.id, '--config-dir', configDir])
+      expect(show.out).toMatch(/state: done/)
+      const csv = await run(['export', last.id, '--format', 'csv', '--config-dir', configDir])
+      expect(csv.code).toBe(0)
+      const [head, row] = csv.out.trim().split('\n')
+      expect(head).toMatch(/^run,method,/)
+      expect(row).toContain('cli tiny')
+      const linear = last.accuracies['linear:sample (10 classes, 32px, seed 1)']
+      expect(row).toContain(linear.toFixed(2))
+    } finally {
+      delete process.env.QUARTERTURN_WORKSPACE
+    }
+  }, 120_000)
+
+  it('rejects an invalid config with exit code 2, naming the field', async () => {
+    const file = `${tmpDir()}/bad.json`
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, JSON.stringify({ pretrain: { batchSize: 0 } }))
+    process.env.QUARTERTURN_WORKSPACE = tmpDir('qt-cli-ws-')
+    try {
+      const r = await run(['run', file, '--config-dir', tmpDir()])
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(/pretrain\.batchSize: batch size must be at least 2/)
+      expect((await run(['run', '--preset', 'nope', '--config-dir', tmpDir()])).code).toBe(2)
+      expect((await run(['run', file, '--epochs', 'many', '--config-dir', tmpDir()])).code).toBe(2)
+    } finally {
+      delete process.env.QUARTERTURN_WORKSPACE
+    }
+  })
+
+  it('lists presets one per line, name first', async () => {
+    const r = await run(['run', '--list-presets'])
+    const lines = r.out.trim().split('\n')
+    expect(lines.length).toBeGreaterThanOrEqual(10)
+    for (const l of lines) expect(l).toMatch(/^[a-z0-9-]+\t\S/)
+    expect(lines.map((l) => l.split('\t')[0])).toContain('fast-rfd')
+  })
+})

@@ -1,0 +1,188 @@
+// The run commands of the `quarterturn` CLI: run, list, show, resume, cancel, export. They
+// drive the same RunsService as the app; a run started here executes in a worker process
+// while this process shows progress, and ends with the run.
+import { promises as fs } from 'node:fs'
+import type { Host } from './host'
+import { PRESETS } from '../src-engine/run-config'
+import type { RunSummary } from '../src-shared/contract/runs'
+import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
+import { ServiceError } from './errors'
+import type { CliIO } from './cli'
+
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
+
+export interface RunCliOptions {
+  preset?: string
+  dataset?: string
+  'eval-dataset'?: string[]
+  epochs?: string
+  json?: boolean
+  'list-presets'?: boolean
+  format?: string
+  baseline?: string
+}
+
+function fmtDuration(sec: number | null): string {
+  if (sec == null || !Number.isFinite(sec)) return '--'
+  const s = Math.round(sec)
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
+}
+
+export function progressLine(r: RunSummary): string {
+  const s = r.status
+  const frac = s.steps ? Math.min(1, (s.step ?? 0) / s.steps) : 0
+  const width = 24
+  const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.')
+  const where = s.steps ? `${s.stage} epoch ${(s.epoch ?? 0) + (frac >= 1 ? 0 : 1)}/${s.epochs} step ${s.step}/${s.steps}` : (s.stage ?? s.state)
+  return `[${bar}] ${where}  ETA ${fmtDuration(s.etaSec)}`
+}
+
+export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions, io: CliIO, isTty: boolean): Promise<number> {
+  if (o['list-presets']) {
+    for (const p of PRESETS) io.out(`${p.name}\t${p.description}`)
+    return EXIT.ok
+  }
+  const file = positionals[0]
+  if (!file && !o.preset) {
+    io.err('quarterturn run: give a config file or --preset NAME (see --list-presets).')
+    return EXIT.badInput
+  }
+  let config: Record<string, unknown> = {}
+  if (file) {
+    try {
+      config = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
+    } catch (err) {
+      io.err(`quarterturn run: cannot read ${file}: ${(err as Error).message}`)
+      return EXIT.badInput
+    }
+  }
+  if (o.epochs !== undefined) {
+    const n = Number(o.epochs)
+    if (!Number.isInteger(n) || n < 1) {
+      io.err(`quarterturn run: --epochs must be a whole number of at least 1, got "${o.epochs}".`)
+      return EXIT.badInput
+    }
+    config = { ...config, pretrain: { ...((config.pretrain as object) ?? {}), epochs: n } }
+  }
+  if (o.dataset !== undefined) config = { ...config, dataset: datasetRefOf(o.dataset) }
+  if (o['eval-dataset']?.length) {
+    const evaluation = (config.evaluation as Record<string, unknown>) ?? {}
+    config = { ...config, evaluation: { ...evaluation, transfer: o['eval-dataset'].map(datasetRefOf) } }
+  }
+  let run: RunSummary
+  try {
+    run = await host.call('runs.create', { config, preset: o.preset ?? null })
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'invalid-argument') {
+      io.err(`quarterturn run: ${err.message}`)
+      return EXIT.badInput
+    }
+    throw err
+  }
+  if (!o.json) io.err(`Run ${run.id} (${run.name}) queued.`)
+  let lastDraw = 0
+  const off = host.onEvent((name, payload) => {
+    if (name === 'runs.changed' && (payload as RunSummary).id === run.id && !o.json) {
+      const now = Date.now()
+      if (now - lastDraw < 200) return
+      lastDraw = now
+      const line = progressLine(payload as RunSummary)
+      if (isTty) process.stderr.write(`\r${line}\x1b[K`)
+    }
+    if (name === 'runs.log' && (payload as { id: string }).id === run.id && !o.json) {
+      const p = payload as { level: string; message: string }
+      if (isTty) process.stderr.write('\r\x1b[K')
+      io.err(`${p.level === 'info' ? '' : `${p.level}: `}${p.message}`)
+    }
+  })
+  const onSignal = (): void => void host.call('runs.pause', { id: run.id }).catch(() => {})
+  process.once('SIGINT', onSignal)
+  const end = await host.runs.waitSettled(run.id)
+  process.off('SIGINT', onSignal)
+  off()
+  if (isTty && !o.json) process.stderr.write('\r\x1b[K')
+  const detail = await host.call('runs.get', { id: run.id })
+  const accuracies = Object.fromEntries(detail.evaluations.map((e) => [e.id, +(e.accuracy * 100).toFixed(2)]))
+  if (o.json) {
+    io.out(JSON.stringify({ id: run.id, state: end.status.state, wallSec: +(end.status.wallMs / 1000).toFixed(1), backend: end.status.backend, error: end.status.error, accuracies }))
+  } else {
+    io.out(`${run.id}: ${end.status.state} in ${fmtDuration(end.status.wallMs / 1000)} on ${end.status.backend ?? '?'}`)
+    for (const [k, v] of Object.entries(accuracies)) io.out(`  ${k.padEnd(40)} ${v.toFixed(2)}%`)
+    if (end.status.error) io.err(end.status.error)
+    if (end.status.state === 'paused') io.err(`Paused. Continue with: quarterturn resume ${run.id}`)
+  }
+  return end.status.state === 'done' ? EXIT.ok : end.status.state === 'paused' ? EXIT.ok : EXIT.failed
+}
+
+function datasetRefOf(arg: string): Record<string, unknown> {
+  if (arg === 'sample') return { kind: 'sample' }
+  return { kind: 'dataset', id: arg }
+}
+
+export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<number> {
+  const runs = await host.call('runs.list', {})
+  if (o.json) {
+    io.out(JSON.stringify(runs))
+    return EXIT.ok
+  }
+  if (!runs.length) io.out('No runs yet. Start one with: quarterturn run --preset fast-rotnet')
+  for (const r of runs) io.out(`${r.id}\t${r.status.state}\t${r.method}\t${r.name}`)
+  return EXIT.ok
+}
+
+export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptions, io: CliIO): Promise<number> {
+  if (!id) {
+    io.err('quarterturn show: give a run id (see quarterturn list).')
+    return EXIT.badInput
+  }
+  const d = await host.call('runs.get', { id })
+  if (o.json) {
+    io.out(JSON.stringify(d, null, 2))
+    return EXIT.ok
+  }
+  io.out(`${d.id}  ${d.name}  (${d.method}${d.preset ? `, preset ${d.preset}` : ''})`)
+  io.out(`state: ${d.status.state}${d.status.error ? ` — ${d.status.error}` : ''}`)
+  io.out(`backend: ${d.status.backend ?? '-'}   wall time: ${fmtDuration(d.status.wallMs / 1000)}   config hash: ${d.configHash}`)
+  if (d.status.steps) io.out(progressLine(d))
+  for (const e of d.evaluations) io.out(`  ${e.protocol.padEnd(10)} ${e.dataset.padEnd(30)} ${(e.accuracy * 100).toFixed(2)}%`)
+  io.out(`checkpoints: ${d.checkpoints.map((c) => `${c.seq} (${String(c.label.stage)} step ${String(c.label.step)})`).join(', ') || 'none'}`)
+  return EXIT.ok
+}
+
+export async function cmdControl(host: Host, action: 'resume' | 'cancel', id: string | undefined, io: CliIO, wait: boolean): Promise<number> {
+  if (!id) {
+    io.err(`quarterturn ${action}: give a run id (see quarterturn list).`)
+    return EXIT.badInput
+  }
+  const r = await host.call(action === 'resume' ? 'runs.resume' : 'runs.cancel', { id })
+  io.err(`${r.id}: ${r.status.state}`)
+  if (action === 'resume' && wait) {
+    const end = await host.runs.waitSettled(id)
+    io.out(`${id}: ${end.status.state}`)
+    return end.status.state === 'done' || end.status.state === 'paused' ? EXIT.ok : EXIT.failed
+  }
+  return EXIT.ok
+}
+
+export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io: CliIO): Promise<number> {
+  const all = await host.call('runs.list', {})
+  const chosen = ids.length ? ids.map((id) => all.find((r) => r.id === id)) : all
+  const missing = ids.filter((_, i) => !chosen[i])
+  if (missing.length) {
+    io.err(`quarterturn export: no run ${missing.join(', ')} (see quarterturn list).`)
+    return EXIT.badInput
+  }
+  const runs: RunSummary[] = []
+  for (const r of chosen) runs.push({ ...r!, evaluations: (await host.call('runs.get', { id: r!.id })).evaluations })
+  const table = buildResultsTable(runs, o.baseline ?? null)
+  const format = o.format ?? 'md'
+  if (format === 'csv') io.out(tableToCsv(table).trimEnd())
+  else if (format === 'latex') io.out(tableToLatex(table).trimEnd())
+  else if (format === 'json') io.out(JSON.stringify(table, null, 2))
+  else if (format === 'md') io.out(tableToMarkdown(table).trimEnd())
+  else {
+    io.err(`quarterturn export: --format must be md, csv, latex or json, got "${format}".`)
+    return EXIT.badInput
+  }
+  return EXIT.ok
+}
