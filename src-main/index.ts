@@ -1,6 +1,6 @@
 // Electron shell: one window, hardened, forwarding the contract to the shared Host over IPC.
 // Everything below this file is plain Node and runs headless too.
-import { app, BrowserWindow, dialog, ipcMain, session, shell as electronShell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell as electronShell, utilityProcess } from 'electron'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import ElectronStore from 'electron-store'
@@ -33,6 +33,16 @@ function createHost(): Host {
     shell: 'electron',
     version: app.getVersion(),
     defaultWorkspace: path.join(app.getPath('documents'), 'Quarterturn'),
+    // Each run trains in its own utility process, speaking the same messages as a headless fork.
+    launchRunWorker: () => {
+      const child = utilityProcess.fork(path.join(import.meta.dirname, 'run-worker.js'), [], { serviceName: 'Quarterturn training', stdio: 'ignore' })
+      return {
+        send: (m) => child.postMessage(m),
+        onMessage: (fn) => void child.on('message', fn),
+        onExit: (fn) => void child.on('exit', (code) => fn(code, null)),
+        kill: () => void child.kill()
+      }
+    },
     pickFolder: async () => {
       const opts = { properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }
       const r = mainWindow ? await dialog.showOpenDialog(mainWindow, opts) : await dialog.showOpenDialog(opts)
@@ -75,6 +85,8 @@ void app.whenReady().then(() => {
   })
 
   mainWindow = createWindow()
+  // Finds runs interrupted by a previous crash and continues the queue.
+  void host.runs.boot().catch((err) => console.error('[runs] boot failed:', err))
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
   })
