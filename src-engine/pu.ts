@@ -22,7 +22,7 @@ import { Trainer } from './trainer'
 import { rotateBatch } from './data/rotate'
 import { makeBatch } from './data/batcher'
 import type { ImageSet } from './data/sample-dataset'
-import type { BackboneConfig, OptimizerConfig, ScheduleConfig } from './config'
+import type { BackboneConfig, OptimizerConfig, ScheduleConfig } from '../src-shared/config/train'
 import { Rng } from './util/rng'
 
 export interface PuOptions {

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { selectBackend } from './backends'
-import { parseRunConfig } from './run-config'
+import { parseRunConfig } from '../src-shared/config/run'
 import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipeline'
 import type { BackendStatus } from '../src-shared/contract'
 

@@ -4,7 +4,7 @@
 // give the same losses.
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
-import { parseTrainConfig, type TrainConfig } from './config'
+import { parseTrainConfig, type TrainConfig } from '../src-shared/config/train'
 import { AlexNet } from './models/alexnet'
 import { applyBnUpdates, newCtx } from './models/layers'
 import { ParamStore } from './models/params'

@@ -3,7 +3,7 @@
 // while this process shows progress, and ends with the run.
 import { promises as fs } from 'node:fs'
 import type { Host } from './host'
-import { PRESETS } from '../src-engine/run-config'
+import { PRESETS } from '../src-shared/config/run'
 import type { RunSummary } from '../src-shared/contract/runs'
 import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
 import { ServiceError } from './errors'

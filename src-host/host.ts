@@ -17,7 +17,7 @@ import { ServiceError } from './errors'
 import { SettingsService, type KeyValueStore } from './services/settings'
 import { WorkspaceService } from './services/workspace'
 import { detectBackends } from '../src-engine/backends'
-import { PRESETS } from '../src-engine/run-config'
+import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
 
 export interface HostOptions {

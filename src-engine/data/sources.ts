@@ -1,6 +1,6 @@
 // Resolves a run's dataset reference to decoded image sets (train and test splits).
 import { generateSampleDataset, SAMPLE_CLASSES, type ImageSet } from './sample-dataset'
-import type { DatasetRef, LabelledSubset } from '../run-config'
+import type { DatasetRef, LabelledSubset } from '../../src-shared/config/run'
 import { Rng } from '../util/rng'
 
 export interface Splits {

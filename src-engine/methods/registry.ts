@@ -1,5 +1,5 @@
 // Method registry: config name -> factory. Adding a method is one file and one line here.
-import type { MethodConfig, MethodName } from '../config'
+import type { MethodConfig, MethodName } from '../../src-shared/config/train'
 import { createRotNet } from './rotnet'
 import { createRfd } from './rfd'
 import { createRfdContrastive } from './rfd-contrastive'

@@ -4,7 +4,7 @@
 //   loss = lambdaCls*CE + lambdaNt*sum_r NTXent(z_r, z_bar). The invariance MSE is logged only,
 //   as in that code (computed without entering the loss).
 import * as tf from '@tensorflow/tfjs-core'
-import type { MethodConfig } from '../config'
+import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { invarianceMse, meanOverRotations, ntXentRotationsVsMean, rotationCrossEntropy } from '../losses'
 import { viewsOfRotation } from '../data/rotate'

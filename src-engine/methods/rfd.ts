@@ -5,7 +5,7 @@
 //   instance discrimination against a memory bank of all images.
 //   loss = lambdaCls*CE + lambdaMse*MSE + lambdaNce*NCE.
 import * as tf from '@tensorflow/tfjs-core'
-import type { MethodConfig } from '../config'
+import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { MemoryBank, invarianceMse, meanOverRotations, puWeights, rotationCrossEntropy } from '../losses'
 import { rotatedViews, rotationAccuracy, splitFeature } from './common'

@@ -1,6 +1,6 @@
 // RotNet (Gidaris, Singh & Komodakis, ICLR 2018): predict which of the four rotations was
 // applied. Backbone fc feature -> rotation head -> cross-entropy over 4 classes.
-import type { MethodConfig } from '../config'
+import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { rotationCrossEntropy } from '../losses'
 import { rotatedViews, rotationAccuracy } from './common'

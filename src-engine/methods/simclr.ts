@@ -1,7 +1,7 @@
 // SimCLR (Chen et al., ICML 2020): two augmented crops of each image (random resized crop,
 // flip, colour jitter, grayscale), MLP projection, NT-Xent with the pair as positives.
 import * as tf from '@tensorflow/tfjs-core'
-import type { MethodConfig } from '../config'
+import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { ntXent } from '../losses'
 import { simclrAugment, normalizeImages } from '../data/augment'

@@ -13,10 +13,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { BatchNorm, Conv, Dense, type ForwardCtx } from './layers'
 import type { ParamStore } from './params'
 
-export const ALEXNET_ARCHS = ['alexnet224', 'alexnet64', 'alexnet32'] as const
-export type AlexnetArch = (typeof ALEXNET_ARCHS)[number]
-export const FEATURE_TAPS = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc'] as const
-export type FeatureTap = (typeof FEATURE_TAPS)[number]
+import { ALEXNET_ARCHS, FEATURE_TAPS, type AlexnetArch, type FeatureTap } from '../../src-shared/config/names'
+export { ALEXNET_ARCHS, FEATURE_TAPS, type AlexnetArch, type FeatureTap }
 
 export interface AlexnetConfig {
   arch: AlexnetArch

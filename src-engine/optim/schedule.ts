@@ -24,32 +24,4 @@ export function lrAt(s: LrSchedule, epoch: number, fractionOfEpoch = 0): number 
   }
 }
 
-/** The reference's tables (method-spec §4). */
-export const REFERENCE_LUTS = {
-  pretrain: [
-    [90, 0.01],
-    [130, 1e-3],
-    [190, 1e-4],
-    [210, 1e-5],
-    [230, 1e-4],
-    [245, 1e-5]
-  ] as [number, number][],
-  linearEval: [
-    [5, 0.01],
-    [25, 0.002],
-    [45, 0.0004],
-    [65, 0.00008]
-  ] as [number, number][],
-  nonLinearEval: [
-    [10, 0.01],
-    [20, 0.002],
-    [30, 0.0004],
-    [40, 0.00008]
-  ] as [number, number][],
-  finetune: [
-    [5, 0.1],
-    [25, 0.02],
-    [45, 0.004],
-    [65, 0.0008]
-  ] as [number, number][]
-}
+export { REFERENCE_LUTS } from '../../src-shared/config/names'

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { parseRunConfig, presetByName, type RunConfig } from '../../src-engine/run-config'
+import { parseRunConfig, presetByName, type RunConfig } from '../../src-shared/config/run'
 import { stagesOf, readResults } from '../../src-engine/pipeline'
 import { CheckpointStore } from '../../src-engine/checkpoint'
 import { readMetrics } from '../../src-engine/metrics-log'

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src-engine/backends'
 import { Trainer } from '../../src-engine/trainer'
 import { generateSampleDataset } from '../../src-engine/data/sample-dataset'
-import { METHOD_NAMES, type MethodName } from '../../src-engine/config'
+import { METHOD_NAMES, type MethodName } from '../../src-shared/config/train'
 
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
 

@@ -2,7 +2,7 @@
 // defaults, the allowed ranges (and the messages naming them) for the CLI, the host and the
 // run form. Defaults are the reference's values unless a comment says otherwise.
 import { z } from 'zod'
-import { ALEXNET_ARCHS } from './models/alexnet'
+import { ALEXNET_ARCHS } from './names'
 
 const num = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)

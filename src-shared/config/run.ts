@@ -3,9 +3,8 @@
 // and on transfer datasets). One zod schema per slice gives types, defaults, allowed ranges and
 // the messages the CLI, the host and the run form show. Presets are plain configs.
 import { z } from 'zod'
-import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, ScheduleConfigSchema } from './config'
-import { FEATURE_TAPS } from './models/alexnet'
-import { REFERENCE_LUTS } from './optim/schedule'
+import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, ScheduleConfigSchema } from './train'
+import { FEATURE_TAPS, REFERENCE_LUTS } from './names'
 
 const int = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
