@@ -249,6 +249,8 @@ async function pretrainStage(config: RunConfig, data: Splits, artifacts: string,
     })
     if (outcome) return outcome
     await saveParams(path.join(artifacts, 'backbone-pretrain'), trainer.params, (k) => BACKBONE_PARAM.test(k))
+    // The whole model (heads included): rotation previews and later analyses load it.
+    await saveParams(path.join(artifacts, 'model-pretrain'), trainer.params)
     return null
   } finally {
     trainer.dispose()

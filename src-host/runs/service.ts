@@ -17,6 +17,7 @@ import { readMetrics } from '../../src-engine/metrics-log'
 import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
 import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
+import { rotationPreview, type PreviewResult } from './preview'
 import { writeFileAtomic } from '../fsutil'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
@@ -204,6 +205,13 @@ export class RunsService {
     if (all.length <= maxPoints) return all
     const stride = Math.ceil(all.length / maxPoints)
     return all.filter((_, i) => i % stride === 0 || i === all.length - 1)
+  }
+
+  /** Rotated views of a few images with the model's predicted rotation probabilities. */
+  async preview(id: string, o: { count: number; split: 'train' | 'test'; seed: number }): Promise<PreviewResult> {
+    await this.boot()
+    const r = this.must(id)
+    return rotationPreview(r.dir, r.run.config, o)
   }
 
   async pause(id: string): Promise<RunSummary> {

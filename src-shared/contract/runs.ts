@@ -63,3 +63,31 @@ export const MetricRecordSchema = z.record(z.string(), z.union([z.number(), z.st
 export type MetricRecord = z.infer<typeof MetricRecordSchema>
 
 export const PresetInfoSchema = z.object({ name: z.string(), description: z.string(), config: z.record(z.string(), z.unknown()) })
+
+export const PreviewArgSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$/, 'not a run id'),
+    count: z.number().int().min(1, 'at least 1 image').max(16, 'at most 16 images').default(6),
+    split: z.enum(['train', 'test']).default('test'),
+    seed: z.number().int().min(0).default(0)
+  })
+  .strict()
+
+export const PreviewResultSchema = z.object({
+  /** The checkpoint the predictions come from; null = the finished pretraining model. */
+  checkpoint: z.number().nullable(),
+  images: z.array(
+    z.object({
+      index: z.number().int(),
+      label: z.number().int(),
+      className: z.string(),
+      views: z.array(
+        z.object({
+          rotation: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+          png: z.string().startsWith('data:image/png;base64,'),
+          probs: z.array(z.number()).length(4)
+        })
+      )
+    })
+  )
+})
