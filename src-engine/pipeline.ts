@@ -7,6 +7,7 @@
 // PU estimation runs before pretraining (not after, as a list of stages might suggest): it
 // trains its own RotNets, and RFD needs its probabilities from `puFromEpoch` on.
 import { promises as fs } from 'node:fs'
+import { createHash } from 'node:crypto'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
@@ -52,6 +53,8 @@ export type PipelineEvent =
   | { type: 'checkpoint'; seq: number; label: Record<string, unknown> }
   | { type: 'evaluation'; evaluation: Evaluation }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** Exactly which data the run saw: content hashes of the decoded splits. */
+  | { type: 'data'; items: { label: string; split: string; images: number; sha256: string }[] }
 
 export interface PipelineIO {
   runDir: string
@@ -94,6 +97,7 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   if (saved) io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
 
   const data = await loadSplits(config.dataset, io.readRegistered)
+  io.emit({ type: 'data', items: [fingerprint(data.label, 'train', data.train), fingerprint(data.label, 'test', data.test)] })
   const stages = stagesOf(config)
   let startIndex = saved ? stages.indexOf(saved.stage) : 0
   if (startIndex < 0) startIndex = 0
@@ -138,6 +142,11 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   } finally {
     await metrics.close()
   }
+}
+
+function fingerprint(label: string, split: string, set: ImageSet): { label: string; split: string; images: number; sha256: string } {
+  const h = createHash('sha256').update(set.images).update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength))
+  return { label, split, images: set.n, sha256: h.digest('hex') }
 }
 
 type Checkpointer = (stage: StageName, trainer: Trainer | null) => Promise<void>

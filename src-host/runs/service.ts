@@ -40,6 +40,10 @@ interface RunFile {
   seed: number
   versions: Record<string, string>
   datasets: { ref: unknown; label: string }[]
+  /** Filled when the run first starts: content hashes of the splits it trained and tested on. */
+  dataFingerprints?: { label: string; split: string; images: number; sha256: string }[]
+  /** Backend of each attempt (a resumed run may land on another machine). */
+  backends?: string[]
 }
 
 interface LiveRun {
@@ -194,7 +198,8 @@ export class RunsService {
     const log = (await readMetrics(path.join(r.dir, 'log.jsonl'))) as RunDetail['log']
     const results = await readResults(r.dir)
     r.evaluations = results.evaluations as RunSummary['evaluations']
-    return { ...this.summary(r), config: r.run.config as unknown as Record<string, unknown>, versions: r.run.versions, datasets: r.run.datasets, checkpoints, log }
+    const summaries = summarise(await readMetrics(path.join(r.dir, 'metrics.jsonl')))
+    return { ...this.summary(r), summaries, dataFingerprints: r.run.dataFingerprints ?? [], config: r.run.config as unknown as Record<string, unknown>, versions: r.run.versions, datasets: r.run.datasets, checkpoints, log }
   }
 
   /** Metric records of a run, at most `maxPoints` per stage (evenly thinned; the last is kept). */
@@ -332,6 +337,10 @@ export class RunsService {
     this.changed(r)
   }
 
+  private async saveRunFile(r: LiveRun): Promise<void> {
+    await writeFileAtomic(path.join(r.dir, 'run.json'), JSON.stringify(r.run, null, 2) + '\n').catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
+  }
+
   private async saveQueue(): Promise<void> {
     await writeFileAtomic(path.join(await this.runsDir(), 'queue.json'), JSON.stringify(this.queue) + '\n')
   }
@@ -379,6 +388,8 @@ export class RunsService {
     switch (m.type) {
       case 'ready':
         r.status.backend = m.backend
+        r.run.backends = [...(r.run.backends ?? []), m.backend]
+        void this.saveRunFile(r)
         this.log(r, 'info', `Training on ${m.backend}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
         void this.persist(r)
         this.changed(r)
@@ -402,6 +413,13 @@ export class RunsService {
           r.status.stage = e.stage
           this.log(r, 'info', `Stage ${e.index + 1} of ${e.total}: ${e.stage}`)
           this.changed(r)
+        } else if (e.type === 'data') {
+          if (!r.run.dataFingerprints) {
+            r.run.dataFingerprints = e.items
+            void this.saveRunFile(r)
+          } else if (JSON.stringify(r.run.dataFingerprints) !== JSON.stringify(e.items)) {
+            this.log(r, 'warn', 'The data differs from what this run started with (dataset changed since): results mix two datasets.')
+          }
         } else if (e.type === 'log') {
           this.log(r, e.level, e.message)
         } else if (e.type === 'evaluation') {
@@ -463,4 +481,24 @@ function deepMerge(base: unknown, over: unknown): unknown {
     return out
   }
   return over
+}
+
+/** last / best / min / max of every numeric metric, per stage ("pretrain.loss"). */
+export function summarise(records: Record<string, unknown>[]): Record<string, { last: number; best: number; min: number; max: number; count: number }> {
+  const skip = new Set(['epoch', 'step', 't', 'ms', 'lr'])
+  const out: Record<string, { last: number; best: number; min: number; max: number; count: number }> = {}
+  for (const rec of records) {
+    for (const [k, v] of Object.entries(rec)) {
+      if (skip.has(k) || typeof v !== 'number' || !Number.isFinite(v)) continue
+      const key = `${String(rec.stage ?? 'run')}.${k}`
+      const s = (out[key] ??= { last: v, best: v, min: v, max: v, count: 0 })
+      s.last = v
+      s.min = Math.min(s.min, v)
+      s.max = Math.max(s.max, v)
+      s.count++
+      // Accuracies and throughput: higher is better; losses: lower is better.
+      s.best = /^acc|imagesPerSec|feat_std/.test(k) ? s.max : s.min
+    }
+  }
+  return out
 }

@@ -55,7 +55,10 @@ export const RunDetailSchema = RunSummarySchema.extend({
   versions: z.record(z.string(), z.string()),
   datasets: z.array(z.object({ ref: z.unknown(), label: z.string() })),
   checkpoints: z.array(z.object({ seq: z.number(), createdAt: z.string(), label: z.record(z.string(), z.unknown()) })),
-  log: z.array(z.object({ t: z.number(), level: z.enum(['info', 'warn', 'error']), message: z.string() }))
+  log: z.array(z.object({ t: z.number(), level: z.enum(['info', 'warn', 'error']), message: z.string() })),
+  /** Per "stage.metric": last, best (min for losses, max for accuracies), min, max. */
+  summaries: z.record(z.string(), z.object({ last: z.number(), best: z.number(), min: z.number(), max: z.number(), count: z.number() })),
+  dataFingerprints: z.array(z.object({ label: z.string(), split: z.string(), images: z.number(), sha256: z.string() }))
 })
 export type RunDetail = z.infer<typeof RunDetailSchema>
 

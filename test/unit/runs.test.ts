@@ -70,6 +70,25 @@ describe('runs', () => {
     const records = await readMetrics(path.join(ws, 'runs', run.id, 'metrics.jsonl'))
     expect(records.filter((r) => r.stage === 'pretrain')).toHaveLength(12)
     expect(records.filter((r) => r.stage === 'finetune')).toHaveLength(6)
+
+    // Summaries and the data the run saw, recorded with it.
+    expect(detail.summaries['pretrain.loss']).toMatchObject({ count: 12 })
+    expect(detail.summaries['pretrain.loss']!.best).toBe(detail.summaries['pretrain.loss']!.min)
+    expect(detail.summaries['pretrain.acc_rot']!.best).toBe(detail.summaries['pretrain.acc_rot']!.max)
+    expect(detail.dataFingerprints.map((f) => [f.split, f.images])).toEqual([['train', 40], ['test', 20]])
+    expect(JSON.parse(await fs.readFile(path.join(ws, 'runs', run.id, 'run.json'), 'utf8')).dataFingerprints[0].sha256).toMatch(/^[0-9a-f]{64}$/)
+
+    // Rotation previews from the finished model: four exact quarter turns, probabilities sum to 1.
+    const preview = await host.call('runs.preview', { id: run.id, count: 3, split: 'test', seed: 4 })
+    expect(preview.images).toHaveLength(3)
+    for (const img of preview.images) {
+      expect(img.views.map((v) => v.rotation)).toEqual([0, 1, 2, 3])
+      for (const v of img.views) {
+        expect(v.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+        expect(Buffer.from(v.png.split(',')[1]!, 'base64').subarray(1, 4).toString()).toBe('PNG')
+      }
+      expect(new Set(img.views.map((v) => v.png)).size).toBe(4)
+    }
   }, 120_000)
 
   it('pause then resume gives the same final weights as an uninterrupted run', async () => {
