@@ -1,0 +1,73 @@
+// Writes a results report into the workspace: report.html (self-contained), report.md with its
+// images, results.csv and results.json; report.pdf where the shell can print one (Electron).
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import type { RunsService } from '../runs/service'
+import { buildReport, type ReportRun, type ReportSection } from '../../src-shared/report/report'
+import { ServiceError, describeFsError } from '../errors'
+import { writeFileAtomic } from '../fsutil'
+
+export interface ExportOptions {
+  runIds: string[]
+  baselineId: string | null
+  sections: ReportSection[]
+  title: string
+  question: string
+  /** Folder name under workspace/reports/. */
+  name: string
+  pdf: boolean
+}
+
+export interface ExportResult {
+  dir: string
+  files: string[]
+  html: string
+}
+
+export async function exportReport(
+  runs: RunsService,
+  reportsRoot: string,
+  o: ExportOptions,
+  appVersion: string,
+  printPdf?: (htmlFile: string, pdfFile: string) => Promise<void>
+): Promise<ExportResult> {
+  if (!o.runIds.length) throw new ServiceError('Choose at least one run for the report.', 'invalid-argument')
+  if (o.baselineId && !o.runIds.includes(o.baselineId)) throw new ServiceError('The baseline must be one of the runs in the report.', 'invalid-argument')
+  if (o.pdf && !printPdf) throw new ServiceError("This window cannot print a PDF itself: open report.html and use the browser's Print, Save as PDF (the report has a print stylesheet).", 'unsupported')
+  const reportRuns: ReportRun[] = []
+  for (const id of o.runIds) {
+    const detail = await runs.get(id)
+    const metrics = await runs.metrics(id, 4000)
+    let previews: ReportRun['previews']
+    if (o.sections.includes('previews')) {
+      previews = await runs.preview(id, { count: 4, split: 'test', seed: 0 }).then(
+        (p) => p.images,
+        () => undefined // methods without a rotation head, or no trained model yet
+      )
+    }
+    reportRuns.push({ detail, metrics, previews })
+  }
+  const out = buildReport({ title: o.title, question: o.question, runs: reportRuns, baselineId: o.baselineId, sections: o.sections, generatedAt: new Date().toISOString(), appVersion })
+  const dir = path.join(reportsRoot, o.name)
+  const written: string[] = []
+  try {
+    await fs.mkdir(dir, { recursive: true })
+    const write = async (name: string, content: string | Uint8Array): Promise<void> => {
+      await writeFileAtomic(path.join(dir, name), content)
+      written.push(name)
+    }
+    await write('report.html', out.html)
+    await write('report.md', out.markdown)
+    await write('results.csv', out.csv)
+    await write('results.json', out.json)
+    for (const f of out.files) await write(f.name, f.content)
+    if (o.pdf && printPdf) {
+      await printPdf(path.join(dir, 'report.html'), path.join(dir, 'report.pdf'))
+      written.push('report.pdf')
+    }
+  } catch (err) {
+    if (err instanceof ServiceError) throw err
+    throw new ServiceError(describeFsError(err, dir, 'write the report into'))
+  }
+  return { dir, files: written, html: out.html }
+}
