@@ -9,9 +9,13 @@ import { selectBackend } from './backends'
 import { parseRunConfig } from '../src-shared/config/run'
 import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipeline'
 import type { BackendStatus } from '../src-shared/contract'
+import { MapSpecSchema } from '../src-shared/contract/maps'
+import { computeMap, type MapProgress } from './maps'
 
 export const ToRunWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
+  /** Compute an embedding map of the run's features instead of training. */
+  z.object({ type: z.literal('map'), runDir: z.string().min(1), spec: MapSpecSchema }),
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('cancel') })
 ])
@@ -21,6 +25,8 @@ export type FromRunWorker =
   | { type: 'ready'; backend: string; statuses: BackendStatus[] }
   | { type: 'event'; event: PipelineEvent }
   | { type: 'finished'; outcome: PipelineOutcome }
+  | { type: 'mapProgress'; progress: MapProgress }
+  | { type: 'mapDone'; key: string }
   | { type: 'error'; message: string; stage: string; code?: string }
 
 interface Port {
@@ -52,6 +58,28 @@ export function serveRunWorker(port: Port): void {
     }
     if (started) return
     started = true
+    if (msg.data.type === 'map') {
+      const { runDir, spec } = msg.data
+      const abort = new AbortController()
+      const timer = setInterval(() => {
+        if (control === 'cancel') abort.abort(new Error('cancelled'))
+      }, 50)
+      void (async () => {
+        const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
+        const config = parseRunConfig(run.config)
+        stage = 'backend'
+        await selectBackend(config.backend)
+        stage = 'map'
+        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal)
+        clearInterval(timer)
+        port.send({ type: 'mapDone', key: r.key })
+        exitSoon(0)
+      })().catch((err: unknown) => {
+        port.send({ type: 'error', message: (err as Error)?.message ?? String(err), stage })
+        exitSoon(1)
+      })
+      return
+    }
     const runDir = msg.data.runDir
     void (async () => {
       const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }

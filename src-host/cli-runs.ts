@@ -20,6 +20,8 @@ export interface RunCliOptions {
   'list-presets'?: boolean
   format?: string
   baseline?: string
+  report?: boolean
+  title?: string
 }
 
 function fmtDuration(sec: number | null): string {
@@ -171,6 +173,12 @@ export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io:
   if (missing.length) {
     io.err(`quarterturn export: no run ${missing.join(', ')} (see quarterturn list).`)
     return EXIT.badInput
+  }
+  if (o.report) {
+    const res = await host.call('reports.export', { runIds: chosen.map((r) => r!.id), baselineId: o.baseline ?? null, title: o.title ?? 'Quarterturn results', question: '' })
+    io.out(`Report written to ${res.dir}`)
+    for (const f of res.files.filter((f) => !f.endsWith('.svg') && !f.endsWith('.png'))) io.out(`  ${f}`)
+    return EXIT.ok
   }
   const runs: RunSummary[] = []
   for (const r of chosen) runs.push({ ...r!, evaluations: (await host.call('runs.get', { id: r!.id })).evaluations })

@@ -8,6 +8,7 @@ import { ServiceError } from './errors'
 import { existsSync } from 'node:fs'
 import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
 import type { WorkerEntry } from './runs/fork-launcher'
+import { DATASET_HELP, cmdDataset } from './datasets/cli'
 
 export interface CliIO {
   out: (line: string) => void
@@ -30,6 +31,7 @@ Commands:
   resume <run>        Continue a paused, interrupted or failed run from its last checkpoint
   cancel <run>        Stop a run (its checkpoints and metrics are kept)
   export [<run>...]   Results table of the runs (all by default)
+  dataset inspect|add|list   Datasets: see "dataset commands" below
 
 Options:
   -h, --help          Show this help
@@ -56,9 +58,12 @@ run options:
 export options:
   --format md|csv|latex|json   (default md)
   --baseline RUN      Pin a baseline row; other rows get relative improvements
+  --report            Write the full report (HTML, Markdown, CSV, JSON) to workspace/reports/
+  --title TEXT        The report's title
 
 Exit codes: 0 success, 1 the run failed (or was interrupted or cancelled), 2 bad input.
-`
+
+${DATASET_HELP}`
 
 const DEFAULT_PORT = 7878
 
@@ -84,7 +89,15 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         'list-presets': { type: 'boolean' },
         format: { type: 'string' },
         baseline: { type: 'string' },
-        wait: { type: 'boolean' }
+        wait: { type: 'boolean' },
+        report: { type: 'boolean' },
+        title: { type: 'string' },
+        name: { type: 'string' },
+        id: { type: 'string' },
+        size: { type: 'string' },
+        seed: { type: 'string' },
+        sample: { type: 'boolean' },
+        'per-class': { type: 'string' }
       }
     })
   } catch (err) {
@@ -107,6 +120,14 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         return await doctor(values['config-dir'], values.json ?? false, io)
       case 'serve':
         return await serve(values, io)
+      case 'dataset': {
+        const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web' })
+        try {
+          return await cmdDataset(host, positionals.slice(1), values, io, process.stderr.isTTY === true)
+        } finally {
+          await host.shutdown()
+        }
+      }
       case 'run':
       case 'list':
       case 'show':

@@ -10,6 +10,7 @@ import {
   type EventName,
   type EventPayload,
   type RequestArg,
+  type RequestParsedArg,
   type RequestName,
   type RequestResult
 } from '../src-shared/contract'
@@ -17,8 +18,11 @@ import { ServiceError } from './errors'
 import { SettingsService, type KeyValueStore } from './services/settings'
 import { WorkspaceService } from './services/workspace'
 import { detectBackends } from '../src-engine/backends'
+import { DatasetService } from './datasets/service'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
+import { exportReport } from './reports/export'
+import path from 'node:path'
 
 export interface HostOptions {
   store: KeyValueStore
@@ -27,19 +31,24 @@ export interface HostOptions {
   defaultWorkspace: string
   /** Native folder picker, where the shell has one. */
   pickFolder?: () => Promise<string | null>
+  /** Prints an HTML file to PDF (Electron's printToPDF); absent headless. */
+  printPdf?: (htmlFile: string, pdfFile: string) => Promise<void>
   /** Starts a training worker process (utilityProcess in the app, fork headless). */
   launchRunWorker?: WorkerLauncher
   /** Where unexpected errors are reported (default: console.error). */
   logError?: (err: unknown, context: string) => void
+  /** Run dataset indexing in-process instead of a worker thread (tests of that path). */
+  indexInProcess?: boolean
 }
 
-type Handlers = { [K in RequestName]: (arg: RequestArg<K>) => Promise<RequestResult<K>> | RequestResult<K> }
+type Handlers = { [K in RequestName]: (arg: RequestParsedArg<K>) => Promise<RequestResult<K>> | RequestResult<K> }
 type EventListener = <E extends EventName>(name: E, payload: EventPayload<E>) => void
 
 export class Host {
   readonly settings: SettingsService
   readonly workspace: WorkspaceService
   readonly runs: RunsService
+  readonly datasets: DatasetService
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
@@ -57,6 +66,12 @@ export class Host {
         }),
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' }
     })
+    this.datasets = new DatasetService(
+      this.workspace,
+      this.settings,
+      { progress: (p) => this.emit('datasets.progress', p), changed: (id, dataset) => this.emit('datasets.changed', { id, dataset }) },
+      { inProcess: opts.indexInProcess, logError: opts.logError }
+    )
     this.unsubscribe.push(
       this.settings.onChanged((s) => this.emit('settings.changed', s)),
       this.workspace.onChanged((w) => this.emit('workspace.changed', w)),
@@ -87,7 +102,35 @@ export class Host {
       'runs.resume': ({ id }) => this.runs.resume(id),
       'runs.cancel': ({ id }) => this.runs.cancel(id),
       'runs.metrics': ({ id, maxPoints }) => this.runs.metrics(id, maxPoints),
-      'runs.presets': () => PRESETS.map((p) => ({ name: p.name, description: p.description, config: p.config as Record<string, unknown> }))
+      'runs.preview': ({ id, ...o }) => this.runs.preview(id, o),
+      'maps.compute': ({ id, spec }) => this.runs.startMap(id, spec),
+      'maps.get': ({ id, key }) => this.runs.getMap(id, key),
+      'maps.cancel': async ({ id, key }) => {
+        await this.runs.cancelMap(id, key)
+        return {}
+      },
+      'reports.export': async (a) =>
+        exportReport(
+          this.runs,
+          path.join(await this.workspace.ensureReady(), 'reports'),
+          { ...a, name: a.name ?? new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19) },
+          opts.version,
+          opts.printPdf
+        ),
+      'runs.presets': () => PRESETS.map((p) => ({ name: p.name, description: p.description, config: p.config as Record<string, unknown> })),
+      'datasets.list': () => this.datasets.list(),
+      'datasets.inspect': (arg) => this.datasets.inspect(arg),
+      'datasets.add': (arg) => this.datasets.add(arg),
+      'datasets.addSample': (arg) => this.datasets.addSample(arg),
+      'datasets.cancel': (arg) => this.datasets.cancel(arg),
+      'datasets.get': ({ id }) => this.datasets.get(id),
+      'datasets.problems': (arg) => this.datasets.problems(arg),
+      'datasets.thumbnails': (arg) => this.datasets.thumbnails(arg),
+      'datasets.image': (arg) => this.datasets.image(arg),
+      'datasets.reindex': ({ id }) => this.datasets.reindex(id),
+      'datasets.remove': ({ id }) => this.datasets.remove(id),
+      'datasets.createSubset': (arg) => this.datasets.createSubset(arg),
+      'datasets.listSubsets': ({ id }) => this.datasets.listSubsets(id)
     }
   }
 
@@ -134,6 +177,7 @@ export class Host {
 
   async shutdown(): Promise<void> {
     await this.runs.shutdown()
+    await this.datasets.shutdown()
     for (const u of this.unsubscribe) u()
     this.listeners.clear()
   }

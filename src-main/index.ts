@@ -2,6 +2,7 @@
 // Everything below this file is plain Node and runs headless too.
 import { app, BrowserWindow, dialog, ipcMain, session, shell as electronShell, utilityProcess } from 'electron'
 import path from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import ElectronStore from 'electron-store'
 import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, type Envelope } from '../src-shared/contract'
@@ -41,6 +42,16 @@ function createHost(): Host {
         onMessage: (fn) => void child.on('message', fn),
         onExit: (fn) => void child.on('exit', (code) => fn(code, null)),
         kill: () => void child.kill()
+      }
+    },
+    printPdf: async (htmlFile, pdfFile) => {
+      // A hidden, script-less window renders the self-contained report for Chromium's printer.
+      const w = new BrowserWindow({ show: false, webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false } })
+      try {
+        await w.loadFile(htmlFile)
+        await writeFile(pdfFile, await w.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }))
+      } finally {
+        w.destroy()
       }
     },
     pickFolder: async () => {

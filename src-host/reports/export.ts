@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { RunsService } from '../runs/service'
-import { buildReport, type ReportRun, type ReportSection } from '../../src-shared/report/report'
+import { buildReport, type ReportMap, type ReportRun, type ReportSection } from '../../src-shared/report/report'
 import { ServiceError, describeFsError } from '../errors'
 import { writeFileAtomic } from '../fsutil'
 
@@ -47,7 +47,18 @@ export async function exportReport(
     }
     reportRuns.push({ detail, metrics, previews })
   }
-  const out = buildReport({ title: o.title, question: o.question, runs: reportRuns, baselineId: o.baselineId, sections: o.sections, generatedAt: new Date().toISOString(), appVersion })
+  // Maps already computed for these runs (computing new ones is the maps view's job).
+  const maps: ReportMap[] = []
+  if (o.sections.includes('maps')) {
+    for (const r of reportRuns) {
+      const dir = path.join(await runs.runDir(r.detail.id), 'artifacts', 'maps')
+      for (const f of (await fs.readdir(dir).catch(() => [] as string[])).filter((x) => x.endsWith('.json')).slice(0, 2)) {
+        const m = await runs.getMap(r.detail.id, f.slice(0, -5)).catch(() => null)
+        if (m) maps.push({ runId: r.detail.id, title: `${r.detail.name}: ${String(m.spec.method)} of ${String(m.spec.layer)} (${m.n} points, 10-NN kept ${(m.knnPreservation * 100).toFixed(0)}%)`, xy: m.xy, labels: m.labels, classNames: m.classNames })
+      }
+    }
+  }
+  const out = buildReport({ title: o.title, question: o.question, runs: reportRuns, baselineId: o.baselineId, sections: o.sections, maps, generatedAt: new Date().toISOString(), appVersion })
   const dir = path.join(reportsRoot, o.name)
   const written: string[] = []
   try {

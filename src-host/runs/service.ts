@@ -18,6 +18,8 @@ import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
 import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
 import { rotationPreview, type PreviewResult } from './preview'
+import { mapKey, readMap, type MapResult } from '../../src-engine/maps'
+import type { MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../fsutil'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
@@ -62,7 +64,10 @@ interface LiveRun {
   evaluations: RunSummary['evaluations']
 }
 
+export type MapsEvent = { name: 'maps.progress'; payload: { id: string; key: string; phase: string; fraction: number; preview?: number[]; error?: string } }
+
 export type RunsEvent =
+  | MapsEvent
   | { name: 'runs.changed'; payload: RunSummary }
   | { name: 'runs.metrics'; payload: { id: string; records: MetricRecord[] } }
   | { name: 'runs.log'; payload: { id: string; level: 'info' | 'warn' | 'error'; message: string } }
@@ -217,6 +222,52 @@ export class RunsService {
     await this.boot()
     const r = this.must(id)
     return rotationPreview(r.dir, r.run.config, o)
+  }
+
+  private mapJobs = new Map<string, WorkerHandle>()
+
+  /**
+   * Start computing an embedding map in a worker (or return the stored one's key at once).
+   * Progress, layout previews and the end arrive as maps.progress events.
+   */
+  async startMap(id: string, spec: MapSpec): Promise<{ key: string; cached: boolean }> {
+    await this.boot()
+    const r = this.must(id)
+    const key = mapKey(spec)
+    if (await readMap(r.dir, key)) return { key, cached: true }
+    const jobId = `${id}/${key}`
+    if (this.mapJobs.has(jobId)) return { key, cached: false }
+    const w = this.opts.launch()
+    this.mapJobs.set(jobId, w)
+    let error: string | undefined
+    w.onMessage((raw) => {
+      const m = raw as FromRunWorker
+      if (m.type === 'mapProgress') this.emit({ name: 'maps.progress', payload: { id, key, ...m.progress } })
+      if (m.type === 'error') error = m.message
+    })
+    w.onExit((code) => {
+      this.mapJobs.delete(jobId)
+      if (code !== 0) this.emit({ name: 'maps.progress', payload: { id, key, phase: 'failed', fraction: 0, error: error ?? `the map worker stopped (exit code ${code})` } })
+    })
+    w.send({ type: 'map', runDir: r.dir, spec })
+    return { key, cached: false }
+  }
+
+  /** The folder of a run. */
+  async runDir(id: string): Promise<string> {
+    await this.boot()
+    return this.must(id).dir
+  }
+
+  async cancelMap(id: string, key: string): Promise<void> {
+    this.mapJobs.get(`${id}/${key}`)?.send({ type: 'cancel' })
+  }
+
+  async getMap(id: string, key: string): Promise<MapResult> {
+    await this.boot()
+    const m = await readMap(this.must(id).dir, key)
+    if (!m) throw new ServiceError(`No map "${key}" for run ${id}: compute it first.`, 'invalid-argument')
+    return m
   }
 
   async pause(id: string): Promise<RunSummary> {

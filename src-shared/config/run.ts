@@ -139,7 +139,7 @@ const paperBase = {
 
 const paperPretrain = { epochs: 200, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.pretrain } } as const
 const paperFinetune = { enabled: true, epochs: 65, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.finetune }, labelled: { kind: 'first-per-class', value: 100 } } as const
-const fastPretrain = { epochs: 6, batchSize: 32, schedule: { kind: 'constant', lr: 0.03 } } as const
+const fastPretrain = { epochs: 3, batchSize: 32, schedule: { kind: 'constant', lr: 0.03 } } as const
 const fastFinetune = { enabled: true, epochs: 4, batchSize: 32, schedule: { kind: 'constant', lr: 0.02 }, labelled: { kind: 'fraction', value: 0.2 } } as const
 
 export interface Preset {

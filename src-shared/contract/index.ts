@@ -3,10 +3,32 @@
 // renderer and tests import it; no other file defines a channel or request name.
 import { z } from 'zod'
 import { SettingsPatchSchema, SettingsSchema } from './settings'
-import { MetricRecordSchema, PresetInfoSchema, RunDetailSchema, RunSummarySchema } from './runs'
+import {
+  AddArgSchema,
+  AddSampleArgSchema,
+  ByIdArgSchema,
+  CancelArgSchema,
+  CreateSubsetArgSchema,
+  DatasetChangedSchema,
+  DatasetDetailSchema,
+  DatasetSummarySchema,
+  ImageArgSchema,
+  ImageResultSchema,
+  IndexProgressSchema,
+  InspectArgSchema,
+  InspectResultSchema,
+  ProblemsArgSchema,
+  ProblemsResultSchema,
+  SubsetInfoSchema,
+  ThumbnailsArgSchema,
+  ThumbnailsResultSchema
+} from './datasets'
+import { MapProgressEventSchema, MapResultSchema, MapSpecSchema } from './maps'
+import { MetricRecordSchema, PresetInfoSchema, PreviewArgSchema, PreviewResultSchema, ReportArgSchema, ReportResultSchema, RunDetailSchema, RunSummarySchema } from './runs'
 
 export * from './channels'
 export * from './settings'
+export * from './datasets'
 export * from './runs'
 
 const NoArg = z.object({}).strict()
@@ -70,7 +92,37 @@ export const requests = {
   'runs.resume': { arg: RunIdArg, result: RunSummarySchema },
   'runs.cancel': { arg: RunIdArg, result: RunSummarySchema },
   'runs.metrics': { arg: RunIdArg.extend({ maxPoints: z.number().int().min(10).max(200000).default(5000) }), result: z.array(MetricRecordSchema) },
-  'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) }
+  'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) },
+  /** The four rotated views of a few images with the model's rotation probabilities. */
+  'runs.preview': { arg: PreviewArgSchema, result: PreviewResultSchema },
+  /** Start an embedding map of a run's features (cached by its parameters); progress arrives as maps.progress. */
+  'maps.compute': { arg: z.object({ id: RunIdArg.shape.id, spec: MapSpecSchema }).strict(), result: z.object({ key: z.string(), cached: z.boolean() }) },
+  'maps.get': { arg: z.object({ id: RunIdArg.shape.id, key: z.string().regex(/^[A-Za-z0-9._-]+$/) }).strict(), result: MapResultSchema },
+  'maps.cancel': { arg: z.object({ id: RunIdArg.shape.id, key: z.string() }).strict(), result: z.object({}) },
+  /** Write a results report (HTML, Markdown, CSV, JSON; PDF in the app) under workspace/reports/. */
+  'reports.export': { arg: ReportArgSchema, result: ReportResultSchema },
+  /** Registered datasets of the workspace, the built-in sample first. */
+  'datasets.list': { arg: NoArg, result: z.array(DatasetSummarySchema) },
+  /** Detect and check a folder; writes nothing. Progress as datasets.progress with `jobId`. */
+  'datasets.inspect': { arg: InspectArgSchema, result: InspectResultSchema },
+  /** Register a folder and index it in the background (progress: datasets.progress; end: datasets.changed). */
+  'datasets.add': { arg: AddArgSchema, result: DatasetSummarySchema },
+  /** Draw and index the built-in sample dataset (10 classes, 64x64). */
+  'datasets.addSample': { arg: AddSampleArgSchema, result: DatasetSummarySchema },
+  /** Cancel a dataset's indexing ({id}) or an inspect job ({jobId}). */
+  'datasets.cancel': { arg: CancelArgSchema, result: z.object({ cancelled: z.boolean() }) },
+  'datasets.get': { arg: ByIdArgSchema, result: DatasetDetailSchema },
+  'datasets.problems': { arg: ProblemsArgSchema, result: ProblemsResultSchema },
+  /** A page of thumbnails (PNG data URLs) from the cache, of a split and optionally one class. */
+  'datasets.thumbnails': { arg: ThumbnailsArgSchema, result: ThumbnailsResultSchema },
+  /** One image at the cache's full size. */
+  'datasets.image': { arg: ImageArgSchema, result: ImageResultSchema },
+  'datasets.reindex': { arg: ByIdArgSchema, result: DatasetSummarySchema },
+  /** Unregister and delete the cache (never the source folder). */
+  'datasets.remove': { arg: ByIdArgSchema, result: z.object({ removed: z.boolean() }) },
+  /** A labelled subset of a split, saved with the dataset; the same selection returns the same subset. */
+  'datasets.createSubset': { arg: CreateSubsetArgSchema, result: SubsetInfoSchema },
+  'datasets.listSubsets': { arg: ByIdArgSchema, result: z.array(SubsetInfoSchema) }
 } as const
 
 /** Every event the host pushes to renderers. */
@@ -80,12 +132,19 @@ export const events = {
   'runs.changed': RunSummarySchema,
   /** Metric records, batched and throttled (every step is on disk). */
   'runs.metrics': z.object({ id: z.string(), records: z.array(MetricRecordSchema) }),
-  'runs.log': z.object({ id: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() })
+  'maps.progress': MapProgressEventSchema,
+  'runs.log': z.object({ id: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  /** Indexing or inspect progress (throttled at the source, ~5 per second), and its end. */
+  'datasets.progress': IndexProgressSchema,
+  /** A dataset was added, changed state or was removed (dataset: null). */
+  'datasets.changed': DatasetChangedSchema
 } as const
 
 export type RequestName = keyof typeof requests
 export type EventName = keyof typeof events
 export type RequestArg<K extends RequestName> = z.input<(typeof requests)[K]['arg']>
+/** The argument after validation (defaults filled): what handlers receive. */
+export type RequestParsedArg<K extends RequestName> = z.output<(typeof requests)[K]['arg']>
 export type RequestResult<K extends RequestName> = z.output<(typeof requests)[K]['result']>
 export type EventPayload<K extends EventName> = z.output<(typeof events)[K]>
 

@@ -32,7 +32,25 @@ const validArgs: Record<RequestName, unknown> = {
   'runs.resume': { id: 'r1' },
   'runs.cancel': { id: 'r1' },
   'runs.metrics': { id: 'r1', maxPoints: 100 },
-  'runs.presets': {}
+  'runs.presets': {},
+  'runs.preview': { id: 'r1', count: 4, split: 'test', seed: 1 },
+  'reports.export': { runIds: ['r1', 'r2'], baselineId: 'r1', sections: ['tables'], title: 'T' },
+  'maps.compute': { id: 'r1', spec: { method: 'tsne', perplexity: 20, iterations: 500, seed: 3 } },
+  'maps.get': { id: 'r1', key: 'fc-test-latest-tsne' },
+  'maps.cancel': { id: 'r1', key: 'k' },
+  'datasets.list': {},
+  'datasets.inspect': { path: '/data/tiny-imagenet-200', jobId: 'ui-1', options: { workingSize: 64 } },
+  'datasets.add': { path: '/data/cifar', name: 'CIFAR-10', options: { split: { seed: 3, valFraction: 0.1 } } },
+  'datasets.addSample': { perClass: 20 },
+  'datasets.cancel': { jobId: 'ui-1' },
+  'datasets.get': { id: 'tiny-imagenet-200' },
+  'datasets.problems': { id: 'sample', kind: 'duplicate', limit: 10 },
+  'datasets.thumbnails': { id: 'sample', split: 'train', classIndex: 3, offset: 60, limit: 60 },
+  'datasets.image': { id: 'sample', split: 'val', index: 0 },
+  'datasets.reindex': { id: 'sample' },
+  'datasets.remove': { id: 'cifar-10-batches-bin' },
+  'datasets.createSubset': { id: 'tiny-imagenet-200', selection: { mode: 'firstN', count: 100 } },
+  'datasets.listSubsets': { id: 'sample' }
 }
 const invalidArgs: Record<RequestName, unknown> = {
   'app.info': { extra: 1 },
@@ -50,23 +68,48 @@ const invalidArgs: Record<RequestName, unknown> = {
   'runs.resume': {},
   'runs.cancel': { id: 'a/b' },
   'runs.metrics': { id: 'r1', maxPoints: 1 },
-  'runs.presets': { name: 'x' }
+  'runs.presets': { name: 'x' },
+  'runs.preview': { id: 'r1', count: 100 },
+  'reports.export': { runIds: [], name: '../x' },
+  'maps.compute': { id: 'r1', spec: { method: 'tsne', perplexity: 500 } },
+  'maps.get': { id: 'r1', key: '../../secret' },
+  'maps.cancel': { id: 'r1' },
+  'datasets.list': { all: true },
+  'datasets.inspect': { path: 'relative/folder' },
+  'datasets.add': { path: '/data/x', options: { workingSize: 4 } },
+  'datasets.addSample': { perClass: 0 },
+  'datasets.cancel': { id: 'sample', jobId: 'x' },
+  'datasets.get': { id: '../../etc' },
+  'datasets.problems': { id: 'sample', kind: 'ugly' },
+  'datasets.thumbnails': { id: 'sample', split: 'train', limit: 5000 },
+  'datasets.image': { id: 'sample', split: 'holdout', index: 0 },
+  'datasets.reindex': { id: 'Sample/..' },
+  'datasets.remove': {},
+  'datasets.createSubset': { id: 'sample', split: 'unlabelled', selection: { mode: 'firstN', count: 100 } },
+  'datasets.listSubsets': { id: '' }
 }
 const status = { state: 'running', stage: 'pretrain', epoch: 1, epochs: 5, step: 10, steps: 50, etaSec: 30, backend: 'wasm', error: null, errorStage: null, createdAt: '2026-11-28T00:00:00Z', startedAt: null, endedAt: null, wallMs: 0 }
 const summary = { id: 'r1', name: 'RotNet', method: 'rotnet', preset: null, configHash: 'abc', status, evaluations: [] }
+const progress = { jobId: 'j1', datasetId: 'sample', source: '/ws/datasets/sample/source', phase: 'decoding', filesSeen: 10, total: 10, decoded: 4, reused: 0, skipped: 1, elapsedMs: 120, etaSeconds: 0.2, message: null }
 const validEvents: Record<EventName, unknown> = {
   'settings.changed': DEFAULT_SETTINGS,
   'workspace.changed': ws,
   'runs.changed': summary,
   'runs.metrics': { id: 'r1', records: [{ stage: 'pretrain', step: 3, loss: 1.2 }] },
-  'runs.log': { id: 'r1', level: 'warn', message: 'NCE rising' }
+  'runs.log': { id: 'r1', level: 'warn', message: 'NCE rising' },
+  'maps.progress': { id: 'r1', key: 'k', phase: 'optimize', fraction: 0.5, preview: [0, 1, 2, 3] },
+  'datasets.progress': progress,
+  'datasets.changed': { id: 'sample', dataset: null }
 }
 const invalidEvents: Record<EventName, unknown> = {
   'settings.changed': { ...DEFAULT_SETTINGS, theme: 'purple' },
   'workspace.changed': { ...ws, freeBytes: -1 },
   'runs.changed': { ...summary, status: { ...status, state: 'sleeping' } },
   'runs.metrics': { id: 'r1', records: [{ loss: [1] }] },
-  'runs.log': { id: 'r1', level: 'debug', message: 'x' }
+  'runs.log': { id: 'r1', level: 'debug', message: 'x' },
+  'maps.progress': { id: 'r1', key: 'k', phase: 'optimize' },
+  'datasets.progress': { ...progress, phase: 'sleeping' },
+  'datasets.changed': { id: 'sample' }
 }
 
 describe('contract', () => {

@@ -1,0 +1,163 @@
+// Walking a dataset folder safely: follows symbolic links but stops at loops, never opens special
+// files (a FIFO would block forever), turns every failure into a listed problem instead of an
+// exception, and skips the clutter that archives and file browsers leave (dot files, __MACOSX,
+// Thumbs.db, desktop.ini). Paths handed out are relative to the dataset folder, with "/".
+import { promises as fs, type Dirent } from 'node:fs'
+import path from 'node:path'
+import type { Problem } from '../../src-shared/contract/datasets'
+import { IMAGE_EXTENSIONS } from './decode'
+
+export interface FileStat {
+  /** Relative to the dataset folder, "/"-separated. */
+  rel: string
+  size: number
+  /** Whole milliseconds, so a value survives a JSON round trip exactly. */
+  mtimeMs: number
+}
+
+export interface DirListing {
+  files: FileStat[]
+  dirs: string[]
+}
+
+const IGNORED_NAMES = new Set(['__MACOSX', 'Thumbs.db', 'desktop.ini', '$RECYCLE.BIN', 'System Volume Information', 'lost+found'])
+
+export function isIgnored(name: string): boolean {
+  return name.startsWith('.') || IGNORED_NAMES.has(name)
+}
+
+export function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())
+}
+
+export function joinRel(a: string, b: string): string {
+  return a ? `${a}/${b}` : b
+}
+
+/** Thrown when the walk is cancelled. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled')
+    this.name = 'Cancelled'
+  }
+}
+
+export interface WalkContext {
+  /** Absolute dataset folder; every `rel` is relative to it. */
+  root: string
+  problems: Problem[]
+  /** Called for every file seen (progress). */
+  onFile?: () => void
+  isCancelled?: () => boolean
+}
+
+function errnoReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'ENOENT') return 'it disappeared while being read'
+  if (code === 'EIO') return 'input/output error (a failing disk or a disconnected drive?)'
+  return (err as Error)?.message ?? String(err)
+}
+
+/**
+ * One folder level: regular files (with size and mtime) and sub-folders, following symbolic
+ * links. `ancestors` holds the real paths of the folders above, to recognise a link that loops.
+ * Returns null (and records a problem) when the folder itself cannot be read.
+ */
+export async function listDir(ctx: WalkContext, rel: string, ancestors: Set<string>): Promise<DirListing | null> {
+  if (ctx.isCancelled?.()) throw new Cancelled()
+  const abs = path.join(ctx.root, rel)
+  let entries: Dirent[]
+  try {
+    entries = await fs.readdir(abs, { withFileTypes: true })
+  } catch (err) {
+    ctx.problems.push({ kind: 'unreadable', path: rel || '.', reason: `cannot list the folder: ${errnoReason(err)}`, skipped: true })
+    return null
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const files: FileStat[] = []
+  const dirs: string[] = []
+  // stat in parallel chunks: one syscall per file is the bulk of a scan.
+  const CHUNK = 64
+  for (let i = 0; i < entries.length; i += CHUNK) {
+    const part = entries.slice(i, i + CHUNK).filter((e) => !isIgnored(e.name))
+    const results = await Promise.all(part.map((e) => classify(ctx, rel, e, ancestors)))
+    for (const r of results) {
+      if (!r) continue
+      if (r.kind === 'file') {
+        files.push(r.stat)
+        ctx.onFile?.()
+      } else dirs.push(r.rel)
+    }
+  }
+  return { files, dirs }
+}
+
+type Classified = { kind: 'file'; stat: FileStat } | { kind: 'dir'; rel: string } | null
+
+async function classify(ctx: WalkContext, parentRel: string, e: Dirent, ancestors: Set<string>): Promise<Classified> {
+  const rel = joinRel(parentRel, e.name)
+  const abs = path.join(ctx.root, rel)
+  const isLink = e.isSymbolicLink()
+  let st
+  try {
+    st = await fs.stat(abs)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ELOOP') {
+      ctx.problems.push({ kind: 'symlink-loop', path: rel, reason: 'symbolic link that points back to itself (a loop): ignored', skipped: true })
+    } else if (isLink && code === 'ENOENT') {
+      ctx.problems.push({ kind: 'unreadable', path: rel, reason: 'broken symbolic link (its target does not exist): ignored', skipped: true })
+    } else {
+      ctx.problems.push({ kind: 'unreadable', path: rel, reason: `cannot read it: ${errnoReason(err)}`, skipped: true })
+    }
+    return null
+  }
+  if (st.isDirectory()) {
+    if (isLink) {
+      const real = await fs.realpath(abs).catch(() => null)
+      // A loop: the link leads to a folder it is inside of (within the dataset, or above it).
+      if (real && (ancestors.has(real) || [...ancestors].some((a) => a.startsWith(real + path.sep)))) {
+        ctx.problems.push({ kind: 'symlink-loop', path: rel, reason: 'symbolic link to a folder that contains it (a loop): not followed', skipped: true })
+        return null
+      }
+    }
+    return { kind: 'dir', rel }
+  }
+  if (!st.isFile()) {
+    ctx.problems.push({ kind: 'unreadable', path: rel, reason: 'not a regular file (a device, socket or pipe): ignored', skipped: true })
+    return null
+  }
+  return { kind: 'file', stat: { rel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) } }
+}
+
+/** Real path of a folder, for the ancestor set (falls back to the path itself). */
+export async function realDir(abs: string): Promise<string> {
+  return fs.realpath(abs).catch(() => path.resolve(abs))
+}
+
+/** Real paths of the dataset folder and of every folder from it down to `rel`. */
+export async function ancestorsOf(ctx: WalkContext, rel: string): Promise<Set<string>> {
+  const out = new Set<string>([await realDir(ctx.root)])
+  const parts = rel.split('/').filter(Boolean)
+  for (let i = 1; i < parts.length; i++) out.add(await realDir(path.join(ctx.root, ...parts.slice(0, i))))
+  return out
+}
+
+/**
+ * Every file below `rel` (depth first, sorted), with the loop guard. `ancestors` are the real
+ * paths of the folders above `rel` (default: computed from the path).
+ */
+export async function walkFiles(ctx: WalkContext, rel: string, ancestors?: Set<string>): Promise<FileStat[]> {
+  const above = ancestors ?? (await ancestorsOf(ctx, rel))
+  const real = await realDir(path.join(ctx.root, rel))
+  const mine = new Set(above).add(real)
+  const listing = await listDir(ctx, rel, mine)
+  if (!listing) return []
+  const out = [...listing.files]
+  for (const d of listing.dirs) {
+    const sub = await walkFiles(ctx, d, mine)
+    for (const f of sub) out.push(f)
+  }
+  return out
+}

@@ -1,0 +1,56 @@
+// Embedding-map requests: every parameter is chosen before anything is computed.
+import { z } from 'zod'
+
+export const MapSpecSchema = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal('pca'),
+    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
+    split: z.enum(['train', 'test']).default('test'),
+    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
+    maxPoints: z.number().int().min(10).max(20000).default(2000),
+    seed: z.number().int().min(0).default(0)
+  }),
+  z.object({
+    method: z.literal('tsne'),
+    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
+    split: z.enum(['train', 'test']).default('test'),
+    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
+    maxPoints: z.number().int().min(10).max(20000).default(2000),
+    seed: z.number().int().min(0).default(0),
+    perplexity: z.number().min(2, 'perplexity must be at least 2').max(100, 'perplexity must be at most 100').default(30),
+    iterations: z.number().int().min(250, 'at least 250 iterations').max(5000).default(1000),
+    learningRate: z.number().positive().max(10000).nullable().default(null),
+    earlyExaggeration: z.number().min(1).max(50).default(12),
+    pcaDims: z.number().int().min(0).max(512).default(50)
+  }),
+  z.object({
+    method: z.literal('umap'),
+    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
+    split: z.enum(['train', 'test']).default('test'),
+    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
+    maxPoints: z.number().int().min(10).max(20000).default(2000),
+    seed: z.number().int().min(0).default(0),
+    neighbors: z.number().int().min(2).max(200).default(15)
+  })
+])
+export type MapSpec = z.output<typeof MapSpecSchema>
+
+export const MapResultSchema = z.object({
+  key: z.string(),
+  spec: z.record(z.string(), z.unknown()),
+  n: z.number().int(),
+  xy: z.array(z.number()),
+  labels: z.array(z.number().int()),
+  classNames: z.array(z.string()),
+  knnPreservation: z.number(),
+  seconds: z.number()
+})
+
+export const MapProgressEventSchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  phase: z.string(),
+  fraction: z.number(),
+  preview: z.array(z.number()).optional(),
+  error: z.string().optional()
+})

@@ -1,0 +1,104 @@
+// The results report from real short runs: its tables carry the runs' stored accuracies, the
+// HTML is self-contained (no scripts, no external URLs), and the Markdown's images exist.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { createHeadlessHost } from '../../src-host/headless'
+import type { Host } from '../../src-host/host'
+import { buildResultsTable } from '../../src-shared/results-table'
+import { differingKeys } from '../../src-shared/report/report'
+import { cleanupTmp, tmpDir } from '../helpers/tmp'
+
+let host: Host
+let ids: string[] = []
+const tiny = (method: string, name: string): Record<string, unknown> => ({
+  name,
+  backend: 'wasm',
+  dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 },
+  backbone: { arch: 'alexnet32', width: 0.0625 },
+  pretrain: { enabled: method !== 'none', method: { method: method === 'none' ? 'rotnet' : method }, epochs: 2, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
+  evaluation: { linear: { epochs: 2 }, knn: { k: 3 } }
+})
+
+beforeAll(async () => {
+  host = createHeadlessHost({ configDir: tmpDir(), defaultWorkspace: tmpDir('qt-rep-ws-'), runWorker: { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] } })
+  const a = await host.call('runs.create', { config: tiny('none', 'random init'), preset: null })
+  const b = await host.call('runs.create', { config: tiny('rotnet', 'RotNet'), preset: null })
+  ids = [a.id, b.id]
+  for (const id of ids) expect((await host.runs.waitSettled(id)).status.state).toBe('done')
+}, 120_000)
+afterAll(async () => {
+  await host.shutdown()
+  cleanupTmp()
+})
+
+describe('report export', () => {
+  it('writes HTML, Markdown, CSV and JSON whose tables match the stored results', async () => {
+    const res = await host.call('reports.export', { runIds: ids, baselineId: ids[0]!, title: 'Random vs RotNet', question: 'Does rotation pretraining beat random features?', name: 'test-report' })
+    for (const f of ['report.html', 'report.md', 'results.csv', 'results.json']) expect(res.files).toContain(f)
+    const details = await Promise.all(ids.map((id) => host.call('runs.get', { id })))
+    const table = buildResultsTable(details, ids[0]!)
+    const csv = await fs.readFile(path.join(res.dir, 'results.csv'), 'utf8')
+    for (const d of details)
+      for (const e of d.evaluations) {
+        expect(csv).toContain((e.accuracy * 100).toFixed(2))
+        expect(res.html).toContain((e.accuracy * 100).toFixed(2))
+      }
+    // The RotNet row carries a relative improvement against the pinned baseline.
+    const rot = table.rows.find((r) => r.id === ids[1])!
+    const key = table.columns[0]!.key
+    expect(rot.relative[key]).toBeCloseTo(((rot.values[key]! - table.rows[0]!.values[key]!) / table.rows[0]!.values[key]!) * 100, 6)
+    expect(res.html).toMatch(/% relative\)/)
+    // Self-contained: no scripts, nothing fetched from anywhere.
+    expect(res.html).not.toMatch(/<script/i)
+    expect(res.html).not.toMatch(/(src|href)="(https?:)?\/\//i)
+    // Rotation previews only for the run that has a rotation head.
+    expect(res.html.match(/<h3>RotNet<\/h3><div class="previews">/g)).toHaveLength(1)
+    // Every image the Markdown links exists.
+    const md = await fs.readFile(path.join(res.dir, 'report.md'), 'utf8')
+    const links = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!)
+    expect(links.length).toBeGreaterThan(4)
+    for (const l of links) await fs.access(path.join(res.dir, l))
+    const json = JSON.parse(await fs.readFile(path.join(res.dir, 'results.json'), 'utf8'))
+    expect(json.runs.map((r: { id: string }) => r.id)).toEqual(ids)
+  })
+
+  it('refuses a PDF headless with a pointer to the print stylesheet, and a baseline outside the runs', async () => {
+    const pdf = await host.dispatch('reports.export', { runIds: ids, pdf: true })
+    expect(pdf).toMatchObject({ ok: false, error: { code: 'unsupported' } })
+    const bad = await host.dispatch('reports.export', { runIds: [ids[1]!], baselineId: ids[0]! })
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+  })
+
+  it('computes a t-SNE map of a run in a worker with progress and previews, stores it, and serves it cached', async () => {
+    const events: { key: string; phase: string; preview?: number[] }[] = []
+    const off = host.onEvent((name, p) => {
+      if (name === 'maps.progress') events.push(p as (typeof events)[number])
+    })
+    const spec = { method: 'tsne' as const, layer: 'fc' as const, split: 'train' as const, perplexity: 5, iterations: 300, seed: 1, maxPoints: 30 }
+    const started = await host.call('maps.compute', { id: ids[1]!, spec })
+    expect(started.cached).toBe(false)
+    const t0 = Date.now()
+    while (!events.some((e) => e.phase === 'done') && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50))
+    off()
+    expect(events.some((e) => e.phase === 'features')).toBe(true)
+    expect(events.some((e) => e.phase === 'optimize' && e.preview?.length === 60)).toBe(true)
+    const map = await host.call('maps.get', { id: ids[1]!, key: started.key })
+    expect(map.n).toBe(30)
+    expect(map.xy).toHaveLength(60)
+    expect(map.labels).toHaveLength(30)
+    expect(map.knnPreservation).toBeGreaterThan(0)
+    expect(map.knnPreservation).toBeLessThanOrEqual(1)
+    expect(await host.call('maps.compute', { id: ids[1]!, spec })).toEqual({ key: started.key, cached: true })
+    const bad = await host.dispatch('maps.get', { id: ids[1]!, key: 'no-such-map' })
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    // A computed map goes into the next report as an SVG scatter plot.
+    const rep = await host.call('reports.export', { runIds: [ids[1]!], sections: ['maps'], name: 'with-map' })
+    expect(rep.html).toMatch(/<h2>Feature maps<\/h2>/)
+    expect((rep.html.match(/<circle /g) ?? []).length).toBe(30)
+  }, 90_000)
+
+  it('config diff lists only the keys that differ', () => {
+    expect(differingKeys([{ a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 5, d: 3 } }])).toEqual(['b.c'])
+  })
+})
