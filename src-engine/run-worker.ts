@@ -11,6 +11,7 @@ import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipelin
 import type { BackendStatus } from '../src-shared/contract'
 import { MapSpecSchema } from '../src-shared/contract/maps'
 import { computeMap, type MapProgress } from './maps'
+import { workspaceReader, workspaceOfRun } from './data/sources'
 
 export const ToRunWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
@@ -70,7 +71,7 @@ export function serveRunWorker(port: Port): void {
         stage = 'backend'
         await selectBackend(config.backend)
         stage = 'map'
-        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal)
+        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal, workspaceReader(workspaceOfRun(runDir)))
         clearInterval(timer)
         port.send({ type: 'mapDone', key: r.key })
         exitSoon(0)
@@ -95,7 +96,8 @@ export function serveRunWorker(port: Port): void {
           if (event.type === 'stage') stage = event.stage
           port.send({ type: 'event', event })
         },
-        control: () => control
+        control: () => control,
+        readRegistered: workspaceReader(workspaceOfRun(runDir))
       })
       port.send({ type: 'finished', outcome })
       exitSoon(0)

@@ -2,6 +2,7 @@
 // drive the same RunsService as the app; a run started here executes in a worker process
 // while this process shows progress, and ends with the run.
 import { promises as fs } from 'node:fs'
+import path from 'node:path'
 import type { Host } from './host'
 import { PRESETS } from '../src-shared/config/run'
 import type { RunSummary } from '../src-shared/contract/runs'
@@ -66,10 +67,17 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     }
     config = { ...config, pretrain: { ...((config.pretrain as object) ?? {}), epochs: n } }
   }
-  if (o.dataset !== undefined) config = { ...config, dataset: datasetRefOf(o.dataset) }
-  if (o['eval-dataset']?.length) {
-    const evaluation = (config.evaluation as Record<string, unknown>) ?? {}
-    config = { ...config, evaluation: { ...evaluation, transfer: o['eval-dataset'].map(datasetRefOf) } }
+  try {
+    if (o.dataset !== undefined) config = { ...config, dataset: await datasetRefOf(host, o.dataset, io, o.json === true) }
+    if (o['eval-dataset']?.length) {
+      const evaluation = (config.evaluation as Record<string, unknown>) ?? {}
+      const transfer: Record<string, unknown>[] = []
+      for (const d of o['eval-dataset']) transfer.push(await datasetRefOf(host, d, io, o.json === true))
+      config = { ...config, evaluation: { ...evaluation, transfer } }
+    }
+  } catch (err) {
+    io.err(`quarterturn run: ${(err as Error).message}`)
+    return EXIT.badInput
   }
   let run: RunSummary
   try {
@@ -116,9 +124,28 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
   return end.status.state === 'done' ? EXIT.ok : end.status.state === 'paused' ? EXIT.ok : EXIT.failed
 }
 
-function datasetRefOf(arg: string): Record<string, unknown> {
+/**
+ * `--dataset` takes "sample", a registered dataset id, or a folder: a folder is registered and
+ * cached first (or reused when it is already registered), then referred to by its id.
+ */
+async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean): Promise<Record<string, unknown>> {
   if (arg === 'sample') return { kind: 'sample' }
-  return { kind: 'dataset', id: arg }
+  const isDir = await fs.stat(arg).then((s) => s.isDirectory(), () => false)
+  if (!isDir) return { kind: 'dataset', id: arg }
+  const abs = path.resolve(arg)
+  const known = (await host.call('datasets.list', {})).find((d) => d.source === abs)
+  const added = known ?? (await host.call('datasets.add', { path: abs }))
+  if (!quiet) io.err(`Dataset ${added.id}: ${known ? 'already registered' : 'indexing'} ${abs}`)
+  for (;;) {
+    const d = await host.call('datasets.get', { id: added.id })
+    if (d.status === 'ready' && d.cacheReady) {
+      const names = d.splits.map((s) => s.name)
+      const testSplit = names.includes('test') ? 'test' : names.includes('val') ? 'val' : 'train'
+      return { kind: 'dataset', id: d.id, trainSplit: 'train', testSplit }
+    }
+    if (d.status === 'failed' || d.status === 'cancelled') throw new Error(`dataset ${abs} could not be indexed: ${d.statusMessage ?? d.status}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
 }
 
 export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<number> {

@@ -2,6 +2,7 @@
 import { generateSampleDataset, SAMPLE_CLASSES, type ImageSet } from './sample-dataset'
 import type { DatasetRef, LabelledSubset } from '../../src-shared/config/run'
 import { Rng } from '../util/rng'
+import path from 'node:path'
 
 export interface Splits {
   label: string
@@ -50,4 +51,25 @@ export function labelledSubset(set: ImageSet, spec: LabelledSubset, seed: number
     out.push(...idx.slice(0, take))
   }
   return Int32Array.from(out.sort((a, b) => a - b))
+}
+
+/**
+ * Reader of the datasets registered in a workspace (datasets/<id>/cache/), for processes that
+ * know the workspace folder: the training worker, previews, maps.
+ */
+export function workspaceReader(workspaceDir: string): RegisteredReader {
+  return async (id, split) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new Error(`"${id}" is not a dataset id`)
+    const { openCacheSplit } = await import('./cache-reader')
+    try {
+      return await openCacheSplit(path.join(workspaceDir, 'datasets', id), split)
+    } catch (err) {
+      throw new Error(`dataset "${id}" (split "${split}") cannot be read from the workspace: ${(err as Error).message}. Add it in the Datasets view or with \`quarterturn dataset add <folder>\`.`)
+    }
+  }
+}
+
+/** The workspace a run folder (workspace/runs/<id>) belongs to. */
+export function workspaceOfRun(runDir: string): string {
+  return path.dirname(path.dirname(runDir))
 }

@@ -19,6 +19,7 @@ import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-s
 import { ServiceError, describeFsError } from '../errors'
 import { rotationPreview, type PreviewResult } from './preview'
 import { mapKey, readMap, type MapResult } from '../../src-engine/maps'
+import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../fsutil'
 import type { WorkspaceService } from '../services/workspace'
@@ -221,7 +222,7 @@ export class RunsService {
   async preview(id: string, o: { count: number; split: 'train' | 'test'; seed: number }): Promise<PreviewResult> {
     await this.boot()
     const r = this.must(id)
-    return rotationPreview(r.dir, r.run.config, o)
+    return rotationPreview(r.dir, r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
   }
 
   private mapJobs = new Map<string, WorkerHandle>()

@@ -176,3 +176,29 @@ describe('runs', () => {
     expect((await again.runs.waitSettled(second.id)).status.state).toBe('done')
   }, 120_000)
 })
+
+describe('runs on registered datasets', () => {
+  it('trains and evaluates on a dataset from the workspace cache, recording its fingerprint', async () => {
+    const { host } = newHost()
+    await host.call('datasets.addSample', { perClass: 10, seed: 5 })
+    await waitFor(async () => { const d = await host.call('datasets.get', { id: 'sample' }); return d.status === 'ready' && d.cacheReady && d.splits.length > 0 }, 'sample cached')
+    const ds = await host.call('datasets.get', { id: 'sample' })
+    const splits = ds.splits.map((s) => s.name)
+    expect(splits).toEqual(expect.arrayContaining(['train', 'test']))
+    const testSplit = 'test'
+    const run = await host.call('runs.create', {
+      config: tiny({ dataset: { kind: 'dataset', id: 'sample', trainSplit: 'train', testSplit }, backbone: { arch: 'alexnet64', width: 0.0625 } }),
+      preset: null
+    })
+    const end = await host.runs.waitSettled(run.id)
+    expect(end.status.error).toBeNull()
+    expect(end.status.state).toBe('done')
+    const d = await host.call('runs.get', { id: run.id })
+    expect(d.evaluations.map((e) => e.dataset)).toEqual(['sample', 'sample'])
+    expect(d.dataFingerprints.map((f) => f.label)).toEqual(['sample', 'sample'])
+    const bad = await host.call('runs.create', { config: tiny({ dataset: { kind: 'dataset', id: 'missing-set' } }), preset: null })
+    const failed = await host.runs.waitSettled(bad.id)
+    expect(failed.status.state).toBe('failed')
+    expect(failed.status.error).toMatch(/dataset "missing-set".*cannot be read.*quarterturn dataset add/)
+  }, 120_000)
+})
