@@ -143,7 +143,7 @@ async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean):
       const testSplit = names.includes('test') ? 'test' : names.includes('val') ? 'val' : 'train'
       return { kind: 'dataset', id: d.id, trainSplit: 'train', testSplit }
     }
-    if (d.status === 'failed' || d.status === 'cancelled') throw new Error(`dataset ${abs} could not be indexed: ${d.statusMessage ?? d.status}`)
+    if (d.status === 'failed' || d.status === 'cancelled' || d.status === 'interrupted') throw new Error(`dataset ${abs} could not be indexed: ${d.statusMessage ?? d.status}`)
     await new Promise((r) => setTimeout(r, 200))
   }
 }
