@@ -30,3 +30,17 @@ export function featureSpread(z: tf.Tensor2D): tf.Scalar {
   const n = tf.div(z, tf.maximum(tf.norm(z, 'euclidean', 1, true), 1e-12))
   return tf.mean(tf.sqrt(tf.moments(n, 0).variance)) as tf.Scalar
 }
+
+/**
+ * The start of both RFD variants' forward pass: the 4 interleaved views through the backbone,
+ * the feature split in halves, and rotation logits from the rotation half.
+ */
+export function decoupledForward(
+  images: tf.Tensor4D,
+  forward: (views: tf.Tensor4D) => tf.Tensor2D,
+  rotationHead: (f: tf.Tensor2D) => tf.Tensor2D
+): { labels: tf.Tensor1D; inv: tf.Tensor2D; logits: tf.Tensor2D } {
+  const { views, labels } = rotatedViews(images)
+  const { rot, inv } = splitFeature(forward(views))
+  return { labels, inv, logits: rotationHead(rot) }
+}

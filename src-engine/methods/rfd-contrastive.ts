@@ -8,7 +8,7 @@ import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { invarianceMse, meanOverRotations, ntXentRotationsVsMean, rotationCrossEntropy } from '../losses'
 import { viewsOfRotation } from '../data/rotate'
-import { featureSpread, rotatedViews, rotationAccuracy, splitFeature } from './common'
+import { decoupledForward, featureSpread, rotationAccuracy, splitFeature } from './common'
 import { rotationHidden } from './rotnet'
 import { PROJECTION_DIM } from './rfd'
 import type { Method, MethodContext } from './types'
@@ -21,10 +21,7 @@ export function createRfdContrastive(cfg: Extract<MethodConfig, { method: 'rfd-c
     predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd-contrastive',
     forward(batch, ctx) {
-      const { views, labels } = rotatedViews(batch.images)
-      const f = mc.backbone.forward(views, ctx).fc
-      const { rot, inv } = splitFeature(f)
-      const logits = rotHead.apply(rot)
+      const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
       const ce = rotationCrossEntropy(logits, labels)
       const mse = invarianceMse(inv) // logged only: not part of the loss, so no gradient flows from it
       const zBar = proj.apply(meanOverRotations(inv))

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { MethodConfig } from '../../src-shared/config/train'
 import { Head } from '../models/heads'
 import { MemoryBank, invarianceMse, meanOverRotations, puWeights, rotationCrossEntropy } from '../losses'
-import { rotatedViews, rotationAccuracy, splitFeature } from './common'
+import { decoupledForward, rotationAccuracy, splitFeature } from './common'
 import { rotationHidden } from './rotnet'
 import type { Method, MethodContext } from './types'
 
@@ -33,10 +33,7 @@ export function createRfd(cfg: Extract<MethodConfig, { method: 'rfd' }>, mc: Met
     predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd',
     forward(batch, ctx) {
-      const { views, labels } = rotatedViews(batch.images)
-      const f = mc.backbone.forward(views, ctx).fc
-      const { rot, inv } = splitFeature(f)
-      const logits = rotHead.apply(rot)
+      const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
       const usePu = cfg.puFromEpoch !== null && batch.epoch >= cfg.puFromEpoch && mc.puProbs !== undefined
       const weights = usePu ? tf.tensor1d(puWeights(mc.puProbs!, batch.indices, cfg.puGamma)) : undefined
       const ce = rotationCrossEntropy(logits, labels, weights)

@@ -1,37 +1,26 @@
 // Embedding-map requests: every parameter is chosen before anything is computed.
 import { z } from 'zod'
 
+/** What every map shares: which features, of which images, from which weights. */
+const MapCommon = z.object({
+  layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
+  split: z.enum(['train', 'test']).default('test'),
+  source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
+  maxPoints: z.number().int().min(10).max(20000).default(2000),
+  seed: z.number().int().min(0).default(0)
+})
+
 export const MapSpecSchema = z.discriminatedUnion('method', [
-  z.object({
-    method: z.literal('pca'),
-    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
-    split: z.enum(['train', 'test']).default('test'),
-    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
-    maxPoints: z.number().int().min(10).max(20000).default(2000),
-    seed: z.number().int().min(0).default(0)
-  }),
-  z.object({
+  MapCommon.extend({ method: z.literal('pca') }),
+  MapCommon.extend({
     method: z.literal('tsne'),
-    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
-    split: z.enum(['train', 'test']).default('test'),
-    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
-    maxPoints: z.number().int().min(10).max(20000).default(2000),
-    seed: z.number().int().min(0).default(0),
     perplexity: z.number().min(2, 'perplexity must be at least 2').max(100, 'perplexity must be at most 100').default(30),
     iterations: z.number().int().min(250, 'at least 250 iterations').max(5000).default(1000),
     learningRate: z.number().positive().max(10000).nullable().default(null),
     earlyExaggeration: z.number().min(1).max(50).default(12),
     pcaDims: z.number().int().min(0).max(512).default(50)
   }),
-  z.object({
-    method: z.literal('umap'),
-    layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
-    split: z.enum(['train', 'test']).default('test'),
-    source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
-    maxPoints: z.number().int().min(10).max(20000).default(2000),
-    seed: z.number().int().min(0).default(0),
-    neighbors: z.number().int().min(2).max(200).default(15)
-  })
+  MapCommon.extend({ method: z.literal('umap'), neighbors: z.number().int().min(2).max(200).default(15) })
 ])
 export type MapSpec = z.output<typeof MapSpecSchema>
 
