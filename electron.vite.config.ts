@@ -12,7 +12,9 @@ export default defineConfig({
           // Headless entry points share the host services with the app.
           cli: resolve('src-host/cli.ts'),
           // Training runs in its own process (utilityProcess in the app, fork headless).
-          'run-worker': resolve('src-engine/run-worker.ts')
+          'run-worker': resolve('src-engine/run-worker.ts'),
+          // Dataset indexing runs in a worker thread beside the host.
+          'dataset-index-worker': resolve('src-host/datasets/index-worker.ts')
         }
       }
     }

@@ -18,7 +18,7 @@ export const CACHE_FORMAT = 1
 export const CACHE_DIR = 'cache'
 export const CACHE_INDEX = 'index.json'
 /** The resize policy, recorded in every index so a cache made another way is never reused. */
-export const RESIZE_POLICY = 'shorter side to the working size (bilinear, antialiased), then centre crop; EXIF orientation applied; alpha dropped'
+export const RESIZE_POLICY = 'shorter side to the working size (antialiased bilinear), centre crop = Resize(S) + CenterCrop(S); EXIF orientation applied; alpha dropped'
 
 const SplitColumnsSchema = z.object({
   file: z.string().regex(/^[a-z]+-[0-9a-f]+\.u8$/),

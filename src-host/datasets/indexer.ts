@@ -11,7 +11,7 @@
 // cache/index.json, written atomically at the very end, is the commit point. Until then readers
 // keep using the previous generation, which is also where unchanged images are copied from
 // instead of decoded again (same path, size and mtime, or same content hash).
-import { promises as fs } from 'node:fs'
+import { promises as fs, readFileSync } from 'node:fs'
 import path from 'node:path'
 import os from 'node:os'
 import { createHash, randomBytes } from 'node:crypto'
@@ -19,12 +19,11 @@ import type { ClassInfo, Fingerprint, IndexOptions, LayoutKind, Problem, Problem
 import { SPLIT_NAMES } from '../../src-shared/contract/datasets'
 import { CACHE_DIR, CACHE_FORMAT, CACHE_INDEX, RESIZE_POLICY, readCacheIndex, type CacheIndex, type SplitColumns } from '../../src-engine/data/cache-reader'
 import { writeFileAtomic } from '../fsutil'
-import { ImageProblem, decodeImage, resizeRgb } from './decode'
+import { ImageProblem, decodeImage, readHeader, resizeRgb, sniffFormat } from './decode'
 import { CIFAR_RECORD, NoLayoutError, detectLayout, type Detected, type Item } from './layout'
-import { Cancelled, type WalkContext } from './scan'
+import { Cancelled, SYNC_IO, type WalkContext } from './scan'
 import { assignSplits } from './splits'
 import { materialiseSample, type SampleParams } from './sample'
-import { Transformer } from '@napi-rs/image'
 
 export interface IndexJob {
   mode: 'inspect' | 'index'
@@ -165,10 +164,14 @@ async function chooseWorkingSize(job: IndexJob, d: Detected, hooks: JobHooks): P
     if (hooks.isCancelled()) throw new Cancelled()
     const it = files[Math.floor((k * files.length) / probes)]!
     try {
-      const meta = await new Transformer(await fs.readFile(path.join(job.source, it.rel))).metadata()
+      const bytes = await fs.readFile(path.join(job.source, it.rel))
+      const format = sniffFormat(bytes)
+      // The header is enough (GIFs are rare: skipped here, still decoded later).
+      const meta = format && format !== 'gif' ? readHeader(bytes, format) : null
+      if (!meta) continue
       // Images that will be left out as too small say nothing about the size of the rest.
       if (Math.min(meta.width, meta.height) < job.options.minImageSide) continue
-      const key = `${meta.width}x${meta.height}`
+      const key = meta.orientation >= 5 ? `${meta.height}x${meta.width}` : `${meta.width}x${meta.height}`
       sizes.set(key, (sizes.get(key) ?? 0) + 1)
     } catch {
       // A bad file is reported when it is decoded; it says nothing about the size here.
@@ -349,14 +352,14 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
         const hash = sha1(rec)
         const p = prev?.sameContent(hash)
         if (p && writing) return { ok: true, rgb: await prev!.read(p.ref, px), w: 32, h: 32, hash, label, reused: true }
-        const rgb = writing ? await resizeRgb(cifarToRgb(rec), 32, 32, workingSize) : null
+        const rgb = writing ? await resizeRgb(cifarToRgb(rec), 32, workingSize) : null
         return { ok: true, rgb, w: 32, h: 32, hash, label, reused: false }
       }
       if (writing && prev) {
         const same = prev.unchanged(it)
         if (same) return { ok: true, rgb: await prev.read(same.ref, px), w: same.w, h: same.h, hash: same.hash, label: it.label, reused: true }
       }
-      const bytes = await fs.readFile(path.join(job.source, it.rel))
+      const bytes = SYNC_IO ? readFileSync(path.join(job.source, it.rel)) : await fs.readFile(path.join(job.source, it.rel))
       const hash = sha1(bytes)
       if (writing && prev) {
         const same = prev.sameContent(hash)

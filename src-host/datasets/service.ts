@@ -41,7 +41,7 @@ import {
   SizeStatsSchema,
   SplitInfoSchema
 } from '../../src-shared/contract/datasets'
-import { CACHE_DIR, CACHE_INDEX, CacheSplitFile, SUBSETS_DIR, SubsetFileSchema, readCacheIndex, type CacheIndex, type SubsetFile } from '../../src-engine/data/cache-reader'
+import { CACHE_DIR, CACHE_INDEX, CacheSplitFile, SUBSETS_DIR, SubsetFileSchema, openCacheSplit, readCacheIndex, type CacheIndex, type CacheSplit, type SubsetFile } from '../../src-engine/data/cache-reader'
 import { ServiceError, describeFsError } from '../errors'
 import { writeFileAtomic } from '../fsutil'
 import type { WorkspaceService } from '../services/workspace'
@@ -198,6 +198,7 @@ export class DatasetService {
       status = 'interrupted'
       statusMessage = `Indexing was interrupted (the app stopped).${cacheReady ? ' The previous cache is still in use.' : ''} Re-index to finish it.`
     }
+    if (status === 'ready' && !cacheReady) statusMessage = `The cache in ${path.join(dir, CACHE_DIR)} is missing (deleted?): re-index the dataset.`
     if (!sourceAvailable && status !== 'indexing') {
       statusMessage = `The folder ${rec.source} is missing or unreadable now.${cacheReady ? ' The cached images can still be browsed and trained on; re-indexing needs the folder back.' : ' Reconnect it or remove the dataset.'}`
     }
@@ -640,6 +641,23 @@ export class DatasetService {
       originalWidth: s.widths[arg.index]!,
       originalHeight: s.heights[arg.index]!
     }
+  }
+
+  /**
+   * The folder of a registered dataset (datasets/<id>), for code that reads its cache directly
+   * (a run's worker: `openCacheSplit(dir, split)`, `readSubsetIndices(dir, subsetId)`).
+   */
+  async datasetDir(id: string): Promise<string> {
+    await this.readRecord(id)
+    return this.dirOf(id)
+  }
+
+  /** One split of a registered dataset as an ImageSet the trainer takes (loaded into memory). */
+  async readSplit(id: string, split: string): Promise<CacheSplit> {
+    const { dir } = await this.cacheOf(id)
+    return openCacheSplit(dir, split).catch((err: Error) => {
+      throw new DatasetError(`Dataset "${id}": ${err.message}`, 'not-found', 'invalid-argument')
+    })
   }
 
   // ---- labelled subsets ------------------------------------------------------------------

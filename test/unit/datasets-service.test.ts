@@ -86,6 +86,10 @@ describe('datasets through the contract', () => {
       expect(t).toMatchObject({ label: 2, className: 'goblet' })
       expect(pngWidth(t.dataUrl)).toBe(32)
     }
+    // What a run's worker reads: the split as an ImageSet.
+    const set = await host.datasets.readSplit('sample', 'train')
+    expect([set.n, set.size, set.classNames.length]).toEqual([detail.classList.reduce((a, c) => a + (c.counts.train ?? 0), 0), 64, 10])
+    await expect(host.datasets.readSplit('sample', 'holdout')).rejects.toThrow(/no "holdout" split/)
     const img = await host.call('datasets.image', { id: 'sample', split: 'train', index: page.items[1]!.index })
     expect(img).toMatchObject({ size: 64, originalWidth: 64, originalHeight: 64, path: page.items[1]!.path })
     expect(pngWidth(img.dataUrl)).toBe(64)
@@ -215,6 +219,7 @@ describe('datasets through the contract', () => {
     const ws = (await host.call('workspace.get', {})).path
     await fs.rm(path.join(ws, 'datasets', id, 'cache'), { recursive: true })
     expect(await host.dispatch('datasets.thumbnails', { id, split: 'train' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/has no cache yet/) } })
+    expect((await host.call('datasets.get', { id })).cacheReady).toBe(false)
     // A damaged record is listed as failed, not hidden, and does not break the list.
     writeFileSync(path.join(ws, 'datasets', id, 'dataset.json'), '{ not json')
     const list = await host.call('datasets.list', {})
