@@ -10,6 +10,12 @@ const router = createRouter({
   history: createWebHashHistory(),
   routes: [
     { path: '/', component: WorkspaceView },
+    { path: '/datasets', component: () => import('./views/DatasetsView.vue') },
+    { path: '/datasets/:id', component: () => import('./views/DatasetDetailView.vue'), props: true },
+    { path: '/new', component: () => import('./views/NewRunView.vue') },
+    { path: '/runs', component: () => import('./views/RunsView.vue') },
+    { path: '/runs/:id', component: () => import('./views/RunDetailView.vue'), props: true },
+    { path: '/compare', component: () => import('./views/CompareView.vue') },
     { path: '/settings', component: SettingsView }
   ]
 })

@@ -1,0 +1,169 @@
+// Words for the config fields the schema walker finds: labels, units and one-line hints. Keys are
+// field names (or dotted path suffixes, most specific first); a field not listed gets its name
+// split into words, so a new config key still shows up readably.
+import { REFERENCE_LUTS } from '../../../src-shared/config/names'
+import type { Path } from './schema-form'
+
+const LABELS: Record<string, string> = {
+  name: 'Run name',
+  seed: 'Seed',
+  backend: 'Backend',
+  dataset: 'Dataset',
+  'dataset.seed': 'Dataset seed',
+  perClass: 'Train images per class',
+  testPerClass: 'Test images per class',
+  size: 'Image size',
+  id: 'Registered dataset',
+  trainSplit: 'Training split',
+  testSplit: 'Test split',
+  backbone: 'Backbone',
+  arch: 'Architecture',
+  width: 'Width multiplier',
+  pretrain: 'Pretraining',
+  finetune: 'Fine-tuning',
+  pu: 'PU estimation',
+  evaluation: 'Evaluation',
+  checkpoint: 'Checkpoints',
+  optimizer: 'Optimizer',
+  schedule: 'Learning-rate schedule',
+  table: 'Epoch table',
+  batchSize: 'Batch size',
+  epochs: 'Epochs',
+  hflip: 'Random horizontal flip',
+  enabled: 'Enabled',
+  method: 'Method',
+  rotationHead: 'Rotation head',
+  projectionHead: 'Projection head',
+  lambdaCls: 'λ rotation CE',
+  lambdaMse: 'λ invariance (MSE)',
+  lambdaNce: 'λ NCE',
+  lambdaNt: 'λ NT-Xent',
+  nceK: 'NCE negatives K',
+  nceT: 'NCE temperature',
+  nceMomentum: 'Memory-bank momentum',
+  nceReestimateZ: 'Re-estimate NCE Z every step',
+  puFromEpoch: 'PU weights from epoch',
+  puGamma: 'PU γ',
+  tau: 'Temperature τ',
+  jitter: 'Colour-jitter strength',
+  minCropScale: 'Minimum crop scale',
+  momentum: 'Momentum',
+  nesterov: 'Nesterov',
+  weightDecay: 'Weight decay',
+  beta1: 'β1',
+  beta2: 'β2',
+  eps: 'ε',
+  base: 'Base learning rate',
+  min: 'Minimum learning rate',
+  warmupEpochs: 'Warm-up epochs',
+  lr: 'Learning rate',
+  folds: 'Folds',
+  labelled: 'Labelled subset',
+  'labelled.value': 'Amount',
+  layer: 'Frozen layer',
+  pool: 'Pooled side',
+  linear: 'Linear probe',
+  nonlinear: 'Non-linear probe',
+  knn: 'kNN',
+  k: 'Neighbours k',
+  temperature: 'Temperature',
+  transfer: 'Transfer datasets',
+  intervalMin: 'Every',
+  keep: 'Keep'
+}
+
+const UNITS: Record<string, string> = {
+  perClass: 'images',
+  testPerClass: 'images',
+  size: 'px',
+  width: '× AlexNet',
+  batchSize: 'images',
+  epochs: 'epochs',
+  warmupEpochs: 'epochs',
+  puFromEpoch: 'epoch (0-based)',
+  nceK: 'negatives',
+  intervalMin: 'min',
+  keep: 'checkpoints',
+  pool: 'px',
+  k: 'neighbours',
+  folds: 'folds',
+  'first-per-class.value': 'images / class',
+  'per-class.value': 'images / class',
+  'fraction.value': 'of each class'
+}
+
+const HINTS: Record<string, string> = {
+  width: 'Multiplies every conv channel count and the fc width; 1 is the paper’s AlexNet.',
+  backend: 'auto picks the best backend that loads (see Workspace).',
+  nceK: 'Keep K much smaller than the dataset.',
+  nceReestimateZ: 'A remedy; off in the reference.',
+  puFromEpoch: 'Empty: never (reference: 210).',
+  pool: '0: 6 for 224-px input, 3 otherwise.',
+  table: 'Learning rate of the first row whose epoch is above the current (0-based) epoch.',
+  jitter: 'Brightness/contrast/saturation 0.8·s, hue 0.2·s, applied with p 0.8.',
+  weightDecay: '',
+  'first-per-class.value': 'The first N files per class in sorted order (the reference’s 20%).',
+  'pu.enabled': 'Trains its own RotNets first; applies to the rfd method only.',
+  perClass: '10 classes.',
+  id: 'A dataset added under Datasets (its id).'
+}
+
+const VARIANT_LABELS: Record<string, string> = {
+  sample: 'Built-in sample (10 classes)',
+  dataset: 'Registered dataset',
+  rotnet: 'RotNet',
+  rfd: 'RFD (rotation feature decoupling)',
+  'rfd-contrastive': 'RFD contrastive',
+  simclr: 'SimCLR',
+  supervised: 'Supervised',
+  sgd: 'SGD',
+  adam: 'Adam(W)',
+  lut: 'Epoch table',
+  cosine: 'Cosine',
+  constant: 'Constant',
+  all: 'All labels',
+  fraction: 'A fraction of each class',
+  'first-per-class': 'First N per class',
+  'per-class': 'N random per class',
+  auto: 'auto (best available)'
+}
+
+function lookup(map: Record<string, string>, path: Path, variant?: string): string | undefined {
+  const keys = path.filter((p) => typeof p === 'string') as string[]
+  for (let n = Math.min(keys.length, 3); n >= 1; n--) {
+    const suffix = keys.slice(-n).join('.')
+    if (variant && map[`${variant}.${keys[keys.length - 1]}`]) return map[`${variant}.${keys[keys.length - 1]}`]
+    if (map[suffix] !== undefined) return map[suffix]
+  }
+  return undefined
+}
+
+export function labelOf(path: Path): string {
+  const last = path[path.length - 1]
+  if (typeof last === 'number') return `#${last + 1}`
+  const found = lookup(LABELS, path)
+  if (found) return found
+  const words = String(last ?? '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+export function unitOf(path: Path, variant?: string): string {
+  return lookup(UNITS, path, variant) ?? ''
+}
+
+export function hintOf(path: Path, variant?: string): string {
+  return lookup(HINTS, path, variant) ?? ''
+}
+
+export function variantLabel(value: string): string {
+  return VARIANT_LABELS[value] ?? value
+}
+
+/** Sensible tables when a schedule is switched to "epoch table": the reference's own. */
+export function lutFor(path: Path): [number, number][] {
+  const s = path.map(String).join('.')
+  if (s.startsWith('finetune')) return REFERENCE_LUTS.finetune
+  if (s.includes('nonlinear')) return REFERENCE_LUTS.nonLinearEval
+  if (s.startsWith('evaluation')) return REFERENCE_LUTS.linearEval
+  return REFERENCE_LUTS.pretrain
+}
