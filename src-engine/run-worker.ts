@@ -38,7 +38,13 @@ interface Port {
 function parentPort(): Port | null {
   const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', f: (ev: { data: unknown }) => void): void } }).parentPort
   if (electronPort) return { send: (m) => electronPort.postMessage(m), onMessage: (fn) => electronPort.on('message', (ev) => fn(ev.data)) }
-  if (process.send) return { send: (m) => void process.send!(m), onMessage: (fn) => void process.on('message', fn) }
+  if (process.send) {
+    return {
+      // After the host is gone there is no one to tell; the run still checkpoints (see below).
+      send: (m) => void (process.connected && process.send!(m)),
+      onMessage: (fn) => void process.on('message', fn)
+    }
+  }
   return null
 }
 
@@ -46,8 +52,16 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 100)
 }
 
+/** Ask the running pipeline to checkpoint and stop (set by serveRunWorker). */
+let pauseNow: () => void = () => {}
+
 export function serveRunWorker(port: Port): void {
   let control: 'pause' | 'cancel' | null = null
+  let active = false
+  pauseNow = () => {
+    control = 'pause'
+    if (!active) process.exit(2)
+  }
   let stage = 'setup'
   let started = false
   port.onMessage((raw) => {
@@ -82,6 +96,7 @@ export function serveRunWorker(port: Port): void {
       return
     }
     const runDir = msg.data.runDir
+    active = true
     void (async () => {
       const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
       stage = 'config'
@@ -110,4 +125,13 @@ export function serveRunWorker(port: Port): void {
 }
 
 const port = parentPort()
-if (port) serveRunWorker(port)
+if (port) {
+  serveRunWorker(port)
+  // The host went away (killed, crashed): checkpoint and stop instead of training on
+  // unsupervised. A run resumed after the host restarts must be the only writer of its folder.
+  process.on('disconnect', () => {
+    pauseNow()
+    // Nothing to wait for if no run was started.
+    setTimeout(() => process.exit(2), 30_000).unref()
+  })
+}

@@ -62,6 +62,7 @@ interface LiveRun {
   errorSeen: { message: string; stage: string; code?: string } | null
   /** What the worker said it finished with, before it exits. */
   outcome: 'done' | 'paused' | 'cancelled' | null
+  lastChanged: number
   evaluations: RunSummary['evaluations']
 }
 
@@ -75,6 +76,7 @@ export type RunsEvent =
 
 const METRICS_FLUSH_MS = 250
 const PROGRESS_PERSIST_MS = 2000
+const PROGRESS_EMIT_MS = 200
 
 /** Stable JSON (sorted keys) for hashing configs. */
 function canonical(v: unknown): string {
@@ -121,7 +123,7 @@ export class RunsService {
       try {
         const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunFile
         const status = JSON.parse(await fs.readFile(path.join(runDir, 'status.json'), 'utf8')) as RunStatus
-        const live: LiveRun = { dir: runDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [] }
+        const live: LiveRun = { dir: runDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0 }
         if (status.state === 'running') {
           status.state = 'interrupted'
           status.error = 'The app stopped while this run was running. Resume continues from its last checkpoint.'
@@ -174,7 +176,7 @@ export class RunsService {
       versions: this.opts.versions,
       datasets: [config.dataset, ...config.evaluation.transfer].map((ref) => ({ ref, label: ref.kind === 'sample' ? `sample seed ${ref.seed}` : ref.id }))
     }
-    const live: LiveRun = { dir, run, status: newStatus(), worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [] }
+    const live: LiveRun = { dir, run, status: newStatus(), worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0 }
     try {
       await fs.mkdir(path.join(dir, 'checkpoints'), { recursive: true })
       await fs.mkdir(path.join(dir, 'artifacts'), { recursive: true })
@@ -375,6 +377,7 @@ export class RunsService {
   }
 
   private changed(r: LiveRun): void {
+    r.lastChanged = Date.now()
     this.emit({ name: 'runs.changed', payload: this.summary(r) })
   }
 
@@ -460,7 +463,8 @@ export class RunsService {
         } else if (e.type === 'progress') {
           Object.assign(r.status, { stage: e.stage, epoch: e.epoch, epochs: e.epochs, step: e.step, steps: e.steps, etaSec: e.etaSec })
           if (Date.now() - r.lastPersist > PROGRESS_PERSIST_MS) void this.persist(r)
-          this.changed(r)
+          // Every step reports progress; subscribers need a few updates a second, not all.
+          if (Date.now() - r.lastChanged >= PROGRESS_EMIT_MS) this.changed(r)
         } else if (e.type === 'stage') {
           r.status.stage = e.stage
           this.log(r, 'info', `Stage ${e.index + 1} of ${e.total}: ${e.stage}`)

@@ -86,3 +86,44 @@ describe('training worker', () => {
     expect(await w.exit).toBe(1)
   }, 60_000)
 })
+
+describe('run worker', () => {
+  it('checkpoints and exits when its host dies, so a resumed run never has two writers', async () => {
+    const { spawn } = await import('node:child_process')
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const os = await import('node:os')
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'qt-orphan-'))
+    // A long run, so the worker is busy training when its host disappears.
+    const config = { backend: 'wasm', dataset: { kind: 'sample', perClass: 40, testPerClass: 2, size: 32 }, backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { epochs: 1000, batchSize: 10 } }
+    writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ config }))
+    const script = `
+      const { fork } = require('node:child_process')
+      const w = fork(${JSON.stringify(path.resolve('src-engine/run-worker.ts'))}, [], { execArgv: ['--import', 'tsx'], stdio: 'ignore' })
+      w.send({ type: 'run', runDir: ${JSON.stringify(runDir)} })
+      w.on('message', (m) => { if (m.type === 'event' && m.event.type === 'metrics') console.log(w.pid) })
+      setInterval(() => {}, 1000)
+    `
+    const host = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const pid = await new Promise<number>((resolve) => host.stdout!.once('data', (d) => resolve(Number(String(d).trim()))))
+    const alive = (p: number): boolean => {
+      try {
+        process.kill(p, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    expect(alive(pid)).toBe(true)
+    host.kill('SIGKILL')
+    const t0 = Date.now()
+    while (alive(pid) && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 100))
+    expect(alive(pid)).toBe(false)
+    // It stopped at a checkpoint of its own: the newest one covers every step it recorded.
+    const { readMetrics } = await import('../../src-engine/metrics-log')
+    const { CheckpointStore } = await import('../../src-engine/checkpoint')
+    const steps = (await readMetrics(path.join(runDir, 'metrics.jsonl'))).length
+    const latest = await new CheckpointStore(path.join(runDir, 'checkpoints')).loadLatest()
+    expect(steps).toBeGreaterThan(0)
+    expect(latest?.label).toMatchObject({ stage: 'pretrain', step: steps })
+  }, 30_000)
+})
