@@ -5,12 +5,12 @@
 //   * knnLabelAccuracy: mean over points of the fraction of its k map neighbours sharing its label
 //   * knnClassify: leave-one-out majority vote of the k map neighbours (classification accuracy)
 //   * trustworthiness (Venna & Kaski), O(N^2 D): for test-sized inputs.
-// Exact neighbours come from the vantage-point tree.
+// Exact neighbours come from ./knn.ts (vantage-point tree or blocked brute force).
 //
 // Pure TypeScript: runs in Node, browsers and workers.
 
 import { checkShape } from './pca'
-import { knnGraph, type KnnGraph } from './vptree'
+import { exactKnn, type KnnGraph } from './knn'
 
 export function knnPreservation(
   high: Float32Array | Float64Array,
@@ -22,8 +22,8 @@ export function knnPreservation(
 ): number {
   checkShape(high, n, dHigh, 'knnPreservation(high)')
   checkShape(low, n, dLow, 'knnPreservation(low)')
-  const a = knnGraph(high, n, dHigh, k)
-  const b = knnGraph(low, n, dLow, k)
+  const a = exactKnn(high, n, dHigh, k)
+  const b = exactKnn(low, n, dLow, k)
   return graphOverlap(a, b, n)
 }
 
@@ -51,7 +51,7 @@ export function graphOverlap(a: KnnGraph, b: KnnGraph, n: number): number {
 /** Mean fraction of each point's k nearest map neighbours that share its label. */
 export function knnLabelAccuracy(low: Float32Array | Float64Array, labels: ArrayLike<number>, n: number, dLow = 2, k = 10): number {
   checkShape(low, n, dLow, 'knnLabelAccuracy')
-  const g = knnGraph(low, n, dLow, k)
+  const g = exactKnn(low, n, dLow, k)
   let total = 0
   for (let i = 0; i < n; i++) {
     let same = 0
@@ -64,7 +64,7 @@ export function knnLabelAccuracy(low: Float32Array | Float64Array, labels: Array
 /** Leave-one-out k-NN majority-vote classification accuracy of `labels` in the map (ties: nearest wins). */
 export function knnClassify(low: Float32Array | Float64Array, labels: ArrayLike<number>, n: number, dLow = 2, k = 10): number {
   checkShape(low, n, dLow, 'knnClassify')
-  const g = knnGraph(low, n, dLow, k)
+  const g = exactKnn(low, n, dLow, k)
   const votes = new Map<number, number>()
   let correct = 0
   for (let i = 0; i < n; i++) {
@@ -100,7 +100,7 @@ export function trustworthiness(
   checkShape(high, n, dHigh, 'trustworthiness(high)')
   checkShape(low, n, dLow, 'trustworthiness(low)')
   if (!Number.isInteger(k) || k < 1 || k >= n / 2) throw new RangeError(`trustworthiness: k must be an integer in [1, N/2) (got ${k})`)
-  const b = knnGraph(low, n, dLow, k)
+  const b = exactKnn(low, n, dLow, k)
   const dist = new Float64Array(n)
   const idx = new Int32Array(n)
   const rank = new Int32Array(n)

@@ -23,6 +23,7 @@ import { Rng } from '../util/rng'
 import { conditionalP, symmetrize, type SparseP } from './affinities'
 import { QuadTree } from './bh'
 import { checkShape, pca } from './pca'
+import { blockedKnnBuilder } from './knn-blocked'
 import { knnBuilder, type KnnGraph } from './vptree'
 
 export interface TsneOptions {
@@ -44,12 +45,22 @@ export interface TsneOptions {
   theta?: number
   /** Initial layout: 'pca' (default), 'random', or an explicit Float32Array [N, 2] used as given. */
   init?: 'pca' | 'random' | Float32Array
-  /** PCA pre-reduction dimension before the affinities, integer >= 0; 0 or >= D disables it. Default 50. */
+  /**
+   * PCA pre-reduction dimension before the affinities, integer >= 0; 0 or >= D disables it.
+   * Default 50. For D > 256 the axes are estimated on 4096 evenly strided rows (all rows are
+   * projected), which keeps 20 000 x 4096 features to seconds.
+   */
   pcaDims?: number
   /** Seed of every random choice (vantage points, random init, randomized PCA). Default 0. */
   seed?: number
   /** Lower bound of the per-coordinate gains, > 0. Default 0.01. */
   minGain?: number
+  /**
+   * Exact kNN search for the affinities: 'vptree' (vantage-point tree), 'blocked' (tiled brute
+   * force with lower-bound screening, ./knn-blocked.ts, faster from ~16 dimensions up) or 'auto'
+   * (default: 'blocked' when the (reduced) dimension is >= 16). Both return the same neighbours.
+   */
+  knn?: 'auto' | 'vptree' | 'blocked'
 }
 
 export interface ResolvedTsneOptions {
@@ -65,6 +76,7 @@ export interface ResolvedTsneOptions {
   pcaDims: number
   seed: number
   minGain: number
+  knn: 'auto' | 'vptree' | 'blocked'
   /** Neighbours per point used for P: min(N - 1, floor(3 * perplexity) + 1). */
   neighbors: number
 }
@@ -99,7 +111,7 @@ function rangeError(name: string, range: string, got: unknown): RangeError {
 }
 
 /** Validates options against N and D and fills the defaults. Throws RangeError naming the option. */
-export function resolveTsneOptions(n: number, d: number, o: TsneOptions = {}): ResolvedTsneOptions {
+export function resolveTsneOptions(n: number, _d: number, o: TsneOptions = {}): ResolvedTsneOptions {
   if (!Number.isInteger(n) || n < 4) throw new RangeError(`t-SNE needs N >= 4 points (got ${n})`)
   const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
   const perplexity = o.perplexity ?? 30
@@ -140,7 +152,8 @@ export function resolveTsneOptions(n: number, d: number, o: TsneOptions = {}): R
   if (!num(seed)) throw rangeError('seed', 'a finite number', seed)
   const minGain = o.minGain ?? 0.01
   if (!num(minGain) || minGain <= 0) throw rangeError('minGain', 'a number > 0', minGain)
-  void d
+  const knn = o.knn ?? 'auto'
+  if (knn !== 'auto' && knn !== 'vptree' && knn !== 'blocked') throw rangeError('knn', "'auto', 'vptree' or 'blocked'", knn)
   const neighbors = Math.min(n - 1, Math.floor(3 * perplexity) + 1)
   return {
     perplexity,
@@ -155,6 +168,7 @@ export function resolveTsneOptions(n: number, d: number, o: TsneOptions = {}): R
     pcaDims,
     seed,
     minGain,
+    knn,
     neighbors
   }
 }
@@ -183,6 +197,9 @@ export class TSNE {
   private gains = new Float64Array(0)
   private grad = new Float64Array(0)
   private rep = new Float64Array(0)
+  private attr = new Float64Array(0)
+  /** Upper triangle (j > i) of P: each symmetric pair is visited once per iteration. */
+  private Pu: SparseP | null = null
   private readonly tree = new QuadTree(8)
   private iter = 0
   private lastKl = NaN
@@ -236,13 +253,16 @@ export class TSNE {
   private *prepare(chunk: number): Generator<{ phase: TsnePhase; fraction: number }> {
     const o = this.options
     const n = this.n
+    Object.assign(this.timings, { pcaMs: 0, knnMs: 0, affinitiesMs: 0, optimizeMs: 0 })
     let t0 = now()
     // 1. PCA pre-reduction (and the PCA init, which is its first two columns)
     yield { phase: 'pca', fraction: 0 }
     const reduceTo = o.pcaDims > 0 && o.pcaDims < this.d ? Math.min(o.pcaDims, n) : 0
     let initPcs: Float32Array | null = null
+    // wide rows (fc features): estimate the axes on 4096 evenly strided rows, project all of them
+    const wide = this.d > 256 ? 4096 : undefined
     if (reduceTo > 0) {
-      const res = pca(this.data, n, this.d, reduceTo, { seed: o.seed })
+      const res = pca(this.data, n, this.d, reduceTo, { seed: o.seed, sampleRows: wide, powerIterations: wide ? 2 : 4 })
       this.reduced = res.projections
       this.reducedDim = reduceTo
       if (reduceTo >= 2) initPcs = columns2(res.projections, n, reduceTo)
@@ -251,26 +271,42 @@ export class TSNE {
       this.reducedDim = this.d
     }
     if (o.init === 'pca' && !initPcs) {
-      initPcs = this.d >= 2 ? pca(this.data, n, this.d, 2, { seed: o.seed }).projections : null
+      initPcs = this.d >= 2 ? pca(this.data, n, this.d, 2, { seed: o.seed, sampleRows: wide, powerIterations: wide ? 2 : 4 }).projections : null
     }
     this.timings.pcaMs = now() - t0
     // 2. kNN
     t0 = now()
     yield { phase: 'knn', fraction: 0 }
-    const kb = knnBuilder(this.reduced, n, this.reducedDim, o.neighbors, { seed: o.seed })
-    const step = Number.isFinite(chunk) ? chunk : n
-    while (!kb.step(step)) {
-      this.timings.knnMs += now() - t0
-      yield { phase: 'knn', fraction: kb.done / n }
-      t0 = now()
+    const useBlocked = o.knn === 'blocked' || (o.knn === 'auto' && this.reducedDim >= 16)
+    if (useBlocked) {
+      const kb = blockedKnnBuilder(this.reduced, n, this.reducedDim, o.neighbors)
+      const step = Number.isFinite(chunk) ? Math.max(1, Math.round(chunk / 4)) : Infinity
+      while (!kb.step(step)) {
+        this.timings.knnMs += now() - t0
+        yield { phase: 'knn', fraction: kb.fraction }
+        t0 = now()
+      }
+      this.knn = kb.result()
+    } else {
+      const kb = knnBuilder(this.reduced, n, this.reducedDim, o.neighbors, { seed: o.seed })
+      const step = Number.isFinite(chunk) ? chunk : n
+      while (!kb.step(step)) {
+        this.timings.knnMs += now() - t0
+        yield { phase: 'knn', fraction: kb.done / n }
+        t0 = now()
+      }
+      this.knn = kb.result
     }
-    this.knn = kb.result
     this.timings.knnMs += now() - t0
     // 3. affinities
     t0 = now()
     yield { phase: 'affinities', fraction: 0 }
     const Pc = conditionalP(this.knn, n, o.perplexity)
     this.P = symmetrize(this.knn, Pc, n)
+    this.Pu = upperTriangle(this.P)
+    // the reduced data and the kNN graph are not needed any more
+    this.reduced = null
+    this.knn = null
     let h = 0
     for (const v of this.P.vals) if (v > 0) h += v * Math.log(v)
     this.pSelfEntropy = h
@@ -296,6 +332,7 @@ export class TSNE {
     this.gains = new Float64Array(2 * n).fill(1)
     this.grad = new Float64Array(2 * n)
     this.rep = new Float64Array(2 * n)
+    this.attr = new Float64Array(2 * n)
     this.iter = 0
   }
 
@@ -376,15 +413,17 @@ export class TSNE {
   private gradient(exag: number, withKl: boolean): number {
     const n = this.n
     const Y = this.Y
-    const P = this.P!
+    const P = this.Pu!
     const rep = this.rep
     const grad = this.grad
+    const attr = this.attr
     this.tree.build(Y, n)
-    const Z = this.tree.repulsiveGrouped(this.options.theta, rep)
+    const Z = this.tree.repulsiveGrouped(this.options.theta, rep, 32)
     const invZ = 1 / Math.max(Z, 1e-300)
     const rowPtr = P.rowPtr
     const cols = P.cols
     const vals = P.vals
+    attr.fill(0)
     let plogq = 0
     for (let i = 0; i < n; i++) {
       const xi = Y[2 * i]!
@@ -397,11 +436,13 @@ export class TSNE {
           const j = cols[e]!
           const dx = xi - Y[2 * j]!
           const dy = yi - Y[2 * j + 1]!
-          const q = 1 / (1 + dx * dx + dy * dy)
-          const pq = vals[e]! * q
+          const a = 1 + dx * dx + dy * dy
+          const pq = vals[e]! / a
           fx += pq * dx
           fy += pq * dy
-          plogq += vals[e]! * Math.log(q)
+          attr[2 * j] = attr[2 * j]! - pq * dx
+          attr[2 * j + 1] = attr[2 * j + 1]! - pq * dy
+          plogq -= vals[e]! * Math.log(a)
         }
       } else {
         for (let e = rowPtr[i]!; e < e1; e++) {
@@ -411,13 +452,16 @@ export class TSNE {
           const pq = vals[e]! / (1 + dx * dx + dy * dy)
           fx += pq * dx
           fy += pq * dy
+          attr[2 * j] = attr[2 * j]! - pq * dx
+          attr[2 * j + 1] = attr[2 * j + 1]! - pq * dy
         }
       }
-      grad[2 * i] = 4 * (exag * fx - rep[2 * i]! * invZ)
-      grad[2 * i + 1] = 4 * (exag * fy - rep[2 * i + 1]! * invZ)
+      attr[2 * i] = attr[2 * i]! + fx
+      attr[2 * i + 1] = attr[2 * i + 1]! + fy
     }
-    // KL = sum p log p - sum p log(q / Z)
-    return withKl ? this.pSelfEntropy - plogq + Math.log(Z) : NaN
+    for (let i = 0; i < 2 * n; i++) grad[i] = 4 * (exag * attr[i]! - rep[i]! * invZ)
+    // KL = sum p log p - sum p log(q / Z); each symmetric pair counted twice
+    return withKl ? this.pSelfEntropy - 2 * plogq + Math.log(Z) : NaN
   }
 
   private applyUpdate(momentum: number): void {
@@ -440,6 +484,30 @@ export class TSNE {
       Y[i] = Y[i]! + nu
     }
   }
+}
+
+/** Entries (i, j) of a symmetric CSR matrix with j > i. */
+function upperTriangle(P: SparseP): SparseP {
+  const n = P.n
+  const rowPtr = new Int32Array(n + 1)
+  let nnz = 0
+  for (let i = 0; i < n; i++) {
+    for (let e = P.rowPtr[i]!; e < P.rowPtr[i + 1]!; e++) if (P.cols[e]! > i) nnz++
+    rowPtr[i + 1] = nnz
+  }
+  const cols = new Int32Array(nnz)
+  const vals = new Float64Array(nnz)
+  let o = 0
+  for (let i = 0; i < n; i++) {
+    for (let e = P.rowPtr[i]!; e < P.rowPtr[i + 1]!; e++) {
+      if (P.cols[e]! > i) {
+        cols[o] = P.cols[e]!
+        vals[o] = P.vals[e]!
+        o++
+      }
+    }
+  }
+  return { n, rowPtr, cols, vals }
 }
 
 function columns2(proj: Float32Array, n: number, k: number): Float32Array {

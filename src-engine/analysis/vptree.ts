@@ -241,8 +241,8 @@ export class VpTree {
 
 /**
  * Exact k-nearest-neighbour graph of the rows of `data` (Euclidean), excluding each point itself.
- * `k` must be in [1, n-1]. `onProgress(done, n)` is called every `chunk` queries; returning true
- * from `shouldStop` aborts (the partial graph is returned with `complete: false`).
+ * `k` must be in [1, n-1]; `seed` picks the vantage points (the answer does not depend on it,
+ * except for the order of neighbours at exactly equal distance).
  */
 export function knnGraph(
   data: Float32Array | Float64Array,
@@ -252,9 +252,7 @@ export function knnGraph(
   opts: { seed?: number } = {}
 ): KnnGraph {
   const b = knnBuilder(data, n, d, k, opts)
-  while (!b.step(n)) {
-    /* single pass */
-  }
+  b.step(n)
   return b.result
 }
 
