@@ -41,7 +41,9 @@ function parentPort(): Port | null {
   if (process.send) {
     return {
       // After the host is gone there is no one to tell; the run still checkpoints (see below).
-      send: (m) => void (process.connected && process.send!(m)),
+      // The callback swallows a send racing the channel's close (it would otherwise be an
+      // unhandled 'error' event that kills the process before it can checkpoint).
+      send: (m) => void (process.connected && process.send!(m, undefined, undefined, () => {})),
       onMessage: (fn) => void process.on('message', fn)
     }
   }
