@@ -5,15 +5,17 @@
 //
 // BENCH_BATCH (default 32) sets the batch, BENCH_WIDTH (default 1) multiplies channel counts.
 // BENCH_STOCK=1 registers only the kernels stock wasm lacks (the stock ones stay), for comparison.
+// BENCH_THREADS (default 1) > 1 loads the multithreaded wasm build with that many threads.
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import '../src-engine/tf-gradients'
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../src-engine/wasm-kernels'
+import { enableWasmThreads, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../src-engine/wasm-kernels'
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 32)
 const WIDTH = Number(process.env.BENCH_WIDTH ?? 1)
 const STOCK = process.env.BENCH_STOCK === '1'
+const THREADS = Number(process.env.BENCH_THREADS ?? 1)
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]]
 
@@ -62,6 +64,7 @@ function build() {
 }
 
 async function main(): Promise<void> {
+  if (THREADS > 1) enableWasmThreads(THREADS)
   await tf.setBackend('wasm')
   if (STOCK) {
     for (const k of WASM_TRAINING_KERNELS) if (tf.getKernel(k.kernelName, 'wasm') == null) tf.registerKernel(k)
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
     byKernel.set(k.name, e)
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0)
-  console.log(`${STOCK ? 'stock wasm kernels + only the missing ones' : 'all wasm-kernels'}, batch ${BATCH}, width ${WIDTH}: one SGD step ${stepMs.toFixed(0)} ms (sum of kernel times ${total.toFixed(0)} ms)`)
+  console.log(`${STOCK ? 'stock wasm kernels + only the missing ones' : 'all wasm-kernels'}, batch ${BATCH}, width ${WIDTH}, ${THREADS} thread(s): one SGD step ${stepMs.toFixed(0)} ms (sum of kernel times ${total.toFixed(0)} ms)`)
   console.log('| kernel | calls | ms | share |')
   console.log('|---|---:|---:|---:|')
   for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)) {

@@ -4,7 +4,10 @@
 // same command so the printed ratio compares like with like on this machine.
 //
 //   npm run bench:train -- --backend wasm --width 1 --batch 32 --input 64 [--steps 5] [--warmup 2] [--no-peer]
+//                          [--wasm-threads N] [--threads N]
 //
+// --wasm-threads: threads of the wasm backend (default: one per core, as the app uses it; 1 = the
+// single-threaded build tfjs picks by itself in Node). --threads: the PyTorch peer's threads.
 // --batch counts images; each gives 4 rotated views, as in the peer. FLOPs are counted
 // analytically (conv + fc multiply-adds of the backbone; FLOP = 2 MAC; training ~ 3x forward,
 // the peer's convention).
@@ -13,7 +16,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
-import { selectBackend } from '../src-engine/backends'
+import { selectBackend, setWasmThreads } from '../src-engine/backends'
+import { wasmThreadsInfo } from '../src-engine/wasm-kernels'
 import { Trainer } from '../src-engine/trainer'
 import type { ImageSet } from '../src-engine/data/sample-dataset'
 import { Rng } from '../src-engine/util/rng'
@@ -28,7 +32,8 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'no-peer': { type: 'boolean', default: false },
     peer: { type: 'string', default: path.resolve(import.meta.dirname, '../../shared/peer-bench/rfd_torch_bench.py') },
-    threads: { type: 'string', default: '2' }
+    threads: { type: 'string', default: '2' },
+    'wasm-threads': { type: 'string' }
   }
 })
 const width = Number(a.width)
@@ -39,6 +44,7 @@ const warmup = Number(a.warmup)
 const arch = input === 224 ? 'alexnet224' : input === 32 ? 'alexnet32' : 'alexnet64'
 if (![32, 64, 224].includes(input)) throw new Error('--input must be 32, 64 or 224')
 
+if (a['wasm-threads'] !== undefined) setWasmThreads(Number(a['wasm-threads']))
 const { name: backend } = await selectBackend(a.backend as 'auto')
 const rng = new Rng(0)
 const n = batch * (steps + warmup)
@@ -69,6 +75,7 @@ const views = 4 * batch
 const macsPerView = trainer.backbone.macsPerImage()
 const ours = {
   backend,
+  wasm_threads: backend === 'wasm' ? (wasmThreadsInfo()?.threads ?? 1) : null,
   arch,
   width,
   batch_images: batch,

@@ -4,11 +4,35 @@
 // Each is detected by really loading it and running a tiny training op (a conv2d gradient),
 // never by the package merely being present: a native binding built for another Node ABI, or
 // libtensorflow missing because its install script did not run, shows up here with the fix.
+import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
 import type { BackendStatus } from '../src-shared/contract'
 
 export type BackendName = BackendStatus['name']
+
+let wasmThreadsSetting: number | null = null
+
+/**
+ * Threads of the wasm backend (XNNPACK's pool): `setWasmThreads(n)` before the backend is first
+ * selected, else the QUARTERTURN_WASM_THREADS environment variable, else one per core (at most 8).
+ * 1 loads the single-threaded SIMD build, as tfjs does by itself in Node.
+ */
+export function setWasmThreads(n: number | null): void {
+  if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= 8)) throw new RangeError(`wasm threads must be an integer in 1..8 (got ${n})`)
+  wasmThreadsSetting = n
+}
+
+export function wasmThreads(): number {
+  if (wasmThreadsSetting !== null) return wasmThreadsSetting
+  const env = process.env.QUARTERTURN_WASM_THREADS
+  if (env) {
+    const n = Number(env)
+    if (!(Number.isInteger(n) && n >= 1 && n <= 8)) throw new RangeError(`QUARTERTURN_WASM_THREADS must be an integer in 1..8 (got ${env})`)
+    return n
+  }
+  return Math.min(8, availableParallelism())
+}
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
 
 interface Candidate {
@@ -44,7 +68,9 @@ export const CANDIDATES: readonly Candidate[] = [
     tfName: 'wasm',
     load: async () => {
       await import('@tensorflow/tfjs-backend-wasm')
-      const { registerWasmTrainingKernels } = await import('./wasm-kernels')
+      const { registerWasmTrainingKernels, enableWasmThreads } = await import('./wasm-kernels')
+      // Before the backend's first initialisation: the threaded build, one thread per core.
+      enableWasmThreads(wasmThreads())
       registerWasmTrainingKernels()
     },
     fix: 'Reinstall the project dependencies: npm ci.'

@@ -68,3 +68,5 @@ export function unregisterWasmTrainingKernels(): void {
 export function stockWasmKernel(kernelName: string): KernelConfig | undefined {
   return stockKernel(kernelName)
 }
+
+export { enableWasmThreads, wasmThreadsInfo, type WasmThreadsInfo } from './threads'
