@@ -3,21 +3,15 @@
 // the WebSocket. Electron's binary is downloaded on first use from a host some machines cannot
 // reach; where it is missing these tests are skipped, by name (as in electron.spec.ts).
 import { test, expect, _electron as electron, type ElectronApplication, type Page } from '@playwright/test'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { ELECTRON_SKIP_REASON, electronBinary } from './electron-binary'
 import { addFolder, compare, launchWatchPauseResume, makeShapes, runDetail, runFromTemplate, type Go } from './flows'
 import { collectProblems } from './ui-helpers'
 
-function electronBinary(): string | null {
-  const dir = path.resolve('node_modules/electron')
-  const pathFile = path.join(dir, 'path.txt')
-  if (!existsSync(pathFile)) return null
-  const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8').trim())
-  return existsSync(bin) ? bin : null
-}
 const bin = electronBinary()
-const SKIP_REASON = 'Electron binary not installed (node_modules/electron/dist is missing: run `npx install-electron` where its download host is reachable)'
+const SKIP_REASON = ELECTRON_SKIP_REASON
 
 test.describe('Electron app: the researcher flows', () => {
   test.skip(!bin, SKIP_REASON)
