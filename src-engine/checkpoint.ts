@@ -117,21 +117,28 @@ export class CheckpointStore {
   async loadLatest(): Promise<{ seq: number; label: Record<string, unknown>; state: unknown; skipped: string[] } | null> {
     const skipped: string[] = []
     for (const seq of (await this.list()).reverse()) {
-      const dir = path.join(this.dir, seqName(seq))
       try {
-        const doc = JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as {
-          meta: CheckpointMeta & { sha256: string }
-          state: unknown
-        }
-        const bin = await fs.readFile(path.join(dir, 'state.bin'))
-        const sha = createHash('sha256').update(bin).digest('hex')
-        if (sha !== doc.meta.sha256) throw new Error('checksum mismatch (the file is damaged)')
-        return { seq, label: doc.meta.label, state: decodeBundle(doc.state, bin), skipped }
+        return { seq, ...(await this.read(seq)), skipped }
       } catch (err) {
         skipped.push(`checkpoint ${seq}: ${(err as Error).message}`)
       }
     }
     return null
+  }
+
+  /** One checkpoint by number, checksum verified; throws naming what is wrong. */
+  async load(seq: number): Promise<{ seq: number; label: Record<string, unknown>; state: unknown }> {
+    if (!(await this.list()).includes(seq)) throw new Error(`checkpoint ${seq} is not on disk (only the newest ${this.keep} are kept)`)
+    return { seq, ...(await this.read(seq)) }
+  }
+
+  private async read(seq: number): Promise<{ label: Record<string, unknown>; state: unknown }> {
+    const dir = path.join(this.dir, seqName(seq))
+    const doc = JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as { meta: CheckpointMeta & { sha256: string }; state: unknown }
+    const bin = await fs.readFile(path.join(dir, 'state.bin'))
+    const sha = createHash('sha256').update(bin).digest('hex')
+    if (sha !== doc.meta.sha256) throw new Error('checksum mismatch (the file is damaged)')
+    return { label: doc.meta.label, state: decodeBundle(doc.state, bin) }
   }
 
   /** Labels of every checkpoint on disk (for listings), newest last. */

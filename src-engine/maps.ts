@@ -30,6 +30,8 @@ export interface MapResult {
   n: number
   xy: number[]
   labels: number[]
+  /** Index in the split of each point's image. */
+  indices: number[]
   classNames: string[]
   /** Fraction of each point's 10 nearest input neighbours kept among its 10 nearest on the map. */
   knnPreservation: number
@@ -51,9 +53,9 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
   if (spec.source === 'latest') {
     weights = (await loadParams(path.join(artifacts, 'backbone-finetune'))) ?? (await loadParams(path.join(artifacts, 'backbone-pretrain')))
   } else {
-    const all = await new CheckpointStore(path.join(runDir, 'checkpoints')).loadLatest()
-    const st = all?.seq === spec.source ? (all.state as { trainer?: TrainerState | null }) : null
-    if (!st?.trainer) throw new Error(`checkpoint ${spec.source} is not the newest intact one or holds no model; use "latest"`)
+    const ck = await new CheckpointStore(path.join(runDir, 'checkpoints')).load(spec.source)
+    const st = ck.state as { trainer?: TrainerState | null }
+    if (!st.trainer) throw new Error(`checkpoint ${spec.source} holds no model (it was taken between stages); use "latest"`)
     weights = st.trainer.params
   }
   const ps = new ParamStore(new Rng(config.seed))
@@ -124,6 +126,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       n: set.n,
       xy: Array.from(xy, (v) => +v.toFixed(4)),
       labels: Array.from(set.labels),
+      indices: Array.from(take),
       classNames: set.classNames,
       knnPreservation: quality,
       seconds: (performance.now() - t0) / 1000

@@ -103,8 +103,11 @@ export class Host {
       'runs.cancel': ({ id }) => this.runs.cancel(id),
       'runs.metrics': ({ id, maxPoints }) => this.runs.metrics(id, maxPoints),
       'runs.preview': ({ id, ...o }) => this.runs.preview(id, o),
+      'runs.augmentations': ({ id, ...o }) => this.runs.augmentations(id, o),
+      'runs.images': ({ id, ...o }) => this.runs.images(id, o),
       'maps.compute': ({ id, spec }) => this.runs.startMap(id, spec),
       'maps.get': ({ id, key }) => this.runs.getMap(id, key),
+      'maps.list': ({ id }) => this.runs.listMaps(id),
       'maps.cancel': async ({ id, key }) => {
         await this.runs.cancelMap(id, key)
         return {}

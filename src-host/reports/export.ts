@@ -40,7 +40,7 @@ export async function exportReport(
     const metrics = await runs.metrics(id, 4000)
     let previews: ReportRun['previews']
     if (o.sections.includes('previews')) {
-      previews = await runs.preview(id, { count: 4, split: 'test', seed: 0 }).then(
+      previews = await runs.preview(id, { count: 4, split: 'test', seed: 0, checkpoint: 'latest' }).then(
         (p) => p.images,
         () => undefined // methods without a rotation head, or no trained model yet
       )

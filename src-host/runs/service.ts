@@ -18,6 +18,7 @@ import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
 import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
 import { rotationPreview, type PreviewResult } from './preview'
+import { augmentations, runImages, type AugmentResult, type RunImages } from './run-images'
 import { mapKey, readMap, type MapResult } from '../../src-engine/maps'
 import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
@@ -221,10 +222,24 @@ export class RunsService {
   }
 
   /** Rotated views of a few images with the model's predicted rotation probabilities. */
-  async preview(id: string, o: { count: number; split: 'train' | 'test'; seed: number }): Promise<PreviewResult> {
+  async preview(id: string, o: Parameters<typeof rotationPreview>[2]): Promise<PreviewResult> {
     await this.boot()
     const r = this.must(id)
     return rotationPreview(r.dir, r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
+  }
+
+  /** Training views of a few images, as the run's pretraining method makes them. */
+  async augmentations(id: string, o: Parameters<typeof augmentations>[1]): Promise<AugmentResult> {
+    await this.boot()
+    const r = this.must(id)
+    return augmentations(r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
+  }
+
+  /** Thumbnails of the run's dataset split. */
+  async images(id: string, o: Parameters<typeof runImages>[1]): Promise<RunImages> {
+    await this.boot()
+    const r = this.must(id)
+    return runImages(r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
   }
 
   private mapJobs = new Map<string, WorkerHandle>()
@@ -264,6 +279,20 @@ export class RunsService {
 
   async cancelMap(id: string, key: string): Promise<void> {
     this.mapJobs.get(`${id}/${key}`)?.send({ type: 'cancel' })
+  }
+
+  /** The maps stored for a run (without their points), newest first. */
+  async listMaps(id: string): Promise<{ key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number }[]> {
+    await this.boot()
+    const dir = path.join(this.must(id).dir, 'artifacts', 'maps')
+    const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))
+    const out: { key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number; mtime: number }[] = []
+    for (const f of names) {
+      const m = await readMap(this.must(id).dir, f.slice(0, -5))
+      const st = await fs.stat(path.join(dir, f)).catch(() => null)
+      if (m && st) out.push({ key: m.key, spec: m.spec as Record<string, unknown>, n: m.n, knnPreservation: m.knnPreservation, seconds: m.seconds, mtime: st.mtimeMs })
+    }
+    return out.sort((a, b) => b.mtime - a.mtime).map(({ mtime: _, ...m }) => m)
   }
 
   async getMap(id: string, key: string): Promise<MapResult> {

@@ -23,8 +23,21 @@ import {
   ThumbnailsArgSchema,
   ThumbnailsResultSchema
 } from './datasets'
-import { MapProgressEventSchema, MapResultSchema, MapSpecSchema } from './maps'
-import { MetricRecordSchema, PresetInfoSchema, PreviewArgSchema, PreviewResultSchema, ReportArgSchema, ReportResultSchema, RunDetailSchema, RunSummarySchema } from './runs'
+import { MapInfoSchema, MapProgressEventSchema, MapResultSchema, MapSpecSchema } from './maps'
+import {
+  AugmentArgSchema,
+  AugmentResultSchema,
+  MetricRecordSchema,
+  PresetInfoSchema,
+  PreviewArgSchema,
+  PreviewResultSchema,
+  ReportArgSchema,
+  ReportResultSchema,
+  RunDetailSchema,
+  RunImagesArgSchema,
+  RunImagesResultSchema,
+  RunSummarySchema
+} from './runs'
 
 export * from './channels'
 export * from './settings'
@@ -95,9 +108,15 @@ export const requests = {
   'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) },
   /** The four rotated views of a few images with the model's rotation probabilities. */
   'runs.preview': { arg: PreviewArgSchema, result: PreviewResultSchema },
+  /** Training views of a few images as the run's pretraining method makes them. */
+  'runs.augmentations': { arg: AugmentArgSchema, result: AugmentResultSchema },
+  /** Thumbnails of the run's dataset split (paged, or by index). */
+  'runs.images': { arg: RunImagesArgSchema, result: RunImagesResultSchema },
   /** Start an embedding map of a run's features (cached by its parameters); progress arrives as maps.progress. */
   'maps.compute': { arg: z.object({ id: RunIdArg.shape.id, spec: MapSpecSchema }).strict(), result: z.object({ key: z.string(), cached: z.boolean() }) },
   'maps.get': { arg: z.object({ id: RunIdArg.shape.id, key: z.string().regex(/^[A-Za-z0-9._-]+$/) }).strict(), result: MapResultSchema },
+  /** The maps stored for a run, newest first. */
+  'maps.list': { arg: RunIdArg, result: z.array(MapInfoSchema) },
   'maps.cancel': { arg: z.object({ id: RunIdArg.shape.id, key: z.string() }).strict(), result: z.object({}) },
   /** Write a results report (HTML, Markdown, CSV, JSON; PDF in the app) under workspace/reports/. */
   'reports.export': { arg: ReportArgSchema, result: ReportResultSchema },

@@ -30,6 +30,8 @@ export const MapResultSchema = z.object({
   n: z.number().int(),
   xy: z.array(z.number()),
   labels: z.array(z.number().int()),
+  /** Index in the split of each point's image (for thumbnails); absent in maps stored by older versions. */
+  indices: z.array(z.number().int()).optional(),
   classNames: z.array(z.string()),
   knnPreservation: z.number(),
   seconds: z.number()
@@ -43,3 +45,6 @@ export const MapProgressEventSchema = z.object({
   preview: z.array(z.number()).optional(),
   error: z.string().optional()
 })
+
+/** A stored map, without its points (for listings). */
+export const MapInfoSchema = z.object({ key: z.string(), spec: z.record(z.string(), z.unknown()), n: z.number().int(), knnPreservation: z.number(), seconds: z.number() })

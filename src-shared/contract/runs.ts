@@ -67,14 +67,68 @@ export type MetricRecord = z.infer<typeof MetricRecordSchema>
 
 export const PresetInfoSchema = z.object({ name: z.string(), description: z.string(), config: z.record(z.string(), z.unknown()) })
 
+const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$/, 'not a run id')
+/** Images of a run's split, by index (picked) or `count` drawn with `seed`. */
+const ImagePick = {
+  split: z.enum(['train', 'test']).default('test'),
+  count: z.number().int().min(1, 'at least 1 image').max(16, 'at most 16 images').default(6),
+  seed: z.number().int().min(0).default(0),
+  /** Hand-picked image indices of the split (replace count/seed). */
+  indices: z.array(z.number().int().min(0)).min(1, 'pick at least one image').max(16, 'at most 16 images').optional()
+}
+
 export const PreviewArgSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$/, 'not a run id'),
-    count: z.number().int().min(1, 'at least 1 image').max(16, 'at most 16 images').default(6),
-    split: z.enum(['train', 'test']).default('test'),
-    seed: z.number().int().min(0).default(0)
+    id: RunId,
+    ...ImagePick,
+    /** Which weights predict: the newest pretraining checkpoint ('latest'), the finished pretraining model ('final') or a checkpoint number. */
+    checkpoint: z.union([z.literal('latest'), z.literal('final'), z.number().int().positive()]).default('latest')
   })
   .strict()
+
+/** Training views of images exactly as the run's pretraining method builds them (SimCLR's augmentations, flips, crops). */
+export const AugmentArgSchema = z
+  .object({
+    id: RunId,
+    ...ImagePick,
+    views: z.number().int().min(1, 'at least 1 view').max(8, 'at most 8 views').default(4)
+  })
+  .strict()
+
+export const AugmentResultSchema = z.object({
+  method: z.string(),
+  /** What the views vary, in words (e.g. "random resized crop (area 0.2–1), flip, colour jitter 0.5 (p 0.8), grayscale (p 0.2)"). */
+  description: z.string(),
+  size: z.number().int(),
+  images: z.array(
+    z.object({
+      index: z.number().int(),
+      label: z.number().int(),
+      className: z.string(),
+      original: z.string().startsWith('data:image/png;base64,'),
+      views: z.array(z.string().startsWith('data:image/png;base64,'))
+    })
+  )
+})
+
+/** Thumbnails of a run's dataset split: a page (offset/limit) or given indices (map hover). */
+export const RunImagesArgSchema = z
+  .object({
+    id: RunId,
+    split: z.enum(['train', 'test']).default('test'),
+    indices: z.array(z.number().int().min(0)).min(1).max(256).optional(),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(256).default(48)
+  })
+  .strict()
+
+export const RunImagesResultSchema = z.object({
+  split: z.enum(['train', 'test']),
+  total: z.number().int(),
+  size: z.number().int(),
+  classNames: z.array(z.string()),
+  items: z.array(z.object({ index: z.number().int(), label: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }))
+})
 
 export const PreviewResultSchema = z.object({
   /** The checkpoint the predictions come from; null = the finished pretraining model. */
@@ -97,7 +151,7 @@ export const PreviewResultSchema = z.object({
 
 export const ReportArgSchema = z
   .object({
-    runIds: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$/, 'not a run id')).min(1, 'choose at least one run').max(50),
+    runIds: z.array(RunId).min(1, 'choose at least one run').max(50),
     baselineId: z.string().nullable().default(null),
     sections: z.array(z.enum(['tables', 'curves', 'previews', 'perclass', 'maps', 'configs'])).min(1, 'choose at least one section').default(['tables', 'curves', 'previews', 'maps', 'perclass', 'configs']),
     title: z.string().trim().min(1).max(200).default('Quarterturn results'),
