@@ -91,6 +91,58 @@ describe('runs', () => {
     }
   }, 120_000)
 
+  it('previews predict at a chosen checkpoint, on picked images, and show the training views', async () => {
+    const { host } = newHost()
+    const run = await host.call('runs.create', { config: tiny({ checkpoint: { keep: 5 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    // Training views need only the config: ask while the run trains.
+    const simclr = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'simclr', minCropScale: 0.3, jitter: 0.8 }, epochs: 1, batchSize: 10 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    const aug = await host.call('runs.augmentations', { id: simclr.id, split: 'train', indices: [5, 1], views: 3, seed: 9 })
+    expect(aug.method).toBe('simclr')
+    expect(aug.description).toContain('area 0.3–1')
+    expect(aug.images.map((i) => [i.index, i.className])).toEqual([
+      [5, expect.any(String)],
+      [1, expect.any(String)]
+    ])
+    for (const im of aug.images) {
+      expect(im.views).toHaveLength(3)
+      // Three random crops/jitters of one image are three different pictures, none the original.
+      expect(new Set(im.views).size).toBe(3)
+      expect(im.views).not.toContain(im.original)
+    }
+    const again = await host.call('runs.augmentations', { id: simclr.id, split: 'train', indices: [5, 1], views: 3, seed: 9 })
+    expect(again.images[0]!.views).toEqual(aug.images[0]!.views)
+
+    // Thumbnails of the split: a page, and by index.
+    const page = await host.call('runs.images', { id: run.id, split: 'test', offset: 16, limit: 48 })
+    expect(page).toMatchObject({ split: 'test', total: 20, size: 32 })
+    expect(page.items.map((i) => i.index)).toEqual([16, 17, 18, 19])
+    const byIndex = await host.call('runs.images', { id: run.id, split: 'test', indices: [17] })
+    expect(byIndex.items[0]).toEqual(page.items[1])
+
+    await host.runs.waitSettled(run.id)
+    await host.runs.waitSettled(simclr.id)
+    const detail = await host.call('runs.get', { id: run.id })
+    const pre = detail.checkpoints.filter((c) => c.label.stage === 'pretrain')
+    expect(pre.length).toBeGreaterThanOrEqual(2)
+    const first = pre[0]!
+    expect(first.label.epoch).toBeLessThan(3)
+    const atFirst = await host.call('runs.preview', { id: run.id, split: 'test', indices: [3, 11], checkpoint: first.seq })
+    expect(atFirst.checkpoint).toBe(first.seq)
+    expect(atFirst.images.map((i) => i.index)).toEqual([3, 11])
+    const final = await host.call('runs.preview', { id: run.id, split: 'test', indices: [3, 11], checkpoint: 'final' })
+    expect(final.checkpoint).toBeNull()
+    // The same views, other weights: other probabilities.
+    expect(final.images[0]!.views[0]!.png).toBe(atFirst.images[0]!.views[0]!.png)
+    expect(final.images[0]!.views[0]!.probs).not.toEqual(atFirst.images[0]!.views[0]!.probs)
+    for (const v of atFirst.images.flatMap((i) => i.views)) expect(v.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+
+    await expect(host.call('runs.preview', { id: run.id, split: 'test', indices: [20] })).rejects.toThrow(/Image #20 does not exist: this split has 20 images/)
+    await expect(host.call('runs.preview', { id: run.id, checkpoint: 999 })).rejects.toThrow(/Checkpoint 999: checkpoint 999 is not on disk/)
+    // The checkpoint between pretraining and evaluation holds no model.
+    expect(detail.checkpoints.map((c) => c.label.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'evaluate'])
+    await expect(host.call('runs.preview', { id: run.id, checkpoint: detail.checkpoints[3]!.seq })).rejects.toThrow(/taken during evaluate, which has no rotation head/)
+  }, 120_000)
+
   it('pause then resume gives the same final weights as an uninterrupted run', async () => {
     const { host, ws } = newHost()
     const a = await host.call('runs.create', { config: tiny({ evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
