@@ -12,11 +12,15 @@ import type { BackendStatus } from '../src-shared/contract'
 import { MapSpecSchema } from '../src-shared/contract/maps'
 import { computeMap, type MapProgress } from './maps'
 import { workspaceReader, workspaceOfRun } from './data/sources'
+import { benchmarkEngine, type BenchProgress } from './estimate'
+import type { EngineBenchmark } from '../src-shared/estimate'
 
 export const ToRunWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
   /** Compute an embedding map of the run's features instead of training. */
   z.object({ type: z.literal('map'), runDir: z.string().min(1), spec: MapSpecSchema }),
+  /** Time the steps of a run config on this machine (the New-run form's estimate). */
+  z.object({ type: z.literal('bench'), config: z.unknown() }),
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('cancel') })
 ])
@@ -28,6 +32,8 @@ export type FromRunWorker =
   | { type: 'finished'; outcome: PipelineOutcome }
   | { type: 'mapProgress'; progress: MapProgress }
   | { type: 'mapDone'; key: string }
+  | { type: 'benchProgress'; progress: BenchProgress }
+  | { type: 'benchDone'; result: EngineBenchmark }
   | { type: 'error'; message: string; stage: string; code?: string }
 
 interface Port {
@@ -75,6 +81,23 @@ export function serveRunWorker(port: Port): void {
     }
     if (started) return
     started = true
+    if (msg.data.type === 'bench') {
+      const raw = msg.data.config
+      void (async () => {
+        stage = 'config'
+        const config = parseRunConfig(raw)
+        stage = 'backend'
+        await selectBackend(config.backend)
+        stage = 'benchmark'
+        const result = benchmarkEngine(config, (progress) => port.send({ type: 'benchProgress', progress }))
+        port.send({ type: 'benchDone', result })
+        exitSoon(0)
+      })().catch((err: unknown) => {
+        port.send({ type: 'error', message: (err as Error)?.message ?? String(err), stage })
+        exitSoon(1)
+      })
+      return
+    }
     if (msg.data.type === 'map') {
       const { runDir, spec } = msg.data
       const abort = new AbortController()

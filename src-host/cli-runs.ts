@@ -8,6 +8,8 @@ import { PRESETS } from '../src-shared/config/run'
 import type { RunSummary } from '../src-shared/contract/runs'
 import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
 import { ServiceError } from './errors'
+import { resolveRunConfig } from './runs/service'
+import { estimateRun, runSizes } from '../src-shared/estimate'
 import type { CliIO } from './cli'
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
@@ -23,6 +25,8 @@ export interface RunCliOptions {
   baseline?: string
   report?: boolean
   title?: string
+  estimate?: boolean
+  remeasure?: boolean
 }
 
 function fmtDuration(sec: number | null): string {
@@ -79,6 +83,7 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     io.err(`quarterturn run: ${(err as Error).message}`)
     return EXIT.badInput
   }
+  if (o.estimate) return cmdEstimate(host, config, o, io)
   let run: RunSummary
   try {
     run = await host.call('runs.create', { config, preset: o.preset ?? null })
@@ -122,6 +127,36 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     if (end.status.state === 'paused') io.err(`Paused. Continue with: quarterturn resume ${run.id}`)
   }
   return end.status.state === 'done' ? EXIT.ok : end.status.state === 'paused' ? EXIT.ok : EXIT.failed
+}
+
+/** `run --estimate`: time the config's training steps on this machine and print the run's time per stage. */
+async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
+  let config
+  try {
+    config = resolveRunConfig(raw, o.preset ?? null)
+  } catch (err) {
+    io.err(`quarterturn run: ${(err as Error).message}`)
+    return EXIT.badInput
+  }
+  const datasets = await host.call('datasets.list', {})
+  const sizes = runSizes(config, (id) => datasets.find((d) => d.id === id))
+  if (!sizes) {
+    io.err(`quarterturn run: dataset "${(config.dataset as { id: string }).id}" is not registered, so its size is unknown: add it first (quarterturn dataset add <folder>).`)
+    return EXIT.badInput
+  }
+  if (!o.json) io.err('Timing a few training steps of this network on this machine…')
+  const bench = (await host.call('engine.benchmark', { config: config as unknown as Record<string, unknown>, mode: o.remeasure ? 'refresh' : 'measure' }))!
+  const est = estimateRun(config, sizes, bench)
+  if (o.json) {
+    io.out(JSON.stringify({ ...est, sizes, benchmark: bench }))
+    return EXIT.ok
+  }
+  const c = config.pretrain.enabled ? bench.pretrain : bench.supervised
+  const batch = config.pretrain.enabled ? config.pretrain.batchSize : config.finetune.batchSize
+  io.out(`Timed on ${bench.backend}${bench.threads ? ` (${bench.threads} threads)` : ''}, ${bench.cached ? `stored from ${bench.measuredAt}` : `just now in ${bench.seconds.toFixed(1)} s`}: one step of ${batch} images ≈ ${c ? ((c.fixedMs + c.perImageMs * batch) / 1000).toFixed(2) : '?'} s`)
+  for (const s of est.stages) io.out(`  ${s.id.padEnd(10)} ${s.steps ? `${s.steps} steps`.padEnd(14) : ''.padEnd(14)} ${fmtDuration(s.seconds)}`)
+  io.out(`  total      ${''.padEnd(14)} ${fmtDuration(est.total)}  (${sizes.train} train / ${sizes.test} test images)`)
+  return EXIT.ok
 }
 
 /**

@@ -53,6 +53,8 @@ run options:
   --eval-dataset ID   A transfer dataset to evaluate on (repeatable)
   --epochs N          Pretraining epochs
   --json              Print one JSON line at the end: id, state, wall time, accuracies
+  --estimate          Do not run: time a few training steps here and print the time per stage
+  --remeasure         With --estimate: time the steps again instead of using the stored timing
   Ctrl+C pauses the run at the next step (checkpointed); resume it later.
 
 export options:
@@ -97,7 +99,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         size: { type: 'string' },
         seed: { type: 'string' },
         sample: { type: 'boolean' },
-        'per-class': { type: 'string' }
+        'per-class': { type: 'string' },
+        estimate: { type: 'boolean' },
+        remeasure: { type: 'boolean' }
       }
     })
   } catch (err) {

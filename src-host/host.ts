@@ -22,6 +22,7 @@ import { DatasetService } from './datasets/service'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
 import { exportReport } from './reports/export'
+import { EngineBench } from './runs/engine-bench'
 import path from 'node:path'
 
 export interface HostOptions {
@@ -49,6 +50,7 @@ export class Host {
   readonly workspace: WorkspaceService
   readonly runs: RunsService
   readonly datasets: DatasetService
+  readonly bench: EngineBench
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
@@ -65,6 +67,14 @@ export class Host {
           throw new Error('this host cannot start training workers')
         }),
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' }
+    })
+    this.bench = new EngineBench({
+      launch: () => (opts.launchRunWorker ?? (() => {
+        throw new ServiceError('This host cannot start workers, so it cannot time training steps.', 'unsupported')
+      }))(),
+      workspaceDir: () => this.workspace.ensureReady(),
+      appVersion: opts.version,
+      emit: (e) => this.emit(e.name, e.payload)
     })
     this.datasets = new DatasetService(
       this.workspace,
@@ -95,6 +105,7 @@ export class Host {
         return { path: await opts.pickFolder() }
       },
       'backends.detect': () => detectBackends(),
+      'engine.benchmark': ({ config, mode }) => this.bench.measure(config, mode),
       'runs.list': () => this.runs.list(),
       'runs.get': ({ id }) => this.runs.get(id),
       'runs.create': ({ config, preset }) => this.runs.create(config, preset),

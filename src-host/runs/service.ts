@@ -94,6 +94,17 @@ function newStatus(): RunStatus {
   return { state: 'queued', stage: null, epoch: null, epochs: null, step: null, steps: null, etaSec: null, backend: null, error: null, errorStage: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, wallMs: 0 }
 }
 
+/** A config as given (over a preset's, when named), checked; bad input is an invalid-argument error. */
+export function resolveRunConfig(input: unknown, preset: string | null): RunConfig {
+  try {
+    const base = preset ? presetByName(preset)?.config : undefined
+    if (preset && !base) throw new Error(`unknown preset "${preset}"; run \`quarterturn run --list-presets\``)
+    return parseRunConfig(base ? deepMerge(base, input) : input)
+  } catch (err) {
+    throw new ServiceError((err as Error).message, 'invalid-argument')
+  }
+}
+
 export class RunsService {
   private runs = new Map<string, LiveRun>()
   private queue: string[] = []
@@ -154,14 +165,7 @@ export class RunsService {
   /** Validate, write the run folder, queue it. */
   async create(input: unknown, preset: string | null = null): Promise<RunSummary> {
     await this.boot()
-    let config: RunConfig
-    try {
-      const base = preset ? presetByName(preset)?.config : undefined
-      if (preset && !base) throw new Error(`unknown preset "${preset}"; run \`quarterturn run --list-presets\``)
-      config = parseRunConfig(base ? deepMerge(base, input) : input)
-    } catch (err) {
-      throw new ServiceError((err as Error).message, 'invalid-argument')
-    }
+    const config = resolveRunConfig(input, preset)
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
     const slug = config.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30) || 'run'
     const id = `${stamp}-${slug}-${randomBytes(2).toString('hex')}`

@@ -26,6 +26,7 @@ import {
 import { MapInfoSchema, MapProgressEventSchema, MapResultSchema, MapSpecSchema } from './maps'
 import {
   AugmentArgSchema,
+  EngineBenchmarkSchema,
   AugmentResultSchema,
   MetricRecordSchema,
   PresetInfoSchema,
@@ -97,6 +98,14 @@ export const requests = {
   /** Native folder picker; only the Electron shell supports it (the browser types a path). */
   'workspace.pickFolder': { arg: NoArg, result: z.object({ path: z.string().nullable() }) },
   'backends.detect': { arg: NoArg, result: z.array(BackendStatusSchema) },
+  /**
+   * Time a run config's training steps on this machine. mode 'cached': the stored measurement or
+   * null; 'measure': stored or new; 'refresh': new. Progress: engine.progress.
+   */
+  'engine.benchmark': {
+    arg: z.object({ config: z.record(z.string(), z.unknown()), mode: z.enum(['cached', 'measure', 'refresh']).default('measure') }).strict(),
+    result: EngineBenchmarkSchema.nullable()
+  },
   'runs.list': { arg: NoArg, result: z.array(RunSummarySchema) },
   'runs.get': { arg: RunIdArg, result: RunDetailSchema },
   /** Validated against the run config schema by the host; errors name the field and range. */
@@ -152,6 +161,7 @@ export const events = {
   /** Metric records, batched and throttled (every step is on disk). */
   'runs.metrics': z.object({ id: z.string(), records: z.array(MetricRecordSchema) }),
   'maps.progress': MapProgressEventSchema,
+  'engine.progress': z.object({ key: z.string(), phase: z.string(), fraction: z.number() }),
   'runs.log': z.object({ id: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
   /** Indexing or inspect progress (throttled at the source, ~5 per second), and its end. */
   'datasets.progress': IndexProgressSchema,

@@ -163,3 +163,18 @@ export const ReportArgSchema = z
   .strict()
 
 export const ReportResultSchema = z.object({ dir: z.string(), files: z.array(z.string()), html: z.string() })
+
+const StepCostSchema = z.object({ fixedMs: z.number(), perImageMs: z.number() })
+/** Timed training steps of a config on this machine (see src-shared/estimate.ts). */
+export const EngineBenchmarkSchema = z.object({
+  key: z.string(),
+  cached: z.boolean(),
+  backend: z.string(),
+  threads: z.number().int().nullable(),
+  pretrain: StepCostSchema.nullable(),
+  rotnet: StepCostSchema.nullable(),
+  supervised: StepCostSchema,
+  forwardPerImageMs: z.number(),
+  measuredAt: z.string(),
+  seconds: z.number()
+})

@@ -40,6 +40,12 @@ export async function launchWatchPauseResume(page: Page, go: Go, info: TestInfo,
   await expect(page.getByTestId('error-pretrain.batchSize')).toHaveCount(0)
   await expect(page.getByTestId('form-issues')).toHaveCount(0)
   await expect(page.getByTestId('plan')).toContainText('8 epochs × 4 steps = 32 steps')
+  // The time estimate: training steps of this network timed on this machine, then per stage.
+  await page.getByTestId('estimate-measure').click()
+  await expect(page.getByTestId('estimate-total')).toContainText(/≈ [\d.]+ (ms|s|min)/, { timeout: 30_000 })
+  await expect(page.getByTestId('estimate')).toContainText('pretraining')
+  await expect(page.getByTestId('estimate')).toContainText(/Timed on (wasm|cpu|tensorflow)/)
+  await expect(page.getByTestId('estimate-measure')).toHaveText('Time it again')
   await shoot(page, info, 'new-run-valid')
 
   await page.getByTestId('launch').click()
@@ -116,7 +122,7 @@ export async function runDetail(page: Page, go: Go, info: TestInfo, id: string, 
 
   // At an earlier checkpoint, on two images picked with the keyboard (arrow keys, Space).
   const ck = page.getByTestId('preview-checkpoint')
-  const options = await ck.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))
+  const options = await ck.locator('option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))
   const numbered = options.filter((v) => /^\d+$/.test(v))
   expect(numbered.length).toBeGreaterThan(0)
   await ck.selectOption(numbered.at(-1)!)
@@ -130,7 +136,7 @@ export async function runDetail(page: Page, go: Go, info: TestInfo, id: string, 
   await page.keyboard.press('ArrowRight')
   await page.keyboard.press('Enter')
   await expect(page.getByTestId('picker-count')).toHaveText('2 of at most 16 picked')
-  const pickedIdx = await page.locator('[data-testid="picker-cell"][aria-selected="true"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.index))
+  const pickedIdx = await page.locator('[data-testid="picker-cell"][aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-index')))
   await page.getByTestId('preview-show').click()
   await expect(page.getByTestId('preview-summary')).toContainText(`Predictions at checkpoint ${numbered.at(-1)}`)
   await expect(page.getByTestId('preview-image')).toHaveCount(2)

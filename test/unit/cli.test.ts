@@ -93,6 +93,35 @@ describe('quarterturn run / list / show / export', () => {
     }
   }, 120_000)
 
+  it('run --estimate times the steps here and prints the time per stage without starting a run', async () => {
+    const ws = tmpDir('qt-cli-ws-')
+    const configDir = tmpDir('qt-cli-cfg-')
+    const file = `${tmpDir()}/tiny.json`
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, JSON.stringify({ backend: 'wasm', dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 }, backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { epochs: 4, batchSize: 10 } }))
+    process.env.QUARTERTURN_WORKSPACE = ws
+    try {
+      const r = await run(['run', file, '--estimate', '--json', '--config-dir', configDir])
+      expect(r.code).toBe(0)
+      const e = JSON.parse(r.out.trim())
+      expect(e.sizes).toEqual({ train: 30, test: 20, labelled: 6 })
+      expect(e.stages.map((s: { id: string }) => s.id)).toEqual(['pretrain', 'evaluate'])
+      expect(e.stages[0].steps).toBe(12)
+      expect(e.total).toBeGreaterThan(0)
+      expect(e.benchmark).toMatchObject({ backend: 'wasm', cached: false })
+      const text = await run(['run', file, '--estimate', '--config-dir', configDir])
+      expect(text.out).toMatch(/Timed on wasm .*stored from/)
+      expect(text.out).toMatch(/pretrain\s+12 steps/)
+      expect((await run(['list', '--config-dir', configDir])).out).not.toMatch(/\d{8}-\d{6}/)
+      // A registered dataset that is not there: its size is unknown.
+      const paper = await run(['run', '--preset', 'paper-rfd', '--estimate', '--config-dir', configDir])
+      expect(paper.code).toBe(2)
+      expect(paper.err).toMatch(/is not registered, so its size is unknown/)
+    } finally {
+      delete process.env.QUARTERTURN_WORKSPACE
+    }
+  }, 120_000)
+
   it('rejects an invalid config with exit code 2, naming the field', async () => {
     const file = `${tmpDir()}/bad.json`
     const { writeFileSync } = await import('node:fs')

@@ -35,6 +35,7 @@ const validArgs: Record<RequestName, unknown> = {
   'runs.presets': {},
   'runs.preview': { id: 'r1', split: 'test', indices: [3, 9], checkpoint: 2 },
   'runs.augmentations': { id: 'r1', count: 2, views: 6 },
+  'engine.benchmark': { config: { backbone: { arch: 'alexnet64' } }, mode: 'refresh' },
   'runs.images': { id: 'r1', split: 'train', offset: 48, limit: 48 },
   'reports.export': { runIds: ['r1', 'r2'], baselineId: 'r1', sections: ['tables'], title: 'T' },
   'maps.compute': { id: 'r1', spec: { method: 'tsne', perplexity: 20, iterations: 500, seed: 3 } },
@@ -74,6 +75,7 @@ const invalidArgs: Record<RequestName, unknown> = {
   'runs.presets': { name: 'x' },
   'runs.preview': { id: 'r1', count: 100 },
   'runs.augmentations': { id: 'r1', views: 0 },
+  'engine.benchmark': { config: 'fast-rotnet' },
   'runs.images': { id: 'r1', indices: [-1] },
   'reports.export': { runIds: [], name: '../x' },
   'maps.compute': { id: 'r1', spec: { method: 'tsne', perplexity: 500 } },
@@ -104,6 +106,7 @@ const validEvents: Record<EventName, unknown> = {
   'runs.metrics': { id: 'r1', records: [{ stage: 'pretrain', step: 3, loss: 1.2 }] },
   'runs.log': { id: 'r1', level: 'warn', message: 'NCE rising' },
   'maps.progress': { id: 'r1', key: 'k', phase: 'optimize', fraction: 0.5, preview: [0, 1, 2, 3] },
+  'engine.progress': { key: 'k', phase: 'pretrain', fraction: 0.25 },
   'datasets.progress': progress,
   'datasets.changed': { id: 'sample', dataset: null }
 }
@@ -114,6 +117,7 @@ const invalidEvents: Record<EventName, unknown> = {
   'runs.metrics': { id: 'r1', records: [{ loss: [1] }] },
   'runs.log': { id: 'r1', level: 'debug', message: 'x' },
   'maps.progress': { id: 'r1', key: 'k', phase: 'optimize' },
+  'engine.progress': { key: 'k', fraction: 'half' },
   'datasets.progress': { ...progress, phase: 'sleeping' },
   'datasets.changed': { id: 'sample' }
 }

@@ -3,6 +3,7 @@
 import type { RunConfig } from '../../../src-shared/config/run'
 import type { DatasetSummary } from '../../../src-shared/contract'
 import { variantLabel } from './field-labels'
+import { runSizes } from '../../../src-shared/estimate'
 
 export interface PlanStage {
   id: 'pu' | 'pretrain' | 'finetune' | 'evaluate'
@@ -51,7 +52,7 @@ export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>): Pla
   if (c.finetune.enabled) {
     const l = c.finetune.labelled
     const lab = l.kind === 'all' ? 'all labels' : l.kind === 'fraction' ? `${+(l.value * 100).toFixed(2)}% of each class` : l.kind === 'first-per-class' ? `first ${l.value} per class` : `${l.value} random per class`
-    const nl = n === null ? null : l.kind === 'all' ? n : l.kind === 'fraction' ? Math.round(n * l.value) : Math.min(n, l.value * 10)
+    const nl = runSizes(c, (id) => datasets.get(id))?.labelled ?? null
     out.push({
       id: 'finetune',
       title: c.pretrain.enabled ? 'Fine-tuning' : 'Supervised training (random init)',
