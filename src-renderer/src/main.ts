@@ -16,6 +16,7 @@ const router = createRouter({
     { path: '/runs', component: () => import('./views/RunsView.vue') },
     { path: '/runs/:id', component: () => import('./views/RunDetailView.vue'), props: true },
     { path: '/compare', component: () => import('./views/CompareView.vue') },
+    { path: '/maps', component: () => import('./views/MapsView.vue') },
     { path: '/settings', component: SettingsView }
   ]
 })
