@@ -17,7 +17,7 @@ import { Trainer, type StepResult } from './trainer'
 import { exportTrainerState, importTrainerState, type TrainerState } from './trainer-state'
 import { CheckpointStore, encodeBundle, decodeBundle } from './checkpoint'
 import { MetricsLog } from './metrics-log'
-import { labelledSubset, loadSplits, type RegisteredReader, type Splits } from './data/sources'
+import { labelledSubset, loadSplits, type RegisteredReader, type Splits, type SubsetReader } from './data/sources'
 import { subset, estimatePuProbabilities } from './pu'
 import { AlexNet } from './models/alexnet'
 import { ParamStore } from './models/params'
@@ -62,6 +62,8 @@ export interface PipelineIO {
   /** Polled between steps. */
   control(): 'pause' | 'cancel' | null
   readRegistered?: RegisteredReader
+  /** Reads saved labelled subsets (runs whose fine-tuning names one). */
+  readSubset?: SubsetReader
 }
 
 export type PipelineOutcome = 'done' | 'paused' | 'cancelled'
@@ -267,7 +269,19 @@ async function pretrainStage(config: RunConfig, data: Splits, artifacts: string,
 }
 
 async function finetuneStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
-  const idx = labelledSubset(data.train, config.finetune.labelled, config.seed)
+  const spec = config.finetune.labelled
+  let idx: Int32Array
+  if (spec.kind === 'subset') {
+    const ref = config.dataset
+    if (ref.kind !== 'dataset' || !io.readSubset) throw new Error(`subset "${spec.id}" cannot be read here: saved subsets belong to registered datasets in the workspace`)
+    const s = await io.readSubset(ref.id, spec.id)
+    if (s.split !== ref.trainSplit) throw new Error(`subset "${spec.id}" was drawn from split "${s.split}", but this run trains on "${ref.trainSplit}": choose a subset of "${ref.trainSplit}"`)
+    if (s.missing.length) io.emit({ type: 'log', level: 'warn', message: `Subset "${s.name}": ${s.missing.length} of its images are no longer in the dataset (re-indexed since), e.g. ${s.missing[0]}; fine-tuning on the ${s.indices.length} still there.` })
+    if (!s.indices.length) throw new Error(`subset "${spec.id}" has none of its images left in the dataset: make it again`)
+    idx = s.indices
+  } else {
+    idx = labelledSubset(data.train, spec, config.seed)
+  }
   const labelled = subset(data.train, idx)
   const trainer = new Trainer(trainConfigOf(config, config.finetune, { method: 'supervised' }), labelled)
   try {
@@ -278,7 +292,7 @@ async function finetuneStage(config: RunConfig, data: Splits, artifacts: string,
       if (!pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
       trainer.params.loadMatching(pre, (k) => BACKBONE_PARAM.test(k))
     }
-    io.emit({ type: 'log', level: 'info', message: `Fine-tuning on ${labelled.n} labelled images (${config.finetune.labelled.kind}).` })
+    io.emit({ type: 'log', level: 'info', message: `Fine-tuning on ${labelled.n} labelled images (${spec.kind === 'subset' ? `saved subset ${spec.id}` : spec.kind}).` })
     const outcome = await trainLoop('finetune', trainer, config.finetune.epochs, config, io, metrics, checkpoint)
     if (outcome) return outcome
     await saveParams(path.join(artifacts, 'backbone-finetune'), trainer.params, (k) => BACKBONE_PARAM.test(k))

@@ -11,7 +11,7 @@ import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipelin
 import type { BackendStatus } from '../src-shared/contract'
 import { MapSpecSchema } from '../src-shared/contract/maps'
 import { computeMap, type MapProgress } from './maps'
-import { workspaceReader, workspaceOfRun } from './data/sources'
+import { workspaceReader, workspaceOfRun, workspaceSubsetReader } from './data/sources'
 import { benchmarkEngine, type BenchProgress } from './estimate'
 import type { EngineBenchmark } from '../src-shared/estimate'
 
@@ -137,7 +137,8 @@ export function serveRunWorker(port: Port): void {
           port.send({ type: 'event', event })
         },
         control: () => control,
-        readRegistered: workspaceReader(workspaceOfRun(runDir))
+        readRegistered: workspaceReader(workspaceOfRun(runDir)),
+        readSubset: workspaceSubsetReader(workspaceOfRun(runDir))
       })
       port.send({ type: 'finished', outcome })
       exitSoon(0)

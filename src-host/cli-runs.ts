@@ -139,7 +139,11 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
     return EXIT.badInput
   }
   const datasets = await host.call('datasets.list', {})
-  const sizes = runSizes(config, (id) => datasets.find((d) => d.id === id))
+  const subsets = config.dataset.kind === 'dataset' && datasets.some((d) => d.id === (config.dataset as { id: string }).id) ? await host.call('datasets.listSubsets', { id: config.dataset.id }) : []
+  const sizes = runSizes(config, (id) => {
+    const d = datasets.find((x) => x.id === id)
+    return d && { ...d, subsets }
+  })
   if (!sizes) {
     io.err(`quarterturn run: dataset "${(config.dataset as { id: string }).id}" is not registered, so its size is unknown: add it first (quarterturn dataset add <folder>).`)
     return EXIT.badInput

@@ -53,12 +53,16 @@ export interface StageEstimate {
 
 /**
  * Image counts a run will use: train and test of its dataset and the labelled images fine-tuning
- * sees; `dataset` describes a registered dataset (its class count and split sizes) or is
- * undefined when unknown.
+ * sees; `dataset` describes a registered dataset (its class count, split sizes and, when known,
+ * its saved subsets) or is undefined when unknown.
  */
-export function runSizes(c: RunConfig, dataset: (id: string) => { classes: number; splits: { name: string; count: number }[] } | undefined): { train: number; test: number; labelled: number } | null {
+export function runSizes(
+  c: RunConfig,
+  dataset: (id: string) => { classes: number; splits: { name: string; count: number }[]; subsets?: { id: string; count: number }[] } | undefined
+): { train: number; test: number; labelled: number } | null {
   const d = c.dataset
   let train: number, test: number, classes: number
+  let subsetCount: number | undefined
   if (d.kind === 'sample') [train, test, classes] = [d.perClass * 10, d.testPerClass * 10, 10]
   else {
     const info = dataset(d.id)
@@ -66,9 +70,12 @@ export function runSizes(c: RunConfig, dataset: (id: string) => { classes: numbe
     const t = count(d.trainSplit)
     if (!info || t === undefined) return null
     ;[train, test, classes] = [t, count(d.testSplit) ?? 0, info.classes]
+    const l = c.finetune.labelled
+    if (l.kind === 'subset') subsetCount = info.subsets?.find((s) => s.id === l.id)?.count
   }
   const l = c.finetune.labelled
-  const labelled = l.kind === 'all' ? train : l.kind === 'fraction' ? Math.round(train * l.value) : Math.min(train, l.value * classes)
+  // A saved subset whose size is not known here counts as the whole split (an upper bound).
+  const labelled = l.kind === 'all' ? train : l.kind === 'subset' ? (subsetCount ?? train) : l.kind === 'fraction' ? Math.round(train * l.value) : Math.min(train, l.value * classes)
   return { train, test, labelled }
 }
 

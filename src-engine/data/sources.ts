@@ -29,8 +29,8 @@ export async function loadSplits(ref: DatasetRef, readRegistered?: RegisteredRea
   }
 }
 
-/** Indices of a labelled subset of `set`, stratified by class and seeded. */
-export function labelledSubset(set: ImageSet, spec: LabelledSubset, seed: number): Int32Array {
+/** Indices of a labelled subset of `set`, stratified by class and seeded (saved subsets are read with a SubsetReader). */
+export function labelledSubset(set: ImageSet, spec: Exclude<LabelledSubset, { kind: 'subset' }>, seed: number): Int32Array {
   if (spec.kind === 'all') return Int32Array.from({ length: set.n }, (_, i) => i)
   const byClass = new Map<number, number[]>()
   for (let i = 0; i < set.n; i++) {
@@ -65,6 +65,22 @@ export function workspaceReader(workspaceDir: string): RegisteredReader {
       return await openCacheSplit(path.join(workspaceDir, 'datasets', id), split)
     } catch (err) {
       throw new Error(`dataset "${id}" (split "${split}") cannot be read from the workspace: ${(err as Error).message}. Add it in the Datasets view or with \`quarterturn dataset add <folder>\`.`)
+    }
+  }
+}
+
+/** Reads a saved labelled subset of a registered dataset: its split and image positions in the current cache. */
+export type SubsetReader = (datasetId: string, subsetId: string) => Promise<{ split: string; name: string; indices: Int32Array; missing: string[] }>
+
+export function workspaceSubsetReader(workspaceDir: string): SubsetReader {
+  return async (datasetId, subsetId) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(datasetId)) throw new Error(`"${datasetId}" is not a dataset id`)
+    const { readSubsetIndices } = await import('./cache-reader')
+    try {
+      const { subset, indices, missing } = await readSubsetIndices(path.join(workspaceDir, 'datasets', datasetId), subsetId)
+      return { split: subset.split, name: subset.name, indices, missing }
+    } catch (err) {
+      throw new Error(`subset "${subsetId}" of dataset "${datasetId}" cannot be read: ${(err as Error).message} Make it again in the dataset's Subsets panel.`)
     }
   }
 }

@@ -34,7 +34,9 @@ export const LabelledSubsetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fraction'), value: z.number().gt(0, 'fraction must be above 0').max(1, 'fraction must be at most 1') }),
   /** The reference's 20% subset: the first N files per class in sorted order. */
   z.object({ kind: z.literal('first-per-class'), value: int(1, 100000, 100, 'images per class') }),
-  z.object({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') })
+  z.object({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') }),
+  /** A labelled subset saved in the Datasets view (or `quarterturn dataset subset`), by id: the same images every time. */
+  z.object({ kind: z.literal('subset'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'a subset id is lower-case letters, digits, ".", "-" or "_"') })
 ])
 export type LabelledSubset = z.infer<typeof LabelledSubsetSchema>
 
@@ -107,6 +109,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw)
   if (r.success) {
     if (r.data.pu.enabled && r.data.pretrain.method.method !== 'rfd') throw new Error('pu.enabled: PU weights apply to the rfd method only')
+    if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset') throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; the sample dataset takes a fraction or a count per class')
     if (!r.data.pretrain.enabled && r.data.pretrain.method.method === 'supervised') {
       // A supervised baseline is a fine-tune from random init: nothing to add here.
     }

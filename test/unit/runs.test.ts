@@ -248,6 +248,32 @@ describe('runs on registered datasets', () => {
     const d = await host.call('runs.get', { id: run.id })
     expect(d.evaluations.map((e) => e.dataset)).toEqual(['sample', 'sample'])
     expect(d.dataFingerprints.map((f) => f.label)).toEqual(['sample', 'sample'])
+
+    // Fine-tuning on a subset saved in the Datasets view: exactly its images.
+    const sub = await host.call('datasets.createSubset', { id: 'sample', split: 'train', selection: { mode: 'firstN', count: 2 } })
+    expect(sub.count).toBe(20)
+    const ft = await host.call('runs.create', {
+      config: tiny({
+        dataset: { kind: 'dataset', id: 'sample', trainSplit: 'train', testSplit },
+        backbone: { arch: 'alexnet64', width: 0.0625 },
+        pretrain: { enabled: false },
+        finetune: { enabled: true, epochs: 1, batchSize: 8, labelled: { kind: 'subset', id: sub.id } },
+        evaluation: { linear: { enabled: false }, knn: { enabled: false } }
+      }),
+      preset: null
+    })
+    expect((await host.runs.waitSettled(ft.id)).status).toMatchObject({ state: 'done', error: null })
+    const ftDetail = await host.call('runs.get', { id: ft.id })
+    expect(ftDetail.log.map((l) => l.message)).toContain(`Fine-tuning on 20 labelled images (saved subset ${sub.id}).`)
+    expect(ftDetail.evaluations.map((e) => [e.protocol, e.trainImages])).toEqual([['finetune', 20]])
+    // A subset of another split, or one that does not exist, fails naming it.
+    const wrong = await host.call('runs.create', {
+      config: tiny({ dataset: { kind: 'dataset', id: 'sample', trainSplit: 'train', testSplit }, pretrain: { enabled: false }, finetune: { enabled: true, labelled: { kind: 'subset', id: 'train-first-99' } } }),
+      preset: null
+    })
+    expect((await host.runs.waitSettled(wrong.id)).status.error).toMatch(/subset "train-first-99" of dataset "sample" cannot be read: The dataset has no subset "train-first-99"/)
+    await expect(host.call('runs.create', { config: tiny({ finetune: { enabled: true, labelled: { kind: 'subset', id: sub.id } } }), preset: null })).rejects.toThrow(/finetune.labelled: a saved subset belongs to a registered dataset/)
+
     const bad = await host.call('runs.create', { config: tiny({ dataset: { kind: 'dataset', id: 'missing-set' } }), preset: null })
     const failed = await host.runs.waitSettled(bad.id)
     expect(failed.status.state).toBe('failed')

@@ -105,7 +105,8 @@ const HINTS: Record<string, string> = {
   'first-per-class.value': 'The first N files per class in sorted order (the reference’s 20%).',
   'pu.enabled': 'Trains its own RotNets first; applies to the rfd method only.',
   perClass: '10 classes.',
-  id: 'A dataset added under Datasets (its id).'
+  id: 'A dataset added under Datasets (its id).',
+  'subset.id': 'A subset saved in the dataset’s Subsets panel, of the training split.'
 }
 
 const VARIANT_LABELS: Record<string, string> = {
@@ -125,6 +126,7 @@ const VARIANT_LABELS: Record<string, string> = {
   fraction: 'A fraction of each class',
   'first-per-class': 'First N per class',
   'per-class': 'N random per class',
+  subset: 'A saved subset',
   auto: 'auto (best available)'
 }
 

@@ -36,7 +36,8 @@ function optText(o: RunConfig['pretrain']['optimizer']): string {
 }
 const steps = (n: number | null, bs: number, epochs: number): string => (n === null ? `${epochs} epochs` : `${epochs} epochs × ${Math.max(1, Math.ceil(n / bs))} steps = ${epochs * Math.max(1, Math.ceil(n / bs))} steps`)
 
-export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>): PlanStage[] {
+/** `subsets`: the saved labelled subsets of the run's dataset, when known (their names and sizes). */
+export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subsets: { id: string; name: string; count: number }[] = []): PlanStage[] {
   const n = trainImagesOf(c.dataset, datasets)
   const out: PlanStage[] = []
   if (c.pu.enabled) out.push({ id: 'pu', title: 'PU estimation', lines: [`${c.pu.folds} RotNets on held-out folds, ${c.pu.epochs} epochs each`, 'Gives the per-image weights RFD applies from its PU epoch on.'], images: n === null ? null : n * c.pu.epochs })
@@ -51,8 +52,18 @@ export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>): Pla
   }
   if (c.finetune.enabled) {
     const l = c.finetune.labelled
-    const lab = l.kind === 'all' ? 'all labels' : l.kind === 'fraction' ? `${+(l.value * 100).toFixed(2)}% of each class` : l.kind === 'first-per-class' ? `first ${l.value} per class` : `${l.value} random per class`
-    const nl = runSizes(c, (id) => datasets.get(id))?.labelled ?? null
+    const saved = l.kind === 'subset' ? subsets.find((s) => s.id === l.id) : undefined
+    const lab =
+      l.kind === 'all'
+        ? 'all labels'
+        : l.kind === 'subset'
+          ? `saved subset “${saved?.name ?? l.id}”`
+          : l.kind === 'fraction'
+            ? `${+(l.value * 100).toFixed(2)}% of each class`
+            : l.kind === 'first-per-class'
+              ? `first ${l.value} per class`
+              : `${l.value} random per class`
+    const nl = l.kind === 'subset' && !saved ? null : (runSizes(c, (id) => { const d = datasets.get(id); return d && { ...d, subsets } })?.labelled ?? null)
     out.push({
       id: 'finetune',
       title: c.pretrain.enabled ? 'Fine-tuning' : 'Supervised training (random init)',
