@@ -25,7 +25,7 @@ test.beforeAll(async () => {
   workspace = path.join(root, 'ws')
   const configDir = path.join(root, 'cfg')
   const env = { ...process.env, QUARTERTURN_WORKSPACE: workspace }
-  const tiny = (name: string, seed: number): string => {
+  const tiny = (name: string, seed: number, testPerClass: number): string => {
     const file = path.join(root, `${seed}.json`)
     writeFileSync(
       file,
@@ -33,7 +33,7 @@ test.beforeAll(async () => {
         name,
         seed,
         backend: 'wasm',
-        dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 },
+        dataset: { kind: 'sample', perClass: 3, testPerClass, size: 32 },
         backbone: { arch: 'alexnet32', width: 0.0625 },
         pretrain: { method: { method: 'rotnet' }, epochs: 2, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
         evaluation: { linear: { epochs: 2 }, knn: { k: 3 } }
@@ -44,8 +44,9 @@ test.beforeAll(async () => {
     expect(run.state).toBe('done')
     return run.id
   }
-  runA = tiny('RotNet map A', 1)
-  runB = tiny('RotNet map B', 2)
+  runA = tiny('RotNet map A', 1, 2)
+  // 1 500 test images: a t-SNE of them runs long enough to watch, and to cancel.
+  runB = tiny('RotNet map B', 2, 150)
   host = await startServe(configDir, workspace)
 })
 test.afterAll(async () => {
@@ -195,7 +196,9 @@ test('maps: compute PCA and t-SNE, hover a point, highlight a class, zoom, expor
   await expect(page).toHaveURL(new RegExp(`with=${runB}`))
   await computeMap(page, 'right', 'pca')
   await expect(right.getByTestId('map-canvas')).toBeVisible({ timeout: 60_000 })
+  await expect(right.getByTestId('map-canvas')).toHaveAttribute('data-points', '1500')
   await expect(right.getByTestId('map-legend-item')).toHaveCount(10)
+  await expect(right.getByTestId('map-legend-item').first()).toContainText('house 150')
   const a = (await canvas.boundingBox())!
   const b = (await right.getByTestId('map-canvas').boundingBox())!
   expect(b.x).toBeGreaterThan(a.x + a.width - 1)
@@ -206,6 +209,23 @@ test('maps: compute PCA and t-SNE, hover a point, highlight a class, zoom, expor
   await right.getByTestId('map-legend-item').nth(1).click()
   await shoot(page, info, 'maps-two-dark')
   await setTheme(page, 'light')
+
+  // A long t-SNE: its layout is drawn as it settles, and Cancel stops it.
+  await computeMap(page, 'right', 'tsne', { perplexity: '30', iterations: '5000' })
+  await expect(right.getByTestId('map-progress')).toBeVisible()
+  await expect(right.getByTestId('map-compute')).toBeDisabled()
+  const preview = right.getByTestId('map-preview')
+  await expect(preview).toBeVisible({ timeout: 60_000 })
+  await expect.poll(async () => Number(await preview.getAttribute('data-frames')), { timeout: 30_000 }).toBeGreaterThan(2)
+  await expect(right.getByTestId('map-phase')).toContainText('optimising the layout')
+  await expect(preview).toHaveAttribute('aria-label', 'Layout so far: 1500 points')
+  await shoot(page, info, 'maps-tsne-preview')
+  await right.getByTestId('map-cancel').click()
+  await expect(right.getByTestId('map-notice')).toHaveText('Cancelled.', { timeout: 30_000 })
+  await expect(right.getByTestId('map-progress')).toHaveCount(0)
+  // The map shown before is back, and nothing was stored.
+  await expect(right.getByTestId('map-facts')).toContainText('PCA')
+  await expect(right.getByTestId('map-stored').locator('option')).toHaveCount(1)
 
   // Reloaded, the address brings both maps back.
   await page.reload()

@@ -1,10 +1,11 @@
 // The embedding-map view's pure parts: the screen transform (fit, zoom about the cursor, pan),
-// the grid that finds the point under the cursor (checked against a full scan), and the SVG
-// figure the view exports.
+// the grid that finds the point under the cursor (checked against a full scan), the rasteriser
+// that draws the points into pixels, and the SVG figure the view exports.
 import { describe, expect, it } from 'vitest'
 import { boundsOf, fitView, MAX_ZOOM, MIN_ZOOM, panBy, recentre, toMap, toScreen, wheelFactor, zoomAt } from '../../src-shared/report/map-view'
 import { nearestBrute, PointGrid } from '../../src-shared/report/map-index'
 import { classColour, svgMap } from '../../src-shared/report/map-svg'
+import { discMask, rasterPoints, rgbOf } from '../../src-shared/report/map-raster'
 import { colour } from '../../src-shared/report/svg'
 import { Rng } from '../../src-engine/util/rng'
 
@@ -152,6 +153,77 @@ describe('point under the cursor', () => {
       grid.nearest(x, y, 3, () => (checked++, true))
     }
     expect(checked / 1000).toBeLessThan(50)
+  })
+})
+
+describe('point rasteriser', () => {
+  const W = 40
+  const H = 30
+  const identity = { scale: 1, tx: 0, ty: 0 }
+  const pixel = (rgba: Uint8ClampedArray, x: number, y: number): number[] => Array.from(rgba.subarray((y * W + x) * 4, (y * W + x) * 4 + 4))
+
+  it('covers about πr² pixels with a symmetric disc', () => {
+    for (const r of [1.5, 3, 5.5]) {
+      const m = discMask(r)
+      const side = 2 * m.h + 1
+      const area = m.cov.reduce((a, b) => a + b, 0)
+      expect(Math.abs(area - Math.PI * r * r) / (Math.PI * r * r)).toBeLessThan(0.06)
+      for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) expect(m.cov[y * side + x]).toBe(m.cov[x * side + (side - 1 - y)])
+      expect(m.cov[m.h * side + m.h]).toBe(1)
+    }
+  })
+
+  const BG = [247, 247, 245, 255]
+  const near = (got: number[], want: number[]): void => got.forEach((v, i) => expect(Math.abs(v - want[i]!), `channel ${i}: ${got} vs ${want}`).toBeLessThanOrEqual(1))
+  const changed = (rgba: Uint8ClampedArray): number => Array.from({ length: W * H }, (_, i) => pixel(rgba, i % W, Math.floor(i / W))).filter((p) => p.some((v, c) => v !== BG[c])).length
+
+  it('paints the background, then a point in its colour and alpha where the view puts it', () => {
+    const rgba = new Uint8ClampedArray(W * H * 4)
+    const drawn = rasterPoints(rgba, W, H, 1, [5, 4], { scale: 2, tx: 3, ty: 2 }, 2, [{ points: [0], colour: '#2f5bd3', alpha: 0.9 }], '#f7f7f5')
+    expect(drawn).toBe(1)
+    // (5, 4) * 2 + (3, 2) = (13, 10): 90% of the way from the background to the colour.
+    near(pixel(rgba, 13, 10), [247 + (47 - 247) * 0.9, 247 + (91 - 247) * 0.9, 245 + (211 - 245) * 0.9, 255])
+    expect(pixel(rgba, 30, 20)).toEqual(BG)
+    expect(changed(rgba)).toBeGreaterThan(9)
+    expect(changed(rgba)).toBeLessThanOrEqual(25)
+  })
+
+  it('draws later layers over earlier ones, and faded points faintly', () => {
+    const rgba = new Uint8ClampedArray(W * H * 4)
+    rasterPoints(
+      rgba,
+      W,
+      H,
+      1,
+      [10, 10, 10, 10, 30, 20],
+      identity,
+      2,
+      [
+        { points: [0, 2], colour: '#ff0000', alpha: 0.13 },
+        { points: [1], colour: '#00ff00', alpha: 1 }
+      ],
+      '#ffffff'
+    )
+    expect(pixel(rgba, 10, 10)).toEqual([0, 255, 0, 255])
+    near(pixel(rgba, 30, 20), [255, 255 * 0.87, 255 * 0.87, 255])
+  })
+
+  it('places points in device pixels and skips those off the image without writing outside it', () => {
+    const buffer = new Uint8ClampedArray(W * H * 4 + 8).fill(7)
+    const rgba = buffer.subarray(4, 4 + W * H * 4)
+    const drawn = rasterPoints(rgba, W, H, 2, [5, 5, -50, 3, 19.8, 0, Number.NaN, 1], identity, 1, [{ points: [0, 1, 2, 3], colour: '#000000', alpha: 1 }], '#f7f7f5')
+    // (5,5) at 2 device pixels per CSS pixel is (10,10); (19.8, 0) overlaps the top right corner.
+    expect(drawn).toBe(2)
+    expect(pixel(rgba, 10, 10)).toEqual([0, 0, 0, 255])
+    expect(pixel(rgba, 39, 0)).not.toEqual(BG)
+    expect(pixel(rgba, 20, 15)).toEqual(BG)
+    expect([...buffer.subarray(0, 4), ...buffer.subarray(4 + W * H * 4)]).toEqual([7, 7, 7, 7, 7, 7, 7, 7])
+  })
+
+  it('reads hex and computed CSS colours', () => {
+    expect(rgbOf('#2f5bd3')).toEqual([47, 91, 211])
+    expect(rgbOf('rgb(95, 102, 112)')).toEqual([95, 102, 112])
+    expect(rgbOf('rgba(1, 2, 3, 0.5)')).toEqual([1, 2, 3])
   })
 })
 

@@ -1,7 +1,10 @@
-// Drawing an embedding map into a 2-D canvas: points are grouped by class once, then each class
-// is one path filled once (20 000 points cost a few milliseconds, not 20 000 fills). Points off
-// screen are skipped. The on-screen view and the PNG export draw with the same code.
+// Drawing an embedding map into a 2-D canvas. Points are grouped by class once; a highlighted
+// class is drawn last, over the faded others. On screen the points are rasterised into one
+// bitmap (src-shared/report/map-raster.ts: a few milliseconds for 20 000 points, where the
+// browser takes tens to fill as many vector discs without a GPU); the PNG export draws vector
+// discs, once, at twice the resolution.
 import { classColour } from '../../../src-shared/report/map-svg'
+import { rasterPoints, type RasterLayer } from '../../../src-shared/report/map-raster'
 import { pointRadius, toMap, type View } from '../../../src-shared/report/map-view'
 
 export interface MapScene {
@@ -36,46 +39,70 @@ export interface DrawOptions {
   mono?: string
 }
 
-/** Draw the points in CSS-pixel coordinates (the caller scales the context for the device). */
+const FADED = 0.13
+const SHOWN = 0.9
+
+/** What is drawn, bottom to top: faded classes, then the highlighted one (or every class). */
+export function layersOf(scene: MapScene, o: DrawOptions): RasterLayer[] {
+  if (o.mono) return [{ points: Int32Array.from({ length: scene.xy.length / 2 }, (_, i) => i), colour: o.mono, alpha: 0.75 }]
+  const hl = o.highlight
+  const faded = scene.groups.flatMap((g, c) => (hl !== null && c !== hl ? [{ points: g, colour: classColour(c), alpha: FADED }] : []))
+  const shown = scene.groups.flatMap((g, c) => (hl === null || c === hl ? [{ points: g, colour: classColour(c), alpha: SHOWN }] : []))
+  return [...faded, ...shown]
+}
+
+const pointCount = (scene: MapScene): number => scene.labels.length || scene.xy.length / 2
+
+/** Vector discs in CSS-pixel coordinates (the caller scales the context); off-screen points skipped. */
 export function drawPoints(ctx: CanvasRenderingContext2D, scene: MapScene, view: View, o: DrawOptions): void {
-  const n = scene.labels.length || scene.xy.length / 2
-  const r = pointRadius(n, o.zoom)
+  const r = pointRadius(pointCount(scene), o.zoom)
   const [x0, y0] = toMap(view, -r, -r)
   const [x1, y1] = toMap(view, o.width + r, o.height + r)
-  const square = r < 2.2
-  const side = r * 1.8
   const { scale, tx, ty } = view
-  const draw = (idx: ArrayLike<number>, colour: string, alpha: number): void => {
-    ctx.globalAlpha = alpha
-    ctx.fillStyle = colour
+  for (const layer of layersOf(scene, o)) {
+    ctx.globalAlpha = layer.alpha
+    ctx.fillStyle = layer.colour
     ctx.beginPath()
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!
+    for (let k = 0; k < layer.points.length; k++) {
+      const i = layer.points[k]!
       const x = scene.xy[2 * i]!
       const y = scene.xy[2 * i + 1]!
       if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) continue
       const sx = x * scale + tx
       const sy = y * scale + ty
-      if (square) ctx.rect(sx - side / 2, sy - side / 2, side, side)
-      else {
-        ctx.moveTo(sx + r, sy)
-        ctx.arc(sx, sy, r, 0, 2 * Math.PI)
-      }
+      ctx.moveTo(sx + r, sy)
+      ctx.arc(sx, sy, r, 0, 2 * Math.PI)
     }
     ctx.fill()
   }
-  if (o.mono) {
-    draw(Int32Array.from({ length: n }, (_, i) => i), o.mono, 0.75)
-    ctx.globalAlpha = 1
-    return
-  }
-  const hl = o.highlight
-  // Faded classes first, so the highlighted one is drawn on top of them.
-  scene.groups.forEach((g, c) => {
-    if (hl !== null && c !== hl) draw(g, classColour(c), 0.13)
-  })
-  scene.groups.forEach((g, c) => {
-    if (hl === null || c === hl) draw(g, classColour(c), 0.9)
-  })
   ctx.globalAlpha = 1
+}
+
+/**
+ * Raster the points over the opaque `background` into the canvas's whole bitmap (`dpr` device
+ * pixels per CSS pixel), reusing the pixel buffer between frames. Returns how many points landed.
+ */
+export class MapRaster {
+  private image: ImageData | null = null
+
+  draw(ctx: CanvasRenderingContext2D, scene: MapScene, view: View, o: DrawOptions, dpr: number, background: string): number {
+    const w = ctx.canvas.width
+    const h = ctx.canvas.height
+    if (!this.image || this.image.width !== w || this.image.height !== h) this.image = ctx.createImageData(w, h)
+    const drawn = rasterPoints(this.image.data, w, h, dpr, scene.xy, view, pointRadius(pointCount(scene), o.zoom), layersOf(scene, o), background)
+    ctx.putImageData(this.image, 0, 0)
+    return drawn
+  }
+}
+
+/** Call `cb` when the theme changes (the setting on <html>, or the system's when it follows it). */
+export function onThemeChange(cb: () => void): () => void {
+  const mo = new MutationObserver(cb)
+  mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] })
+  const mq = window.matchMedia('(prefers-color-scheme: dark)')
+  mq.addEventListener('change', cb)
+  return () => {
+    mo.disconnect()
+    mq.removeEventListener('change', cb)
+  }
 }
