@@ -19,6 +19,8 @@ export const ToRunWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
   /** Compute an embedding map of the run's features instead of training. */
   z.object({ type: z.literal('map'), runDir: z.string().min(1), spec: MapSpecSchema }),
+  /** Previews of a run (answered by id; the worker serves many while it lives). */
+  z.object({ type: z.literal('analysis'), reqId: z.number().int(), runDir: z.string().min(1), request: z.discriminatedUnion('kind', [z.object({ kind: z.literal('preview'), options: z.record(z.string(), z.unknown()) }), z.object({ kind: z.literal('augment'), options: z.record(z.string(), z.unknown()) })]) }),
   /** Time the steps of a run config on this machine (the New-run form's estimate). */
   z.object({ type: z.literal('bench'), config: z.unknown() }),
   z.object({ type: z.literal('pause') }),
@@ -34,6 +36,8 @@ export type FromRunWorker =
   | { type: 'mapDone'; key: string }
   | { type: 'benchProgress'; progress: BenchProgress }
   | { type: 'benchDone'; result: EngineBenchmark }
+  | { type: 'reply'; reqId: number; value: unknown }
+  | { type: 'replyError'; reqId: number; message: string; code?: string }
   | { type: 'error'; message: string; stage: string; code?: string }
 
 interface Port {
@@ -77,6 +81,14 @@ export function serveRunWorker(port: Port): void {
     if (!msg.success) return port.send({ type: 'error', message: `malformed command: ${msg.error.issues[0]?.message}`, stage: 'protocol' })
     if (msg.data.type === 'pause' || msg.data.type === 'cancel') {
       control = msg.data.type
+      return
+    }
+    if (msg.data.type === 'analysis') {
+      const { reqId, runDir, request } = msg.data
+      void answerAnalysis(runDir, request).then(
+        (value) => port.send({ type: 'reply', reqId, value }),
+        (err: unknown) => port.send({ type: 'replyError', reqId, message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code })
+      )
       return
     }
     if (started) return
@@ -148,6 +160,20 @@ export function serveRunWorker(port: Port): void {
       exitSoon(1)
     })
   })
+}
+
+let analysisBackend: Promise<unknown> | null = null
+/** One analysis request: the run's config, its backend (once per process), then the preview. */
+async function answerAnalysis(runDir: string, request: { kind: 'preview' | 'augment'; options: Record<string, unknown> }): Promise<unknown> {
+  const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
+  const config = parseRunConfig(run.config)
+  analysisBackend ??= selectBackend(config.backend)
+  await analysisBackend
+  const { rotationPreview, augmentations } = await import('./previews')
+  const reader = workspaceReader(workspaceOfRun(runDir))
+  return request.kind === 'preview'
+    ? rotationPreview(runDir, config, request.options as Parameters<typeof rotationPreview>[2], reader)
+    : augmentations(config, request.options as Parameters<typeof augmentations>[1], reader)
 }
 
 const port = parentPort()

@@ -17,8 +17,9 @@ import { readMetrics } from '../../src-engine/metrics-log'
 import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
 import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
-import { rotationPreview, type PreviewResult } from './preview'
-import { augmentations, runImages, type AugmentResult, type RunImages } from './run-images'
+import type { AugmentResult, PreviewResult, rotationPreview, augmentations } from '../../src-engine/previews'
+import { runImages, type RunImages } from '../../src-engine/data/run-split'
+import { AnalysisWorker } from './analysis-worker'
 import { mapKey, readMap, type MapResult } from '../../src-engine/maps'
 import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
@@ -119,7 +120,12 @@ export class RunsService {
       launch: WorkerLauncher
       versions: Record<string, string>
     }
-  ) {}
+  ) {
+    this.analysis = new AnalysisWorker(() => this.opts.launch())
+  }
+
+  /** Computes previews in a worker process (never on the host's thread). */
+  private readonly analysis: AnalysisWorker
 
   private async runsDir(): Promise<string> {
     return path.join(await this.opts.workspace.ensureReady(), 'runs')
@@ -228,15 +234,13 @@ export class RunsService {
   /** Rotated views of a few images with the model's predicted rotation probabilities. */
   async preview(id: string, o: Parameters<typeof rotationPreview>[2]): Promise<PreviewResult> {
     await this.boot()
-    const r = this.must(id)
-    return rotationPreview(r.dir, r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
+    return (await this.analysis.call(this.must(id).dir, { kind: 'preview', options: o })) as PreviewResult
   }
 
   /** Training views of a few images, as the run's pretraining method makes them. */
   async augmentations(id: string, o: Parameters<typeof augmentations>[1]): Promise<AugmentResult> {
     await this.boot()
-    const r = this.must(id)
-    return augmentations(r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
+    return (await this.analysis.call(this.must(id).dir, { kind: 'augment', options: o })) as AugmentResult
   }
 
   /** Thumbnails of the run's dataset split. */
@@ -374,6 +378,7 @@ export class RunsService {
 
   /** Pause every running run (checkpointing it) before the host exits. */
   async shutdown(): Promise<void> {
+    this.analysis.stop()
     const running = [...this.runs.values()].filter((r) => r.worker)
     await Promise.all(
       running.map(

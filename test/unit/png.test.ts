@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { inflateSync } from 'node:zlib'
-import { encodePngRgb, rotateRgb } from '../../src-host/png'
+import { encodePngRgb, rotateRgb } from '../../src-engine/util/png'
 import { rotate } from '../../src-engine/data/rotate'
 
 describe('preview images', () => {

@@ -8,6 +8,9 @@ import { createHeadlessHost } from '../../src-host/headless'
 import type { Host } from '../../src-host/host'
 import { readMetrics } from '../../src-engine/metrics-log'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
+import { AnalysisWorker } from '../../src-host/runs/analysis-worker'
+import { forkLauncher } from '../../src-host/runs/fork-launcher'
+import type { WorkerHandle } from '../../src-host/runs/service'
 
 const WORKER = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
 const hosts: Host[] = []
@@ -141,6 +144,36 @@ describe('runs', () => {
     // The checkpoint between pretraining and evaluation holds no model.
     expect(detail.checkpoints.map((c) => c.label.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'evaluate'])
     await expect(host.call('runs.preview', { id: run.id, checkpoint: detail.checkpoints[3]!.seq })).rejects.toThrow(/taken during evaluate, which has no rotation head/)
+  }, 120_000)
+
+  it('previews run in one long-lived worker process; a killed one fails its request with a message and the next starts afresh', async () => {
+    const { host } = newHost()
+    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 1, batchSize: 10 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    await host.runs.waitSettled(run.id)
+    const children: WorkerHandle[] = []
+    const launch = forkLauncher(WORKER)
+    const analysis = new AnalysisWorker(() => {
+      const w = launch()
+      children.push(w)
+      return w
+    })
+    try {
+      const dir = await host.runs.runDir(run.id)
+      const a = (await analysis.call(dir, { kind: 'preview', options: { count: 2, split: 'test', seed: 1, checkpoint: 'final' } })) as { images: unknown[] }
+      const b = (await analysis.call(dir, { kind: 'augment', options: { count: 1, split: 'train', seed: 1, views: 2 } })) as { images: { views: string[] }[] }
+      expect(a.images).toHaveLength(2)
+      expect(b.images[0]!.views).toHaveLength(2)
+      expect(children).toHaveLength(1)
+      const pending = analysis.call(dir, { kind: 'preview', options: { count: 16, split: 'test', seed: 2, checkpoint: 'final' } })
+      children[0]!.kill('SIGKILL')
+      await expect(pending).rejects.toThrow(/The preview worker stopped \(SIGKILL\) before answering; try again/)
+      const c = (await analysis.call(dir, { kind: 'preview', options: { count: 1, split: 'test', seed: 3, checkpoint: 'final' } })) as { images: unknown[] }
+      expect(c.images).toHaveLength(1)
+      expect(children).toHaveLength(2)
+      await expect(analysis.call(dir, { kind: 'preview', options: { indices: [99], split: 'test', count: 1, seed: 0, checkpoint: 'final' } })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/Image #99 does not exist/) })
+    } finally {
+      analysis.stop()
+    }
   }, 120_000)
 
   it('pause then resume gives the same final weights as an uninterrupted run', async () => {

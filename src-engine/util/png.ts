@@ -1,6 +1,6 @@
 // Minimal PNG encoder for 8-bit RGB thumbnails sent to the renderer as data URLs. Written by
 // hand because it is ~30 lines over node:zlib, and it keeps the preview path free of native
-// modules (it runs in the app's main process and in the web host alike).
+// modules (it runs in the host for thumbnails and in the analysis worker for previews).
 import { deflateSync } from 'node:zlib'
 
 const CRC_TABLE = (() => {
