@@ -1,7 +1,9 @@
 // Embedding maps of a run's learned features, computed in a worker: features of one dataset
 // split at a chosen layer from the run's trained model (or a chosen checkpoint), then PCA
-// (instant), Barnes-Hut t-SNE (with a live preview of the layout) or UMAP. The result is stored
-// as an artifact of the run (artifacts/maps/<key>.json) so it is computed once.
+// (instant), Barnes-Hut t-SNE (with a live preview of the layout) or UMAP. The features are
+// stored as an artifact of the run (artifacts/features/<key>.f32 + .json, up to 512 MB) so maps
+// of the same features with other parameters skip the extraction, and each map is stored too
+// (artifacts/maps/<key>.json) so it is computed once.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import './tf-gradients'
@@ -33,9 +35,41 @@ export interface MapResult {
   /** Index in the split of each point's image. */
   indices: number[]
   classNames: string[]
+  /** The weights it was made from (see weightsIdOf). */
+  weights?: string
   /** Fraction of each point's 10 nearest input neighbours kept among its 10 nearest on the map. */
   knnPreservation: number
   seconds: number
+}
+
+/** Which features: layer, split, weights and the seeded subset of images. */
+export function featuresKey(spec: MapSpec): string {
+  return `${spec.layer}-${spec.split}-${spec.source === 'latest' ? 'latest' : `ck${spec.source}`}-n${spec.maxPoints}-s${spec.seed}`
+}
+
+/** Stored features are skipped above this size (a 9 216-d conv5 of 20 000 images is 737 MB). */
+const MAX_STORED_FEATURE_BYTES = 512 * 2 ** 20
+
+interface StoredFeatures {
+  n: number
+  dim: number
+  indices: number[]
+  labels: number[]
+  classNames: string[]
+  /** Identifies the weights: a change of the run's model (a resumed run finished) makes them stale. */
+  weights: string
+}
+
+async function readFeatures(dir: string, key: string, weights: string): Promise<(StoredFeatures & { data: Float32Array }) | null> {
+  try {
+    const meta = JSON.parse(await fs.readFile(path.join(dir, `${key}.json`), 'utf8')) as StoredFeatures
+    if (meta.weights !== weights) return null
+    const buf = await fs.readFile(path.join(dir, `${key}.f32`))
+    if (buf.byteLength !== meta.n * meta.dim * 4) return null
+    return { ...meta, data: new Float32Array(buf.buffer, buf.byteOffset, meta.n * meta.dim) }
+  } catch {
+    return null // none yet, or unreadable: extract again
+  }
 }
 
 export function mapKey(spec: MapSpec): string {
@@ -45,48 +79,85 @@ export function mapKey(spec: MapSpec): string {
 
 const BACKBONE = /^(conv\d|fc6|fc7)\./
 
+/**
+ * What identifies the weights a map is made from: the checkpoint number, or the trained
+ * artifact's write time ('latest' changes when a resumed run finishes another stage).
+ */
+export async function weightsIdOf(runDir: string, source: MapSpec['source']): Promise<string> {
+  if (source !== 'latest') return `checkpoint-${source}`
+  const artifacts = path.join(runDir, 'artifacts')
+  for (const f of ['backbone-finetune.bin', 'backbone-pretrain.bin']) {
+    const st = await fs.stat(path.join(artifacts, f)).catch(() => null)
+    if (st) return `${f}@${st.mtimeMs}`
+  }
+  return 'random-init'
+}
+
+async function loadWeights(runDir: string, source: MapSpec['source']): Promise<TrainerState['params'] | null> {
+  const artifacts = path.join(runDir, 'artifacts')
+  if (source === 'latest') return (await loadParams(path.join(artifacts, 'backbone-finetune'))) ?? (await loadParams(path.join(artifacts, 'backbone-pretrain')))
+  const ck = await new CheckpointStore(path.join(runDir, 'checkpoints')).load(source)
+  const st = ck.state as { trainer?: TrainerState | null }
+  if (!st.trainer) throw new Error(`checkpoint ${source} holds no model (it was taken between stages); use "latest"`)
+  return st.trainer.params
+}
+
 export async function computeMap(runDir: string, config: RunConfig, spec: MapSpec, onProgress: (p: MapProgress) => void, signal: AbortSignal, readRegistered?: RegisteredReader): Promise<MapResult> {
   const t0 = performance.now()
   const key = mapKey(spec)
   const artifacts = path.join(runDir, 'artifacts')
-  let weights: Record<string, { shape: number[]; data: Float32Array }> | null = null
-  if (spec.source === 'latest') {
-    weights = (await loadParams(path.join(artifacts, 'backbone-finetune'))) ?? (await loadParams(path.join(artifacts, 'backbone-pretrain')))
-  } else {
-    const ck = await new CheckpointStore(path.join(runDir, 'checkpoints')).load(spec.source)
-    const st = ck.state as { trainer?: TrainerState | null }
-    if (!st.trainer) throw new Error(`checkpoint ${spec.source} holds no model (it was taken between stages); use "latest"`)
-    weights = st.trainer.params
-  }
+  const weightsId = await weightsIdOf(runDir, spec.source)
+  const featDir = path.join(artifacts, 'features')
+  const fkey = featuresKey(spec)
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
   try {
-    if (weights) ps.loadMatching(weights, (k) => BACKBONE.test(k))
-    const data = await loadSplits(config.dataset, readRegistered)
-    const full = spec.split === 'train' ? data.train : data.test
-    // A seeded subset when the split is larger than the map may show.
-    const rng = new Rng(spec.seed)
-    const idx = Int32Array.from({ length: full.n }, (_, i) => i)
-    for (let i = full.n - 1; i > 0; i--) {
-      const j = rng.int(i + 1)
-      ;[idx[i], idx[j]] = [idx[j]!, idx[i]!]
-    }
-    const take = idx.subarray(0, Math.min(spec.maxPoints, full.n)).sort()
-    const px = full.size * full.size * 3
-    const images = new Uint8Array(take.length * px)
-    take.forEach((s, k) => images.set(full.images.subarray(s * px, (s + 1) * px), k * px))
-    const set = { ...full, images, labels: Int32Array.from(take, (i) => full.labels[i]!), n: take.length }
-    const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' ? 'fc' : spec.layer
-    let { data: feats, dim } = extractFeatures(backbone, set, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) })
-    if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
-      // The decoupled halves of RFD's feature: first half rotation, second half invariant.
-      const half = Math.floor(dim / 2)
-      const off = spec.layer === 'fc-rot' ? 0 : half
-      const w = spec.layer === 'fc-rot' ? half : dim - half
-      const out = new Float32Array(set.n * w)
-      for (let i = 0; i < set.n; i++) out.set(feats.subarray(i * dim + off, i * dim + off + w), i * w)
-      feats = out
-      dim = w
+    let feats: Float32Array
+    let dim: number
+    let set: { n: number; labels: Int32Array; classNames: string[] }
+    let take: Int32Array
+    const stored = await readFeatures(featDir, fkey, weightsId)
+    if (stored) {
+      onProgress({ phase: 'features', fraction: 1 })
+      ;({ data: feats, dim } = stored)
+      take = Int32Array.from(stored.indices)
+      set = { n: stored.n, labels: Int32Array.from(stored.labels), classNames: stored.classNames }
+    } else {
+      const weights = await loadWeights(runDir, spec.source)
+      if (weights) ps.loadMatching(weights, (k) => BACKBONE.test(k))
+      const data = await loadSplits(config.dataset, readRegistered)
+      const full = spec.split === 'train' ? data.train : data.test
+      // A seeded subset when the split is larger than the map may show.
+      const rng = new Rng(spec.seed)
+      const idx = Int32Array.from({ length: full.n }, (_, i) => i)
+      for (let i = full.n - 1; i > 0; i--) {
+        const j = rng.int(i + 1)
+        ;[idx[i], idx[j]] = [idx[j]!, idx[i]!]
+      }
+      take = idx.subarray(0, Math.min(spec.maxPoints, full.n)).sort()
+      const px = full.size * full.size * 3
+      const images = new Uint8Array(take.length * px)
+      take.forEach((s, k) => images.set(full.images.subarray(s * px, (s + 1) * px), k * px))
+      const sub = { ...full, images, labels: Int32Array.from(take, (i) => full.labels[i]!), n: take.length }
+      const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' ? 'fc' : spec.layer
+      ;({ data: feats, dim } = extractFeatures(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
+      if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
+        // The decoupled halves of RFD's feature: first half rotation, second half invariant.
+        const half = Math.floor(dim / 2)
+        const off = spec.layer === 'fc-rot' ? 0 : half
+        const w = spec.layer === 'fc-rot' ? half : dim - half
+        const out = new Float32Array(sub.n * w)
+        for (let i = 0; i < sub.n; i++) out.set(feats.subarray(i * dim + off, i * dim + off + w), i * w)
+        feats = out
+        dim = w
+      }
+      set = sub
+      if (feats.byteLength <= MAX_STORED_FEATURE_BYTES) {
+        const meta: StoredFeatures = { n: set.n, dim, indices: Array.from(take), labels: Array.from(set.labels), classNames: set.classNames, weights: weightsId }
+        await fs.mkdir(featDir, { recursive: true })
+        await writeFileAtomic(path.join(featDir, `${fkey}.f32`), Buffer.from(feats.buffer, feats.byteOffset, feats.byteLength))
+        await writeFileAtomic(path.join(featDir, `${fkey}.json`), JSON.stringify(meta))
+      }
     }
     if (signal.aborted) throw new Error('cancelled')
     let xy: Float32Array
@@ -128,6 +199,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       labels: Array.from(set.labels),
       indices: Array.from(take),
       classNames: set.classNames,
+      weights: weightsId,
       knnPreservation: quality,
       seconds: (performance.now() - t0) / 1000
     }

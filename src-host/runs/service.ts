@@ -20,7 +20,7 @@ import { ServiceError, describeFsError } from '../errors'
 import type { AugmentResult, PreviewResult, rotationPreview, augmentations } from '../../src-engine/previews'
 import { runImages, type RunImages } from '../../src-engine/data/run-split'
 import { AnalysisWorker } from './analysis-worker'
-import { mapKey, readMap, type MapResult } from '../../src-engine/maps'
+import { mapKey, readMap, weightsIdOf, type MapResult } from '../../src-engine/maps'
 import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../fsutil'
@@ -260,7 +260,9 @@ export class RunsService {
     await this.boot()
     const r = this.must(id)
     const key = mapKey(spec)
-    if (await readMap(r.dir, key)) return { key, cached: true }
+    // A stored map counts only if made from the same weights (a resumed run may have trained on).
+    const stored = await readMap(r.dir, key)
+    if (stored && stored.weights === (await weightsIdOf(r.dir, spec.source))) return { key, cached: true }
     const jobId = `${id}/${key}`
     if (this.mapJobs.has(jobId)) return { key, cached: false }
     const w = this.opts.launch()

@@ -90,12 +90,42 @@ describe('report export', () => {
     expect(map.knnPreservation).toBeGreaterThan(0)
     expect(map.knnPreservation).toBeLessThanOrEqual(1)
     expect(await host.call('maps.compute', { id: ids[1]!, spec })).toEqual({ key: started.key, cached: true })
+    expect(map.indices).toHaveLength(30)
+    expect(new Set(map.indices).size).toBe(30)
+
+    // The features are stored with the run: a PCA of the same features skips the extraction.
+    const feat = path.join(await host.runs.runDir(ids[1]!), 'artifacts', 'features', 'fc-train-latest-n30-s1')
+    const meta = JSON.parse(await fs.readFile(`${feat}.json`, 'utf8'))
+    expect(meta).toMatchObject({ n: 30, indices: map.indices, labels: map.labels })
+    expect((await fs.stat(`${feat}.f32`)).size).toBe(30 * meta.dim * 4)
+    const waitDone = async (key: string): Promise<typeof events> => {
+      const t1 = Date.now()
+      while (!events.some((e) => e.key === key && e.phase === 'done') && Date.now() - t1 < 60_000) await new Promise((r) => setTimeout(r, 50))
+      return events.filter((e) => e.key === key)
+    }
+    const on2 = host.onEvent((name, p) => {
+      if (name === 'maps.progress') events.push(p as (typeof events)[number])
+    })
+    const pcaStart = await host.call('maps.compute', { id: ids[1]!, spec: { method: 'pca', layer: 'fc', split: 'train', seed: 1, maxPoints: 30 } })
+    const pcaEvents = await waitDone(pcaStart.key)
+    expect(pcaEvents.filter((e) => e.phase === 'features').map((e) => (e as unknown as { fraction: number }).fraction)).toEqual([1])
+    const pcaMap = await host.call('maps.get', { id: ids[1]!, key: pcaStart.key })
+    expect(pcaMap.indices).toEqual(map.indices)
+    // New weights (the run trained on): the stored map no longer counts.
+    const weightsFile = path.join(await host.runs.runDir(ids[1]!), 'artifacts', 'backbone-pretrain.bin')
+    const later = new Date(Date.now() + 5000)
+    await fs.utimes(weightsFile, later, later)
+    const again = await host.call('maps.compute', { id: ids[1]!, spec })
+    expect(again.cached).toBe(false)
+    await waitDone(again.key)
+    on2()
     const bad = await host.dispatch('maps.get', { id: ids[1]!, key: 'no-such-map' })
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
     // A computed map goes into the next report as an SVG scatter plot.
     const rep = await host.call('reports.export', { runIds: [ids[1]!], sections: ['maps'], name: 'with-map' })
     expect(rep.html).toMatch(/<h2>Feature maps<\/h2>/)
-    expect((rep.html.match(/<circle /g) ?? []).length).toBe(30)
+    // Both maps of the run (the t-SNE and the PCA), 30 points each.
+    expect((rep.html.match(/<circle /g) ?? []).length).toBe(60)
   }, 90_000)
 
   it('config diff lists only the keys that differ', () => {
