@@ -8,7 +8,10 @@ import { rasterPoints, type RasterLayer } from '../../../src-shared/report/map-r
 import { pointRadius, toMap, type View } from '../../../src-shared/report/map-view'
 
 export interface MapScene {
-  xy: ArrayLike<number>
+  /** A typed copy of the layout: the drawing and hit-testing loops see one array type, so the
+   * engine compiles them once (a plain array in one call and a typed one in the next costs a
+   * deoptimisation mid-zoom). */
+  xy: Float64Array
   labels: ArrayLike<number>
   classNames: string[]
   /** Point indices of each class (labels outside the class list are drawn as the last group). */
@@ -26,7 +29,7 @@ export function sceneOf(xy: ArrayLike<number>, labels: ArrayLike<number>, classN
     const g = groupOf(labels[i]!)
     groups[g]![fill[g]!++] = i
   }
-  return { xy, labels, classNames, groups }
+  return { xy: Float64Array.from(xy), labels, classNames, groups }
 }
 
 export interface DrawOptions {

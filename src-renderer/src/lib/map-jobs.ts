@@ -1,7 +1,8 @@
 // Maps being computed, as the host reports them (maps.progress): the newest report of each
 // (run, map key), kept outside any one view so a panel that starts a map, or comes back to one
 // still running, reads the same state, and a report that arrives before maps.compute's answer is
-// not lost.
+// not lost. Finished reports stay (one small entry per map computed in this session): two panels
+// waiting for the same map both see it finish.
 import { shallowReactive } from 'vue'
 import type { EventPayload } from '../../../src-shared/contract'
 import { api } from '../api'
@@ -38,11 +39,6 @@ export const finished = (p: MapProgress): boolean => p.phase === 'done' || p.pha
 export function runningJobOf(id: string): MapProgress | undefined {
   for (const p of jobs.values()) if (p.id === id && !finished(p)) return p
   return undefined
-}
-
-/** Forget a finished job (its map is on disk), or reset one before starting it again. */
-export function forgetMapJob(id: string, key: string): void {
-  jobs.delete(jobKey(id, key))
 }
 
 /** Phase names as the view shows them. */
