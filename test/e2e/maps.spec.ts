@@ -1,8 +1,9 @@
 // Embedding maps in Debian's Chromium against the real web host, on two real tiny runs made by
-// the CLI: a PCA and a t-SNE map computed from the form (a refused value first), the canvas and
+// the CLI: PCA, t-SNE and UMAP maps computed from the form (refused values first), the canvas and
 // its legend, a thumbnail tooltip under the keyboard and under the mouse, a highlighted class,
-// wheel zoom, drag and reset, SVG and PNG exports, and two runs side by side. Then a 20 000-point
-// map (written where the host stores maps) is hovered, zoomed and panned with no long task.
+// wheel zoom, drag and reset, SVG and PNG exports, two runs side by side, a long t-SNE's live
+// layout and its Cancel. Then a 20 000-point map (written where the host stores maps) is hovered,
+// zoomed and panned with no long task.
 import { test, expect, type Page, type TestInfo } from '@playwright/test'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -66,7 +67,7 @@ async function computeMap(page: Page, panel: string, method: 'pca' | 'tsne', ext
   await form.getByTestId('map-compute').click()
 }
 
-test('maps: compute PCA and t-SNE, hover a point, highlight a class, zoom, export, compare two runs', async ({ page }, info) => {
+test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom, export, compare two runs, cancel', async ({ page }, info) => {
   test.setTimeout(120_000)
   const problems = collectProblems(page)
   await page.goto(host.url + `#/maps?run=${runA}`)
@@ -232,6 +233,16 @@ test('maps: compute PCA and t-SNE, hover a point, highlight a class, zoom, expor
   await expect(page.getByTestId('map-panel-right')).toHaveAttribute('data-run', runB)
   await expect(page.getByTestId('map-panel-left').getByTestId('map-facts')).toContainText('t-SNE')
   await expect(page.getByTestId('map-panel-right').getByTestId('map-facts')).toContainText('PCA')
+
+  // UMAP, with its own setting checked like the others.
+  const leftForm = page.getByTestId('map-panel-left').getByTestId('map-form')
+  await page.getByTestId('map-panel-left').locator('.map-params > summary').click()
+  await leftForm.getByTestId('map-field-method').selectOption('umap')
+  await leftForm.getByTestId('map-field-neighbors').fill('1')
+  await expect(leftForm.getByTestId('map-error-neighbors')).toHaveText('neighbours: at least 2')
+  await computeMap(page, 'left', 'umap', { neighbors: '5' })
+  await expect(page.getByTestId('map-panel-left').getByTestId('map-facts')).toContainText('UMAP', { timeout: 60_000 })
+  await expect(page.getByTestId('map-panel-left').getByTestId('map-stored').locator('option').first()).toContainText('UMAP · fc · test · 20 points · 5 neighbours')
 
   // The run's page links here.
   await page.goto(host.url + `#/runs/${runB}`)
