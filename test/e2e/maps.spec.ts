@@ -58,7 +58,7 @@ const shoot = (page: Page, info: TestInfo, name: string): Promise<Buffer> => pag
 const attr = async (page: Page, panel: string, name: string): Promise<string> => (await page.getByTestId(`map-panel-${panel}`).getByTestId('map-canvas').getAttribute(name)) ?? ''
 
 /** Choose the parameters in a panel's form and compute; wait for the map to be shown. */
-async function computeMap(page: Page, panel: string, method: 'pca' | 'tsne', extra: Record<string, string> = {}): Promise<void> {
+async function computeMap(page: Page, panel: string, method: 'pca' | 'tsne' | 'umap', extra: Record<string, string> = {}): Promise<void> {
   const p = page.getByTestId(`map-panel-${panel}`)
   const form = p.getByTestId('map-form')
   if (!(await form.isVisible())) await p.locator('.map-params > summary').click()
