@@ -100,10 +100,13 @@ export function rasterPoints(rgba: Uint8ClampedArray, width: number, height: num
     const idx = layer.points
     for (let n = 0; n < idx.length; n++) {
       const i = idx[n]!
-      const px = Math.round(xy[2 * i]! * k + ox)
-      const py = Math.round(xy[2 * i + 1]! * k + oy)
+      const fx = xy[2 * i]! * k + ox
+      const fy = xy[2 * i + 1]! * k + oy
       // Off the image (or not a number): nothing to blend.
-      if (!(px >= -h && px < width + h && py >= -h && py < height + h)) continue
+      if (!(fx >= -h - 0.5 && fx < width + h - 0.5 && fy >= -h - 0.5 && fy < height + h - 0.5)) continue
+      // The nearest pixel, as an integer (Math.round's -0 would cost the compiled loop a bailout).
+      const px = Math.floor(fx + 0.5) | 0
+      const py = Math.floor(fy + 0.5) | 0
       drawn++
       const inside = px >= h && px < width - h && py >= h && py < height - h
       const base = py * width + px
@@ -124,4 +127,23 @@ export function rasterPoints(rgba: Uint8ClampedArray, width: number, height: num
     }
   }
   return drawn
+}
+
+/**
+ * Run every branch of rasterPoints once on a tiny image (inside, clipped at an edge, off the
+ * image, not a number; two layers). The engine compiles a hot loop with the type feedback it
+ * has: a branch first taken mid-zoom (the first point clipped at an edge) would throw the
+ * compiled code away and stall a frame or two. Costs well under a millisecond.
+ */
+export function warmUpRaster(): void {
+  const w = 12
+  const rgba = new Uint8ClampedArray(w * w * 4)
+  const xy = Float64Array.from([6, 6, 0, 5, 11.6, 11, -40, 3, Number.NaN, 2, 3, 3])
+  const points = Int32Array.from([0, 1, 2, 3, 4, 5])
+  for (let k = 0; k < 3; k++) {
+    rasterPoints(rgba, w, w, 1, xy, { scale: 1, tx: 0, ty: 0 }, 2, [
+      { points, colour: '#2f5bd3', alpha: 0.13 },
+      { points, colour: 'rgb(1, 2, 3)', alpha: 0.9 }
+    ], 'rgb(247, 247, 245)')
+  }
 }

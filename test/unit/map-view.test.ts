@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { boundsOf, fitView, MAX_ZOOM, MIN_ZOOM, panBy, recentre, toMap, toScreen, wheelFactor, zoomAt } from '../../src-shared/report/map-view'
 import { nearestBrute, PointGrid } from '../../src-shared/report/map-index'
 import { classColour, svgMap } from '../../src-shared/report/map-svg'
-import { discMask, rasterPoints, rgbOf } from '../../src-shared/report/map-raster'
+import { discMask, rasterPoints, rgbOf, warmUpRaster } from '../../src-shared/report/map-raster'
 import { colour } from '../../src-shared/report/svg'
 import { Rng } from '../../src-engine/util/rng'
 
@@ -218,6 +218,14 @@ describe('point rasteriser', () => {
     expect(pixel(rgba, 39, 0)).not.toEqual(BG)
     expect(pixel(rgba, 20, 15)).toEqual(BG)
     expect([...buffer.subarray(0, 4), ...buffer.subarray(4 + W * H * 4)]).toEqual([7, 7, 7, 7, 7, 7, 7, 7])
+  })
+
+  it('warms up without touching anything of the caller’s', () => {
+    const rgba = new Uint8ClampedArray(W * H * 4)
+    rasterPoints(rgba, W, H, 1, [5, 5], identity, 1, [{ points: [0], colour: '#000000', alpha: 1 }], '#ffffff')
+    const before = rgba.slice()
+    warmUpRaster()
+    expect(rgba).toEqual(before)
   })
 
   it('reads hex and computed CSS colours', () => {

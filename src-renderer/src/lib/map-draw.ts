@@ -4,8 +4,11 @@
 // browser takes tens to fill as many vector discs without a GPU); the PNG export draws vector
 // discs, once, at twice the resolution.
 import { classColour } from '../../../src-shared/report/map-svg'
-import { rasterPoints, type RasterLayer } from '../../../src-shared/report/map-raster'
+import { rasterPoints, warmUpRaster, type RasterLayer } from '../../../src-shared/report/map-raster'
 import { pointRadius, toMap, type View } from '../../../src-shared/report/map-view'
+
+// Before the first map is drawn, so the first zoom does not stall while the engine recompiles.
+warmUpRaster()
 
 export interface MapScene {
   /** A typed copy of the layout: the drawing and hit-testing loops see one array type, so the
