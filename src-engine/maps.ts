@@ -24,7 +24,7 @@ import { MapSpecSchema, type MapSpec } from '../src-shared/contract/maps'
 
 export { MapSpecSchema, type MapSpec }
 
-export type MapProgress = { phase: 'features' | 'pca' | 'knn' | 'affinities' | 'optimize' | 'umap' | 'done'; fraction: number; preview?: number[] }
+export type MapProgress = { phase: 'features' | 'pca' | 'knn' | 'affinities' | 'optimize' | 'umap' | 'done'; fraction: number; preview?: number[]; labels?: number[]; classNames?: string[] }
 
 export interface MapResult {
   key: string
@@ -73,8 +73,14 @@ async function readFeatures(dir: string, key: string, weights: string): Promise<
 }
 
 export function mapKey(spec: MapSpec): string {
-  const p = spec.method === 'tsne' ? `-p${spec.perplexity}-i${spec.iterations}-s${spec.seed}` : spec.method === 'umap' ? `-k${spec.neighbors}-s${spec.seed}` : ''
-  return `${spec.layer}-${spec.split}-${spec.source === 'latest' ? 'latest' : `ck${spec.source}`}-${spec.method}${p}-n${spec.maxPoints}`
+  // Every parameter that changes the map is in its key (the seed also picks the image subset).
+  const p =
+    spec.method === 'tsne'
+      ? `-p${spec.perplexity}-i${spec.iterations}-lr${spec.learningRate ?? 'auto'}-ee${spec.earlyExaggeration}-pd${spec.pcaDims}`
+      : spec.method === 'umap'
+        ? `-k${spec.neighbors}`
+        : ''
+  return `${spec.layer}-${spec.split}-${spec.source === 'latest' ? 'latest' : `ck${spec.source}`}-${spec.method}${p}-s${spec.seed}-n${spec.maxPoints}`
 }
 
 const BACKBONE = /^(conv\d|fc6|fc7)\./
@@ -165,12 +171,19 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       onProgress({ phase: 'pca', fraction: 0 })
       xy = Float32Array.from(pca(feats, set.n, dim, 2).projections)
     } else if (spec.method === 'tsne') {
+      let labelsSent = false
       const r = await runTsne(
         feats,
         set.n,
         dim,
         { perplexity: Math.min(spec.perplexity, Math.floor((set.n - 1) / 3)), iterations: spec.iterations, learningRate: spec.learningRate ?? 'auto', earlyExaggeration: spec.earlyExaggeration, pcaDims: spec.pcaDims, init: 'pca', seed: spec.seed, signal, reportEvery: 25 },
-        (p) => onProgress({ phase: p.phase === 'done' ? 'optimize' : p.phase, fraction: p.phase === 'optimize' || p.phase === 'done' ? p.iteration / p.iterations : p.fraction, preview: p.embedding ? Array.from(p.embedding) : undefined })
+        (p) => {
+          const preview = p.embedding ? Array.from(p.embedding) : undefined
+          // The classes go with the first preview only: later ones are the layout alone.
+          const classes = preview && !labelsSent ? { labels: Array.from(set.labels), classNames: set.classNames } : {}
+          if (preview) labelsSent = true
+          onProgress({ phase: p.phase === 'done' ? 'optimize' : p.phase, fraction: p.phase === 'optimize' || p.phase === 'done' ? p.iteration / p.iterations : p.fraction, preview, ...classes })
+        }
       )
       xy = r.embedding
     } else {

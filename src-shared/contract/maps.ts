@@ -34,7 +34,9 @@ export const MapResultSchema = z.object({
   indices: z.array(z.number().int()).optional(),
   classNames: z.array(z.string()),
   knnPreservation: z.number(),
-  seconds: z.number()
+  seconds: z.number(),
+  /** The weights it was made from: 'random-init' when the run had no trained backbone yet. */
+  weights: z.string().optional()
 })
 
 export const MapProgressEventSchema = z.object({
@@ -43,8 +45,11 @@ export const MapProgressEventSchema = z.object({
   phase: z.string(),
   fraction: z.number(),
   preview: z.array(z.number()).optional(),
+  /** The points' classes, sent once with the first layout preview (so it can be coloured). */
+  labels: z.array(z.number().int()).optional(),
+  classNames: z.array(z.string()).optional(),
   error: z.string().optional()
 })
 
 /** A stored map, without its points (for listings). */
-export const MapInfoSchema = z.object({ key: z.string(), spec: z.record(z.string(), z.unknown()), n: z.number().int(), knnPreservation: z.number(), seconds: z.number() })
+export const MapInfoSchema = z.object({ key: z.string(), spec: z.record(z.string(), z.unknown()), n: z.number().int(), knnPreservation: z.number(), seconds: z.number(), weights: z.string().optional() })

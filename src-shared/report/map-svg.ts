@@ -2,22 +2,9 @@
 // a subtitle (method, points, neighbour preservation) and a legend, on a white background so it
 // drops into a paper or slides as it is. The map view's "Export SVG" writes it; its class colours
 // are the ones the view draws with.
-import { colour } from './svg'
+import { classColour, esc } from './svg'
 
-// The report's eight colours first (a class keeps its colour between the report and the view),
-// then twelve more, so a 10- or 20-class dataset has no two classes in one colour. All are of
-// middling lightness: they read on the view's light and dark backgrounds alike.
-const MORE = ['#a66a4f', '#9fa81c', '#ef86c8', '#5f7fff', '#e8762d', '#3fb8a0', '#b07aa1', '#7a8f2e', '#c85a5a', '#8e8ee0', '#d4a373', '#4aa3df']
-
-/** The colour of class `i` in map views and map exports. */
-export function classColour(i: number): string {
-  const k = ((i % 20) + 20) % 20
-  return k < 8 ? colour(k) : MORE[k - 8]!
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
+export { classColour }
 
 export interface MapSvgOptions {
   title: string

@@ -6,7 +6,18 @@ export function colour(i: number): string {
   return PALETTE[i % PALETTE.length]!
 }
 
-function esc(s: string): string {
+// Class colours of maps: the eight above first (a class keeps its colour between charts and
+// maps), then twelve more, so a 10- or 20-class dataset has no two classes in one colour. All are
+// of middling lightness: they read on light and dark backgrounds alike.
+const MORE = ['#a66a4f', '#9fa81c', '#ef86c8', '#5f7fff', '#e8762d', '#3fb8a0', '#b07aa1', '#7a8f2e', '#c85a5a', '#8e8ee0', '#d4a373', '#4aa3df']
+
+/** The colour of class `i` in map views, map exports and the report's maps. */
+export function classColour(i: number): string {
+  const k = ((i % 20) + 20) % 20
+  return k < 8 ? PALETTE[k]! : MORE[k - 8]!
+}
+
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
@@ -77,7 +88,7 @@ export function svgScatter(xy: ArrayLike<number>, labels: ArrayLike<number>, cla
   const sx = (v: number): number => pad + ((v - x0) / (x1 - x0 || 1)) * (S - 2 * pad)
   const sy = (v: number): number => pad + ((v - y0) / (y1 - y0 || 1)) * (S - 2 * pad)
   const dots: string[] = []
-  for (let i = 0; i < n; i++) dots.push(`<circle cx="${sx(xy[2 * i]!).toFixed(1)}" cy="${sy(xy[2 * i + 1]!).toFixed(1)}" r="2" fill="${colour(labels[i]!)}"/>`)
-  const legend = classNames.map((c, i) => `<g><rect x="${S + 8}" y="${12 + i * 16}" width="10" height="10" fill="${colour(i)}"/><text x="${S + 22}" y="${21 + i * 16}" font-size="11">${esc(c)}</text></g>`)
+  for (let i = 0; i < n; i++) dots.push(`<circle cx="${sx(xy[2 * i]!).toFixed(1)}" cy="${sy(xy[2 * i + 1]!).toFixed(1)}" r="2" fill="${classColour(labels[i]!)}"/>`)
+  const legend = classNames.map((c, i) => `<g><rect x="${S + 8}" y="${12 + i * 16}" width="10" height="10" fill="${classColour(i)}"/><text x="${S + 22}" y="${21 + i * 16}" font-size="11">${esc(c)}</text></g>`)
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S + 140} ${S}" width="${S + 140}" height="${S}" role="img" aria-label="${esc(o.title)}" font-family="sans-serif"><title>${esc(o.title)}</title><rect x="0" y="0" width="${S}" height="${S}" fill="#fff" stroke="#ccc"/>${dots.join('')}${legend.join('')}</svg>`
 }

@@ -220,6 +220,8 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect.poll(async () => Number(await preview.getAttribute('data-frames')), { timeout: 30_000 }).toBeGreaterThan(2)
   await expect(right.getByTestId('map-phase')).toContainText('optimising the layout')
   await expect(preview).toHaveAttribute('aria-label', 'Layout so far: 1500 points')
+  // Coloured by class: the classes came with the first preview.
+  await expect(preview).toHaveAttribute('data-coloured', 'true')
   await shoot(page, info, 'maps-tsne-preview')
   await right.getByTestId('map-cancel').click()
   await expect(right.getByTestId('map-notice')).toHaveText('Cancelled.', { timeout: 30_000 })

@@ -83,6 +83,10 @@ describe('report export', () => {
     off()
     expect(events.some((e) => e.phase === 'features')).toBe(true)
     expect(events.some((e) => e.phase === 'optimize' && e.preview?.length === 60)).toBe(true)
+    // The classes arrive once, with the first layout preview.
+    const withLabels = events.filter((e) => (e as { labels?: number[] }).labels)
+    expect(withLabels).toHaveLength(1)
+    expect((withLabels[0] as { labels?: number[] }).labels).toHaveLength(30)
     const map = await host.call('maps.get', { id: ids[1]!, key: started.key })
     expect(map.n).toBe(30)
     expect(map.xy).toHaveLength(60)
@@ -90,6 +94,7 @@ describe('report export', () => {
     expect(map.knnPreservation).toBeGreaterThan(0)
     expect(map.knnPreservation).toBeLessThanOrEqual(1)
     expect(await host.call('maps.compute', { id: ids[1]!, spec })).toEqual({ key: started.key, cached: true })
+    expect(map.weights).toMatch(/^backbone-pretrain\.bin@/)
     expect(map.indices).toHaveLength(30)
     expect(new Set(map.indices).size).toBe(30)
 
@@ -118,6 +123,10 @@ describe('report export', () => {
     const again = await host.call('maps.compute', { id: ids[1]!, spec })
     expect(again.cached).toBe(false)
     await waitDone(again.key)
+    // The random-init run's map says its weights are untrained.
+    const rnd = await host.call('maps.compute', { id: ids[0]!, spec: { method: 'pca', layer: 'fc', split: 'test', seed: 0, maxPoints: 20 } })
+    await waitDone(rnd.key)
+    expect((await host.call('maps.list', { id: ids[0]! })).map((m) => m.weights)).toEqual(['random-init'])
     on2()
     const bad = await host.dispatch('maps.get', { id: ids[1]!, key: 'no-such-map' })
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })

@@ -25,7 +25,9 @@ export function watchMapJobs(): void {
     // The newest layout preview stays until the map is done: reports in between may carry none.
     const before = jobs.get(jobKey(p.id, p.key))
     const at = performance.now()
-    jobs.set(jobKey(p.id, p.key), p.preview || p.phase === 'done' || p.phase === 'failed' ? { ...p, at } : { ...p, preview: before?.preview, at })
+    const next = p.preview || p.phase === 'done' || p.phase === 'failed' ? { ...p, at } : { ...p, preview: before?.preview, at }
+    // The classes come once, with the first preview; later reports keep them.
+    jobs.set(jobKey(p.id, p.key), { ...next, labels: p.labels ?? before?.labels, classNames: p.classNames ?? before?.classNames })
   })
 }
 
