@@ -9,7 +9,7 @@ import path from 'node:path'
 import './tf-gradients'
 import { AlexNet } from './models/alexnet'
 import { ParamStore } from './models/params'
-import { extractFeatures } from './eval/features'
+import { extractFeaturesAsync } from './eval/features'
 import { loadSplits, type RegisteredReader } from './data/sources'
 import { loadParams } from './pipeline'
 import { CheckpointStore } from './checkpoint'
@@ -146,7 +146,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       take.forEach((s, k) => images.set(full.images.subarray(s * px, (s + 1) * px), k * px))
       const sub = { ...full, images, labels: Int32Array.from(take, (i) => full.labels[i]!), n: take.length }
       const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' ? 'fc' : spec.layer
-      ;({ data: feats, dim } = extractFeatures(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
+      ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
       if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
         // The decoupled halves of RFD's feature: first half rotation, second half invariant.
         const half = Math.floor(dim / 2)

@@ -37,8 +37,8 @@ export interface FeatureOptions {
   onProgress?: (done: number, total: number) => void
 }
 
-/** Features [N, D] of every image of `set` (row-major Float32Array) and D. */
-export function extractFeatures(backbone: AlexNet, set: ImageSet, o: FeatureOptions): { data: Float32Array; dim: number } {
+/** The extraction, one batch per step (so the caller can yield between batches). */
+function* extractSteps(backbone: AlexNet, set: ImageSet, o: FeatureOptions): Generator<void, { data: Float32Array; dim: number }> {
   const bs = o.batchSize ?? 64
   const rng = new Rng(0)
   let out: Float32Array | null = null
@@ -57,6 +57,30 @@ export function extractFeatures(backbone: AlexNet, set: ImageSet, o: FeatureOpti
     out.set(f.dataSync() as Float32Array, start * dim)
     f.dispose()
     o.onProgress?.(start + idx.length, set.n)
+    yield
   }
   return { data: out ?? new Float32Array(0), dim }
+}
+
+/** Features [N, D] of every image of `set` (row-major Float32Array) and D. */
+export function extractFeatures(backbone: AlexNet, set: ImageSet, o: FeatureOptions): { data: Float32Array; dim: number } {
+  const steps = extractSteps(backbone, set, o)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
+}
+
+/**
+ * The same, giving the event loop a turn between batches (a worker hears "cancel" while it
+ * extracts) and stopping with "cancelled" once `signal` is aborted.
+ */
+export async function extractFeaturesAsync(backbone: AlexNet, set: ImageSet, o: FeatureOptions & { signal?: AbortSignal }): Promise<{ data: Float32Array; dim: number }> {
+  const steps = extractSteps(backbone, set, o)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+    await new Promise((resolve) => setImmediate(resolve))
+    if (o.signal?.aborted) throw new Error('cancelled')
+  }
 }

@@ -5,8 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend } from '../../src-engine/backends'
 import { Trainer } from '../../src-engine/trainer'
+import { AlexNet } from '../../src-engine/models/alexnet'
+import { ParamStore } from '../../src-engine/models/params'
+import { extractFeatures, extractFeaturesAsync } from '../../src-engine/eval/features'
 import { generateSampleDataset } from '../../src-engine/data/sample-dataset'
 import { METHOD_NAMES, type MethodName } from '../../src-shared/config/train'
+import { Rng } from '../../src-engine/util/rng'
 
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
 
@@ -65,5 +69,32 @@ describe('methods train on wasm', () => {
     const a = run(7)
     expect(run(7)).toEqual(a)
     expect(run(8)).not.toEqual(a)
+  })
+})
+
+describe('feature extraction', () => {
+  it('gives the same features with or without yielding, and stops between batches when cancelled', async () => {
+    const ps = new ParamStore(new Rng(1))
+    const backbone = new AlexNet(ps, { arch: 'alexnet32', width: 0.0625 })
+    const set = generateSampleDataset({ perClass: 4, size: 32, seed: 3 })
+    const opts = { layer: 'conv5' as const, pool: 2, batchSize: 8 }
+    const sync = extractFeatures(backbone, set, opts)
+    const yielding = await extractFeaturesAsync(backbone, set, opts)
+    expect(yielding.dim).toBe(sync.dim)
+    expect(yielding.data).toEqual(sync.data)
+    const abort = new AbortController()
+    const seen: number[] = []
+    await expect(
+      extractFeaturesAsync(backbone, set, {
+        ...opts,
+        signal: abort.signal,
+        onProgress: (done) => {
+          seen.push(done)
+          if (done >= 16) abort.abort()
+        }
+      })
+    ).rejects.toThrow('cancelled')
+    expect(seen).toEqual([8, 16])
+    ps.dispose()
   })
 })
