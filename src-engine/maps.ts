@@ -7,7 +7,10 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import './tf-gradients'
+import * as tf from '@tensorflow/tfjs-core'
 import { AlexNet } from './models/alexnet'
+import { createMethod } from './methods/registry'
+import type { Method } from './methods/types'
 import { ParamStore } from './models/params'
 import { extractFeaturesAsync } from './eval/features'
 import { loadSplits, type RegisteredReader } from './data/sources'
@@ -89,18 +92,20 @@ const BACKBONE = /^(conv\d|fc6|fc7)\./
  * What identifies the weights a map is made from: the checkpoint number, or the trained
  * artifact's write time ('latest' changes when a resumed run finishes another stage).
  */
-export async function weightsIdOf(runDir: string, source: MapSpec['source']): Promise<string> {
+export async function weightsIdOf(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<string> {
   if (source !== 'latest') return `checkpoint-${source}`
   const artifacts = path.join(runDir, 'artifacts')
-  for (const f of ['backbone-finetune.bin', 'backbone-pretrain.bin']) {
+  // The projection head exists only in the pretrained model (with its heads).
+  for (const f of layer === 'proj' ? ['model-pretrain.bin'] : ['backbone-finetune.bin', 'backbone-pretrain.bin']) {
     const st = await fs.stat(path.join(artifacts, f)).catch(() => null)
     if (st) return `${f}@${st.mtimeMs}`
   }
   return 'random-init'
 }
 
-async function loadWeights(runDir: string, source: MapSpec['source']): Promise<TrainerState['params'] | null> {
+async function loadWeights(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<TrainerState['params'] | null> {
   const artifacts = path.join(runDir, 'artifacts')
+  if (source === 'latest' && layer === 'proj') return loadParams(path.join(artifacts, 'model-pretrain'))
   if (source === 'latest') return (await loadParams(path.join(artifacts, 'backbone-finetune'))) ?? (await loadParams(path.join(artifacts, 'backbone-pretrain')))
   const ck = await new CheckpointStore(path.join(runDir, 'checkpoints')).load(source)
   const st = ck.state as { trainer?: TrainerState | null }
@@ -112,7 +117,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
   const t0 = performance.now()
   const key = mapKey(spec)
   const artifacts = path.join(runDir, 'artifacts')
-  const weightsId = await weightsIdOf(runDir, spec.source)
+  const weightsId = await weightsIdOf(runDir, spec.source, spec.layer)
   const featDir = path.join(artifacts, 'features')
   const fkey = featuresKey(spec)
   const ps = new ParamStore(new Rng(config.seed))
@@ -129,8 +134,16 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       take = Int32Array.from(stored.indices)
       set = { n: stored.n, labels: Int32Array.from(stored.labels), classNames: stored.classNames }
     } else {
-      const weights = await loadWeights(runDir, spec.source)
-      if (weights) ps.loadMatching(weights, (k) => BACKBONE.test(k))
+      // The projection: the pretraining method's own head over the backbone's fc feature.
+      let method: Method | null = null
+      if (spec.layer === 'proj') {
+        const m = config.pretrain.method
+        if (!config.pretrain.enabled || !['rfd', 'rfd-contrastive', 'simclr'].includes(m.method)) throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
+        method = createMethod(m, { params: ps, backbone, rng: new Rng(0), datasetSize: 1, numClasses: 2 })
+      }
+      const weights = await loadWeights(runDir, spec.source, spec.layer)
+      if (method && !weights) throw new Error('pretraining has not finished, so there is no projection head to map yet: choose a pretraining checkpoint')
+      if (weights) ps.loadMatching(weights, (k) => BACKBONE.test(k) || (method !== null && k.startsWith('proj_head.')))
       const data = await loadSplits(config.dataset, readRegistered)
       const full = spec.split === 'train' ? data.train : data.test
       // A seeded subset when the split is larger than the map may show.
@@ -145,7 +158,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       const images = new Uint8Array(take.length * px)
       take.forEach((s, k) => images.set(full.images.subarray(s * px, (s + 1) * px), k * px))
       const sub = { ...full, images, labels: Int32Array.from(take, (i) => full.labels[i]!), n: take.length }
-      const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' ? 'fc' : spec.layer
+      const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' || spec.layer === 'proj' ? 'fc' : spec.layer
       ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
       if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
         // The decoupled halves of RFD's feature: first half rotation, second half invariant.
@@ -157,6 +170,21 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
         feats = out
         dim = w
       }
+      if (method?.project) {
+        const fc = feats
+        const rows = 256
+        let out: Float32Array | null = null
+        for (let i = 0; i < sub.n; i += rows) {
+          const m = Math.min(rows, sub.n - i)
+          const z = tf.tidy(() => method.project!(tf.tensor2d(fc.subarray(i * dim, (i + m) * dim), [m, dim])))
+          out ??= new Float32Array(sub.n * z.shape[1])
+          out.set(z.dataSync() as Float32Array, i * z.shape[1])
+          z.dispose()
+        }
+        dim = out!.length / sub.n
+        feats = out!
+      }
+      method?.dispose?.()
       set = sub
       if (feats.byteLength <= MAX_STORED_FEATURE_BYTES) {
         const meta: StoredFeatures = { n: set.n, dim, indices: Array.from(take), labels: Array.from(set.labels), classNames: set.classNames, weights: weightsId }

@@ -20,6 +20,7 @@ export function createRfdContrastive(cfg: Extract<MethodConfig, { method: 'rfd-c
   return {
     predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd-contrastive',
+    project: (fc) => proj.apply(splitFeature(fc).inv),
     forward(batch, ctx) {
       const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
       const ce = rotationCrossEntropy(logits, labels)

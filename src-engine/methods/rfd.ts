@@ -32,6 +32,7 @@ export function createRfd(cfg: Extract<MethodConfig, { method: 'rfd' }>, mc: Met
   return {
     predictRotation: (views, ctx) => rotHead.apply(splitFeature(mc.backbone.forward(views, ctx).fc).rot),
     name: 'rfd',
+    project: (fc) => proj.apply(splitFeature(fc).inv),
     forward(batch, ctx) {
       const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
       const usePu = cfg.puFromEpoch !== null && batch.epoch >= cfg.puFromEpoch && mc.puProbs !== undefined

@@ -15,6 +15,7 @@ export function createSimclr(cfg: Extract<MethodConfig, { method: 'simclr' }>, m
   const aug = { minScale: cfg.minCropScale, jitter: cfg.jitter, outSize: mc.backbone.inputSize }
   return {
     name: 'simclr',
+    project: (fc) => proj.apply(fc),
     wantsRawImages: true,
     forward(batch, ctx) {
       const a = normalizeImages(simclrAugment(batch.images, aug, mc.rng))

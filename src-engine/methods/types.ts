@@ -44,6 +44,11 @@ export interface Method {
    * previews show and what PU estimation reads. Inference mode.
    */
   predictRotation?(views: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
+  /**
+   * The projection of backbone features fc [N, D] that the contrastive / instance loss compares
+   * (RFD: of the rotation-invariant half; SimCLR: of the whole feature), L2-normalised.
+   */
+  project?(fc: tf.Tensor2D): tf.Tensor2D
   /** Class logits [N, C] for images (supervised / fine-tuned models). Inference mode. */
   predictClasses?(images: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor2D
   /** After the optimiser step (e.g. the NCE memory update). */

@@ -262,7 +262,7 @@ export class RunsService {
     const key = mapKey(spec)
     // A stored map counts only if made from the same weights (a resumed run may have trained on).
     const stored = await readMap(r.dir, key)
-    if (stored && stored.weights === (await weightsIdOf(r.dir, spec.source))) return { key, cached: true }
+    if (stored && stored.weights === (await weightsIdOf(r.dir, spec.source, spec.layer))) return { key, cached: true }
     const jobId = `${id}/${key}`
     if (this.mapJobs.has(jobId)) return { key, cached: false }
     const w = this.opts.launch()

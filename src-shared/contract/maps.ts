@@ -3,7 +3,8 @@ import { z } from 'zod'
 
 /** What every map shares: which features, of which images, from which weights. */
 const MapCommon = z.object({
-  layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot']).default('fc'),
+  /** fc-inv / fc-rot: RFD's invariant and rotation halves; proj: the projection head's output (RFD variants, SimCLR). */
+  layer: z.enum(['conv5', 'pool5', 'fc', 'fc-inv', 'fc-rot', 'proj']).default('fc'),
   split: z.enum(['train', 'test']).default('test'),
   source: z.union([z.literal('latest'), z.number().int().positive()]).default('latest'),
   maxPoints: z.number().int().min(10).max(20000).default(2000),

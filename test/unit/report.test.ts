@@ -137,6 +137,38 @@ describe('report export', () => {
     expect((rep.html.match(/<circle /g) ?? []).length).toBe(60)
   }, 90_000)
 
+  it('maps the projection head of a contrastive run; a RotNet run has none and says so', async () => {
+    const sim = await host.call('runs.create', { config: { ...tiny('simclr', 'SimCLR'), evaluation: { linear: { enabled: false }, knn: { enabled: false } } }, preset: null })
+    expect((await host.runs.waitSettled(sim.id)).status.state).toBe('done')
+    const events: { id: string; key: string; phase: string; error?: string }[] = []
+    const off = host.onEvent((name, p) => {
+      if (name === 'maps.progress') events.push(p as (typeof events)[number])
+    })
+    const until = async (id: string, key: string): Promise<(typeof events)[number]> => {
+      const t0 = Date.now()
+      for (;;) {
+        const end = events.find((e) => e.id === id && e.key === key && (e.phase === 'done' || e.phase === 'failed'))
+        if (end) return end
+        if (Date.now() - t0 > 60_000) throw new Error('map did not finish')
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+    const spec = { method: 'pca' as const, layer: 'proj' as const, split: 'test' as const, seed: 2, maxPoints: 20 }
+    const started = await host.call('maps.compute', { id: sim.id, spec })
+    expect((await until(sim.id, started.key)).phase).toBe('done')
+    const map = await host.call('maps.get', { id: sim.id, key: started.key })
+    expect(map.n).toBe(20)
+    expect(map.weights).toMatch(/^model-pretrain\.bin@/)
+    // The stored features are the head's 128-d, L2-normalised output.
+    const meta = JSON.parse(await fs.readFile(path.join(await host.runs.runDir(sim.id), 'artifacts', 'features', 'proj-test-latest-n20-s2.json'), 'utf8'))
+    expect(meta.dim).toBe(128)
+    const f = new Float32Array((await fs.readFile(path.join(await host.runs.runDir(sim.id), 'artifacts', 'features', 'proj-test-latest-n20-s2.f32'))).buffer.slice(0))
+    for (let i = 0; i < 20; i++) expect(Math.hypot(...f.subarray(i * 128, (i + 1) * 128))).toBeCloseTo(1, 4)
+    const rot = await host.call('maps.compute', { id: ids[1]!, spec })
+    expect((await until(ids[1]!, rot.key)).error).toMatch(/pretraining \(rotnet\) has no projection head: map the fc feature instead/)
+    off()
+  }, 90_000)
+
   it('config diff lists only the keys that differ', () => {
     expect(differingKeys([{ a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 5, d: 3 } }])).toEqual(['b.c'])
   })

@@ -34,7 +34,8 @@ export const LAYERS: { id: MapLayer; label: string }[] = [
   { id: 'pool5', label: 'pool5' },
   { id: 'fc', label: 'fc' },
   { id: 'fc-inv', label: 'fc, invariant half (RFD)' },
-  { id: 'fc-rot', label: 'fc, rotation half (RFD)' }
+  { id: 'fc-rot', label: 'fc, rotation half (RFD)' },
+  { id: 'proj', label: 'projection head (RFD, SimCLR)' }
 ]
 
 export const methodLabel = (m: unknown): string => METHODS.find((x) => x.id === m)?.label ?? String(m)
