@@ -31,6 +31,11 @@ export interface ResultsTable {
 const PROTOCOL_ORDER = ['finetune', 'linear', 'nonlinear', 'knn']
 const PROTOCOL_LABEL: Record<string, string> = { finetune: 'fine-tuned', linear: 'linear', nonlinear: 'non-linear', knn: 'kNN' }
 
+/** A run's name, with the end of its id when another run in the table has the same name. */
+function uniqueName(r: RunSummary, runs: RunSummary[]): string {
+  return runs.some((o) => o.id !== r.id && o.name === r.name) ? `${r.name} (${r.id.split('-').at(-1)})` : r.name
+}
+
 export function buildResultsTable(runs: RunSummary[], baselineId: string | null = null): ResultsTable {
   const cols = new Map<string, ResultsColumn>()
   for (const r of runs)
@@ -57,7 +62,7 @@ export function buildResultsTable(runs: RunSummary[], baselineId: string | null 
         return [c.key, v != null && b != null && b > 0 && r.id !== baselineId ? ((v - b) / b) * 100 : null]
       })
     )
-    return { id: r.id, name: r.name, method: r.method, values, relative, isBaseline: r.id === baselineId }
+    return { id: r.id, name: uniqueName(r, runs), method: r.method, values, relative, isBaseline: r.id === baselineId }
   })
   return { columns, rows }
 }
