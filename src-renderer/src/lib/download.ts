@@ -2,7 +2,12 @@
 // needs nothing for it: a download is not a fetch and blob: is not loaded into the page), and the
 // async clipboard (a secure context: the app's file:// page or the web host on 127.0.0.1).
 export function downloadText(text: string, filename: string, mime: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: `${mime};charset=utf-8` }))
+  downloadBlob(new Blob([text], { type: `${mime};charset=utf-8` }), filename)
+}
+
+/** Save a Blob (text, a PNG) as a file. */
+export function downloadBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob)
   const a = document.createElement('a')
   a.href = url
   a.download = filename

@@ -59,19 +59,6 @@ export function mapPng(scene: MapScene, view: View, o: FigureOptions, pixelRatio
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas gave no PNG'))), 'image/png'))
 }
 
-/** Save a Blob as a file (an <a download> on an object URL, as downloadText does for text). */
-export function downloadBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob)
-  const a = document.createElement('a')
-  a.href = url
-  a.download = filename
-  a.rel = 'noopener'
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 30_000)
-}
-
 /** A file name from free text: letters, digits, dashes. */
 export function fileStem(...parts: string[]): string {
   return (
