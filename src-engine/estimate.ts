@@ -1,8 +1,10 @@
 // The engine benchmark behind the New-run form's time estimate: real training steps of the run's
 // backbone and methods (same code as training) on random images, on the backend already selected
-// in this process, at two small batch sizes, fitted as fixed + per-image cost
-// (src-shared/estimate.ts). Small batches keep it to seconds for the native-64 networks and about
-// a minute for the paper's 224-pixel AlexNet on a CPU.
+// in this process, at batch 2 and at the run's own batch size (or the largest one whose step
+// takes about 3 s), fitted as fixed + per-image cost (src-shared/estimate.ts). Per-image cost is
+// not constant on a CPU (caches), so the second point is taken as near the real batch as the
+// time allows: seconds for the native-64 networks, about a minute for the paper's 224-pixel
+// AlexNet.
 import * as tf from '@tensorflow/tfjs-core'
 import { Trainer } from './trainer'
 import { AlexNet, inputSizeOf } from './models/alexnet'
@@ -24,18 +26,20 @@ function randomImages(n: number, size: number, seed: number): ImageSet {
   return { images, labels: Int32Array.from({ length: n }, (_, i) => i % 10), n, size, classNames: Array.from({ length: 10 }, (_, i) => `c${i}`) }
 }
 
-/** Batch sizes to time: 2 and up to 8 (never above the run's own batch). */
-export function benchBatches(batch: number): number[] {
-  const hi = Math.min(batch, 8)
-  return hi > 2 ? [2, hi] : [Math.max(1, Math.min(2, batch))]
+/** Steps are timed at batch 2 and at this one: the run's batch, or the largest of 64/32/16/8 whose step fits `budgetMs`. */
+export function secondBatch(target: number, msPerImageAt2: number, budgetMs = 3000): number {
+  if (target <= 2) return target
+  if (msPerImageAt2 * target <= budgetMs) return target
+  const fits = [64, 32, 16, 8].find((b) => b < target && msPerImageAt2 * b <= budgetMs)
+  return fits ?? Math.min(target, 8)
 }
 
-function timeSteps(config: RunConfig, method: MethodConfig, batches: number[], data: ImageSet, reps: number, tick: () => void): StepCost {
+function timeSteps(config: RunConfig, method: MethodConfig, target: number, size: number, reps: number, tick: () => void): StepCost {
   const samples: { batch: number; ms: number }[] = []
-  for (const batchSize of batches) {
+  const timeAt = (batchSize: number): number => {
     const trainer = new Trainer(
       { seed: 0, backbone: config.backbone, method, optimizer: config.pretrain.optimizer, schedule: { kind: 'constant', lr: 0.01 }, batchSize, epochs: 1000, hflip: true },
-      data
+      randomImages(Math.max(16, batchSize), size, 1)
     )
     try {
       trainer.step() // warm-up: kernel set-up, first allocations
@@ -45,28 +49,35 @@ function timeSteps(config: RunConfig, method: MethodConfig, batches: number[], d
         ms.push(trainer.step().ms)
         tick()
       }
-      samples.push({ batch: batchSize, ms: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]! })
+      const median = ms.sort((a, b) => a - b)[Math.floor((ms.length - 1) / 2)]!
+      samples.push({ batch: batchSize, ms: median })
+      return median
     } finally {
       trainer.dispose()
     }
   }
+  const first = Math.min(2, target)
+  const ms2 = timeAt(first)
+  const second = secondBatch(target, ms2 / first)
+  if (second !== first) timeAt(second)
+  else for (let r = 0; r <= reps; r++) tick() // keep the progress count whole
   return fitStepCost(samples)
 }
 
 /** Time the steps a run config will take on the current backend. */
-export function benchmarkEngine(config: RunConfig, onProgress: (p: BenchProgress) => void = () => {}, reps = 2): EngineBenchmark {
+export function benchmarkEngine(config: RunConfig, onProgress: (p: BenchProgress) => void = () => {}, reps = 3): EngineBenchmark {
   const t0 = performance.now()
   const size = inputSizeOf(config.backbone.arch)
   const data = randomImages(16, size, 1)
-  const jobs: { key: 'pretrain' | 'rotnet' | 'supervised'; method: MethodConfig; batches: number[] }[] = []
-  if (config.pretrain.enabled) jobs.push({ key: 'pretrain', method: config.pretrain.method, batches: benchBatches(config.pretrain.batchSize) })
-  if (config.pu.enabled) jobs.push({ key: 'rotnet', method: { method: 'rotnet' } as MethodConfig, batches: benchBatches(config.pretrain.batchSize) })
-  jobs.push({ key: 'supervised', method: { method: 'supervised' } as MethodConfig, batches: benchBatches(config.finetune.batchSize) })
-  const total = jobs.reduce((a, j) => a + j.batches.length * (reps + 1), 0) + 1
+  const jobs: { key: 'pretrain' | 'rotnet' | 'supervised'; method: MethodConfig; batch: number }[] = []
+  if (config.pretrain.enabled) jobs.push({ key: 'pretrain', method: config.pretrain.method, batch: config.pretrain.batchSize })
+  if (config.pu.enabled) jobs.push({ key: 'rotnet', method: { method: 'rotnet' } as MethodConfig, batch: config.pretrain.batchSize })
+  jobs.push({ key: 'supervised', method: { method: 'supervised' } as MethodConfig, batch: config.finetune.batchSize })
+  const total = jobs.length * 2 * (reps + 1) + 1
   let done = 0
   const tick = (phase: string) => () => onProgress({ phase, fraction: ++done / total })
   const out: Partial<Record<'pretrain' | 'rotnet' | 'supervised', StepCost>> = {}
-  for (const j of jobs) out[j.key] = timeSteps(config, j.method, j.batches, data, reps, tick(j.key))
+  for (const j of jobs) out[j.key] = timeSteps(config, j.method, j.batch, size, reps, tick(j.key))
 
   // Inference features: a forward pass over 16 images (after one warm-up pass).
   const ps = new ParamStore(new Rng(0))
@@ -74,10 +85,11 @@ export function benchmarkEngine(config: RunConfig, onProgress: (p: BenchProgress
   let forwardPerImageMs: number
   try {
     const opts = { layer: config.evaluation.layer, pool: size === 224 ? 6 : 3, batchSize: 8 }
+    const sample = { ...data, n: 16 }
     extractFeatures(backbone, { ...data, n: 8 }, opts)
     const t = performance.now()
-    extractFeatures(backbone, data, opts)
-    forwardPerImageMs = (performance.now() - t) / data.n
+    extractFeatures(backbone, sample, opts)
+    forwardPerImageMs = (performance.now() - t) / sample.n
     tick('features')()
   } finally {
     ps.dispose()

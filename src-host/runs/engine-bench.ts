@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { parseRunConfig, type RunConfig } from '../../src-shared/config/run'
 import type { EngineBenchmark } from '../../src-shared/estimate'
-import { benchBatches } from '../../src-engine/estimate'
 import type { FromRunWorker } from '../../src-engine/run-worker'
 import { ServiceError } from '../errors'
 import { writeFileAtomic } from '../fsutil'
@@ -24,9 +23,9 @@ export function benchKey(c: RunConfig, appVersion: string): string {
     v: appVersion,
     backend: c.backend,
     backbone: c.backbone,
-    pretrain: c.pretrain.enabled ? { method: c.pretrain.method, batches: benchBatches(c.pretrain.batchSize), opt: c.pretrain.optimizer.kind } : null,
+    pretrain: c.pretrain.enabled ? { method: c.pretrain.method, batch: c.pretrain.batchSize, opt: c.pretrain.optimizer.kind } : null,
     pu: c.pu.enabled,
-    finetune: benchBatches(c.finetune.batchSize),
+    finetune: c.finetune.batchSize,
     layer: c.evaluation.layer
   }
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16)

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import path from 'node:path'
 import { estimateRun, fitStepCost, runSizes, stepMs, type EngineBenchmark } from '../../src-shared/estimate'
 import { parseRunConfig } from '../../src-shared/config/run'
-import { benchBatches } from '../../src-engine/estimate'
+import { secondBatch } from '../../src-engine/estimate'
 import { createHeadlessHost } from '../../src-host/headless'
 import type { Host } from '../../src-host/host'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
@@ -37,10 +37,13 @@ describe('step-cost fit', () => {
     expect(d.perImageMs).toBeCloseTo(110 / 10, 9)
     expect(() => fitStepCost([])).toThrow(/no timed steps/)
   })
-  it('times at 2 and up to 8 images, never above the run batch', () => {
-    expect(benchBatches(256)).toEqual([2, 8])
-    expect(benchBatches(5)).toEqual([2, 5])
-    expect(benchBatches(2)).toEqual([2])
+  it('times the run’s own batch when a step of it takes about 3 s or less, else the largest that does', () => {
+    expect(secondBatch(32, 20)).toBe(32)
+    expect(secondBatch(192, 20)).toBe(64)
+    expect(secondBatch(192, 150)).toBe(16)
+    expect(secondBatch(192, 2000)).toBe(8)
+    expect(secondBatch(5, 2000)).toBe(5)
+    expect(secondBatch(2, 1)).toBe(2)
   })
 })
 
