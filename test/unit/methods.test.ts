@@ -22,7 +22,10 @@ function config(method: MethodName, seed = 1): Record<string, unknown> {
     // grows (the pitfall described in method-spec), which is not what this test is about.
     method: { method, nceK: 16, nceReestimateZ: true, tau: method === 'simclr' ? 0.5 : 0.1 },
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'constant', lr: method === 'simclr' ? 0.05 : 0.03 },
+    // SimCLR with 10 images a batch is noisy: at lr 0.05 whether 30 steps lower the loss flips
+    // with float rounding (it did when Sum moved to float64 accumulation); at 0.02 it falls for
+    // every seed tried (1-4).
+    schedule: { kind: 'constant', lr: method === 'simclr' ? 0.02 : 0.03 },
     batchSize: 10,
     epochs: 100
   }

@@ -324,6 +324,40 @@ describe('wasm training kernels vs cpu', () => {
     }
   })
 
+  describe('sum and mean over leading axes (Sum, Mean)', () => {
+    const cases: Array<{ x: Shape; axis: number | number[]; keepDims: boolean; dtype?: 'int32' }> = [
+      { x: [4, 7, 9, 5], axis: [0, 1, 2], keepDims: false },
+      { x: [4, 7, 9, 5], axis: [2, 0, 1], keepDims: true },
+      { x: [4, 7, 9, 5], axis: [0], keepDims: false },
+      { x: [6, 3], axis: -2, keepDims: true },
+      { x: [5, 4], axis: [0, 1], keepDims: false },
+      // Not a leading set: the stock kernels answer.
+      { x: [4, 7, 9, 5], axis: [1, 2], keepDims: false },
+      { x: [4, 7, 9, 5], axis: -1, keepDims: true },
+      { x: [4, 7, 3], axis: [0, 1], keepDims: false, dtype: 'int32' },
+      { x: [0, 3], axis: 0, keepDims: false }
+    ]
+    for (const c of cases) {
+      it(`[${c.x.join(',')}] over ${JSON.stringify(c.axis)}${c.keepDims ? ' keepDims' : ''}${c.dtype ? ` ${c.dtype}` : ''}`, async () => {
+        const make = (): tf.Tensor => (c.dtype ? tf.tensor(values(c.x, 31, true).map((e) => e * 4), c.x, 'int32') : tf.tensor(values(c.x, 31), c.x))
+        const { cpu, wasm } = await onBoth(() => [tf.sum(make(), c.axis, c.keepDims), tf.mean(make(), c.axis, c.keepDims)])
+        for (let i = 0; i < 2; i++) {
+          expect(Array.from(wasm[i]!).map((v) => +v.toFixed(4))).toEqual(Array.from(cpu[i]!).map((v) => +v.toFixed(4)))
+        }
+        await tf.setBackend('wasm')
+        expect(tf.tidy(() => tf.sum(make(), c.axis, c.keepDims).shape)).toEqual(tf.tidy(() => tf.mean(make(), c.axis, c.keepDims).shape))
+      })
+    }
+    it('batchNorm statistics and their gradients, as training computes them', async () => {
+      await expectSame(() => {
+        const x = tf.tensor4d(values([6, 5, 5, 8], 33), [6, 5, 5, 8])
+        const { mean, variance } = tf.moments(x, [0, 1, 2])
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.sub(t, tf.mean(t, [0, 1, 2], true)))))(x)
+        return [mean, variance, g]
+      })
+    })
+  })
+
   describe('gather gradient (UnsortedSegmentSum)', () => {
     it('embedding lookup gradient with repeated indices', async () => {
       await expectSame(() => {
@@ -396,6 +430,7 @@ describe('wasm training kernels housekeeping', () => {
         tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' })
         tf.tile(x, [1, 2, 1, 3])
         tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, [1, 1, 0])))(a)
+        tf.moments(x, [0, 1, 2])
         tf.fused.matMul({ a, b: tf.slice(b, [0, 0, 0], [1, 20, 30]), transposeB: true, bias, activation: 'relu' })
       })
     }
