@@ -4,6 +4,7 @@ import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul'
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-backprop'
 import { depthwiseConv2dNativeBackpropFilterConfig, depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop'
 import { maxPoolGradConfig } from './max-pool-grad'
+import { identityConfig } from './identity'
 import { meanConfig, sumConfig } from './reduce'
 import { tileConfig } from './tile'
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum'
@@ -13,6 +14,7 @@ export { batchMatMul, fusedMatMul } from './batch-mat-mul'
 export { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop'
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop'
 export { maxPoolGrad } from './max-pool-grad'
+export { identity } from './identity'
 export { mean, sum } from './reduce'
 export { tile } from './tile'
 export { unsortedSegmentSum } from './unsorted-segment-sum'
@@ -30,7 +32,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   tileConfig,
   unsortedSegmentSumConfig,
   sumConfig,
-  meanConfig
+  meanConfig,
+  identityConfig
 ]
 
 const ours = new Set(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc))

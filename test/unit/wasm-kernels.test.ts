@@ -358,6 +358,34 @@ describe('wasm training kernels vs cpu', () => {
     })
   })
 
+  describe('identity without a copy (Identity)', () => {
+    it('shares the data, outlives its input, and is untouched when a variable it came from is assigned', async () => {
+      await tf.setBackend('wasm')
+      const before = wasmDataIds()
+      const init = tf.tensor1d([1, 2, 3])
+      const v = tf.variable(init)
+      init.dispose()
+      const held = wasmDataIds()
+      const c = tf.clone(v)
+      // No new heap data: the clone shares the variable's.
+      expect(wasmDataIds()).toBe(held)
+      const next = tf.tensor1d([7, 8, 9])
+      v.assign(next)
+      next.dispose()
+      expect(Array.from(c.dataSync())).toEqual([1, 2, 3])
+      expect(Array.from(v.dataSync())).toEqual([7, 8, 9])
+      const x = tf.tensor2d([[1, 2], [3, 4]])
+      const y = tf.clone(x)
+      x.dispose()
+      expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4])
+      y.dispose()
+      c.dispose()
+      v.dispose()
+      expect(wasmDataIds()).toBe(before)
+      expect(Array.from(tf.clone(tf.tensor1d(['a', 'b'], 'string')).dataSync())).toEqual(['a', 'b'])
+    })
+  })
+
   describe('gather gradient (UnsortedSegmentSum)', () => {
     it('embedding lookup gradient with repeated indices', async () => {
       await expectSame(() => {
