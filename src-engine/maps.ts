@@ -14,6 +14,7 @@ import type { Method } from './methods/types'
 import { ParamStore } from './models/params'
 import { extractFeaturesAsync } from './eval/features'
 import { loadSplits, type RegisteredReader } from './data/sources'
+import { selectImages } from './data/cache-reader'
 import { loadParams } from './pipeline'
 import { CheckpointStore } from './checkpoint'
 import { pca } from './analysis/pca'
@@ -154,10 +155,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
         ;[idx[i], idx[j]] = [idx[j]!, idx[i]!]
       }
       take = idx.subarray(0, Math.min(spec.maxPoints, full.n)).sort()
-      const px = full.size * full.size * 3
-      const images = new Uint8Array(take.length * px)
-      take.forEach((s, k) => images.set(full.images.subarray(s * px, (s + 1) * px), k * px))
-      const sub = { ...full, images, labels: Int32Array.from(take, (i) => full.labels[i]!), n: take.length }
+      const sub = selectImages(full, take)
       const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' || spec.layer === 'proj' ? 'fc' : spec.layer
       ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
       if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {

@@ -18,7 +18,8 @@ import { exportTrainerState, importTrainerState, type TrainerState } from './tra
 import { CheckpointStore, encodeBundle, decodeBundle } from './checkpoint'
 import { MetricsLog } from './metrics-log'
 import { labelledSubset, loadSplits, type RegisteredReader, type Splits, type SubsetReader } from './data/sources'
-import { subset, estimatePuProbabilities } from './pu'
+import { estimatePuProbabilities } from './pu'
+import { selectImages } from './data/cache-reader'
 import { AlexNet } from './models/alexnet'
 import { ParamStore } from './models/params'
 import { newCtx } from './models/layers'
@@ -282,7 +283,7 @@ async function finetuneStage(config: RunConfig, data: Splits, artifacts: string,
   } else {
     idx = labelledSubset(data.train, spec, config.seed)
   }
-  const labelled = subset(data.train, idx)
+  const labelled = selectImages(data.train, idx)
   const trainer = new Trainer(trainConfigOf(config, config.finetune, { method: 'supervised' }), labelled)
   try {
     if (resume) {

@@ -22,6 +22,7 @@ import { Trainer } from './trainer'
 import { rotateBatch } from './data/rotate'
 import { makeBatch } from './data/batcher'
 import type { ImageSet } from './data/sample-dataset'
+import { selectImages } from './data/cache-reader'
 import type { BackboneConfig, OptimizerConfig, ScheduleConfig } from '../src-shared/config/train'
 import { Rng } from './util/rng'
 
@@ -35,14 +36,6 @@ export interface PuOptions {
   seed: number
   /** Called after each fold with (fold, folds). */
   onProgress?: (fold: number, folds: number) => void
-}
-
-/** Subset of an image set (copies the pixels of `indices`). */
-export function subset(set: ImageSet, indices: Int32Array): ImageSet {
-  const px = set.size * set.size * 3
-  const images = new Uint8Array(indices.length * px)
-  indices.forEach((src, k) => images.set(set.images.subarray(src * px, (src + 1) * px), k * px))
-  return { images, labels: Int32Array.from(indices, (i) => set.labels[i]!), n: indices.length, size: set.size, classNames: set.classNames }
 }
 
 /** Out-of-sample p(upright | view) for every (image, rotation): Float32Array [4N]. */
@@ -73,7 +66,7 @@ export function estimatePuProbabilities(set: ImageSet, o: PuOptions): Float32Arr
         epochs: o.epochs,
         hflip: true
       },
-      subset(set, trainIdx)
+      selectImages(set, trainIdx)
     )
     const steps = o.epochs * trainer.stepsPerEpoch
     for (let s = 0; s < steps; s++) trainer.step()
