@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { selectBackend } from './backends'
-import { parseRunConfig } from '../src-shared/config/run'
+import { parseRunConfig, type RunConfig } from '../src-shared/config/run'
 import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipeline'
 import type { BackendStatus } from '../src-shared/contract'
 import { MapSpecSchema } from '../src-shared/contract/maps'
@@ -117,8 +117,7 @@ export function serveRunWorker(port: Port): void {
         if (control === 'cancel') abort.abort(new Error('cancelled'))
       }, 50)
       void (async () => {
-        const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
-        const config = parseRunConfig(run.config)
+        const config = await readRunConfig(runDir)
         stage = 'backend'
         await selectBackend(config.backend)
         stage = 'map'
@@ -135,9 +134,8 @@ export function serveRunWorker(port: Port): void {
     const runDir = msg.data.runDir
     active = true
     void (async () => {
-      const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
       stage = 'config'
-      const config = parseRunConfig(run.config)
+      const config = await readRunConfig(runDir)
       stage = 'backend'
       const { name, statuses } = await selectBackend(config.backend)
       port.send({ type: 'ready', backend: name, statuses })
@@ -162,11 +160,16 @@ export function serveRunWorker(port: Port): void {
   })
 }
 
+/** The checked config of the run whose folder this is. */
+async function readRunConfig(runDir: string): Promise<RunConfig> {
+  const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
+  return parseRunConfig(run.config)
+}
+
 let analysisBackend: Promise<unknown> | null = null
 /** One analysis request: the run's config, its backend (once per process), then the preview. */
 async function answerAnalysis(runDir: string, request: { kind: 'preview' | 'augment'; options: Record<string, unknown> }): Promise<unknown> {
-  const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
-  const config = parseRunConfig(run.config)
+  const config = await readRunConfig(runDir)
   analysisBackend ??= selectBackend(config.backend)
   await analysisBackend
   const { rotationPreview, augmentations } = await import('./previews')
