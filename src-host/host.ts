@@ -58,20 +58,20 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.settings = new SettingsService(opts.store)
     this.workspace = new WorkspaceService(this.settings, opts.defaultWorkspace)
+    // Training, maps, previews and engine benchmarks all run in worker processes.
+    const launch: WorkerLauncher =
+      opts.launchRunWorker ??
+      (() => {
+        throw new ServiceError('This host cannot start worker processes (training, maps, previews, time estimates).', 'unsupported')
+      })
     this.runs = new RunsService({
       workspace: this.workspace,
       settings: this.settings,
-      launch:
-        opts.launchRunWorker ??
-        (() => {
-          throw new Error('this host cannot start training workers')
-        }),
+      launch,
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' }
     })
     this.bench = new EngineBench({
-      launch: () => (opts.launchRunWorker ?? (() => {
-        throw new ServiceError('This host cannot start workers, so it cannot time training steps.', 'unsupported')
-      }))(),
+      launch,
       workspaceDir: () => this.workspace.ensureReady(),
       appVersion: opts.version,
       emit: (e) => this.emit(e.name, e.payload)
