@@ -47,13 +47,12 @@ export async function exportReport(
     }
     reportRuns.push({ detail, metrics, previews })
   }
-  // Maps already computed for these runs (computing new ones is the maps view's job).
+  // The two newest maps already computed for each run (computing new ones is the maps view's job).
   const maps: ReportMap[] = []
   if (o.sections.includes('maps')) {
     for (const r of reportRuns) {
-      const dir = path.join(await runs.runDir(r.detail.id), 'artifacts', 'maps')
-      for (const f of (await fs.readdir(dir).catch(() => [] as string[])).filter((x) => x.endsWith('.json')).slice(0, 2)) {
-        const m = await runs.getMap(r.detail.id, f.slice(0, -5)).catch(() => null)
+      for (const { key } of (await runs.listMaps(r.detail.id)).slice(0, 2)) {
+        const m = await runs.getMap(r.detail.id, key).catch(() => null)
         if (m) maps.push({ runId: r.detail.id, title: `${r.detail.name}: ${String(m.spec.method)} of ${String(m.spec.layer)} (${m.n} points, 10-NN kept ${(m.knnPreservation * 100).toFixed(0)}%)`, xy: m.xy, labels: m.labels, classNames: m.classNames })
       }
     }

@@ -294,11 +294,12 @@ export class RunsService {
   /** The maps stored for a run (without their points), newest first. */
   async listMaps(id: string): Promise<{ key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number; weights?: string }[]> {
     await this.boot()
-    const dir = path.join(this.must(id).dir, 'artifacts', 'maps')
+    const runDir = this.must(id).dir
+    const dir = path.join(runDir, 'artifacts', 'maps')
     const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))
     const out: { key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number; weights?: string; mtime: number }[] = []
     for (const f of names) {
-      const m = await readMap(this.must(id).dir, f.slice(0, -5))
+      const m = await readMap(runDir, f.slice(0, -5))
       const st = await fs.stat(path.join(dir, f)).catch(() => null)
       if (m && st) out.push({ key: m.key, spec: m.spec as Record<string, unknown>, n: m.n, knnPreservation: m.knnPreservation, seconds: m.seconds, weights: m.weights, mtime: st.mtimeMs })
     }
