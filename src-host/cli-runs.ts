@@ -9,7 +9,7 @@ import type { RunSummary } from '../src-shared/contract/runs'
 import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
 import { ServiceError } from './errors'
 import { resolveRunConfig } from './runs/service'
-import { estimateRun, runSizes } from '../src-shared/estimate'
+import { estimateRun, mainStep, runSizes } from '../src-shared/estimate'
 import type { CliIO } from './cli'
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
@@ -155,9 +155,8 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
     io.out(JSON.stringify({ ...est, sizes, benchmark: bench }))
     return EXIT.ok
   }
-  const c = config.pretrain.enabled ? bench.pretrain : bench.supervised
-  const batch = config.pretrain.enabled ? config.pretrain.batchSize : config.finetune.batchSize
-  io.out(`Timed on ${bench.backend}${bench.threads ? ` (${bench.threads} threads)` : ''}, ${bench.cached ? `stored from ${bench.measuredAt}` : `just now in ${bench.seconds.toFixed(1)} s`}: one step of ${batch} images ≈ ${c ? ((c.fixedMs + c.perImageMs * batch) / 1000).toFixed(2) : '?'} s`)
+  const step = mainStep(config, bench)
+  io.out(`Timed on ${bench.backend}${bench.threads ? ` (${bench.threads} threads)` : ''}, ${bench.cached ? `stored from ${bench.measuredAt}` : `just now in ${bench.seconds.toFixed(1)} s`}: one step of ${step.batch} images ≈ ${step.ms !== null ? (step.ms / 1000).toFixed(2) : '?'} s`)
   for (const s of est.stages) io.out(`  ${s.id.padEnd(10)} ${s.steps ? `${s.steps} steps`.padEnd(14) : ''.padEnd(14)} ${fmtDuration(s.seconds)}`)
   io.out(`  total      ${''.padEnd(14)} ${fmtDuration(est.total)}  (${sizes.train} train / ${sizes.test} test images)`)
   return EXIT.ok

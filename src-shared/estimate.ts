@@ -29,6 +29,13 @@ export interface EngineBenchmark {
 
 export const stepMs = (c: StepCost, batch: number): number => c.fixedMs + c.perImageMs * batch
 
+/** The step a run mostly consists of (pretraining, else fine-tuning): its batch and timed length (null when not timed). */
+export function mainStep(c: RunConfig, b: EngineBenchmark): { what: 'pretraining' | 'training'; batch: number; ms: number | null } {
+  const cost = c.pretrain.enabled ? b.pretrain : b.supervised
+  const batch = c.pretrain.enabled ? c.pretrain.batchSize : c.finetune.batchSize
+  return { what: c.pretrain.enabled ? 'pretraining' : 'training', batch, ms: cost ? stepMs(cost, batch) : null }
+}
+
 /** Least-squares fit of step time against batch size; one batch size gives a line through 0. */
 export function fitStepCost(samples: { batch: number; ms: number }[]): StepCost {
   if (!samples.length) throw new Error('no timed steps to fit')

@@ -2,7 +2,7 @@
 // through the host in a real worker process (stored per config, measured again on request).
 import { afterEach, describe, expect, it } from 'vitest'
 import path from 'node:path'
-import { estimateRun, fitStepCost, runSizes, stepMs, type EngineBenchmark } from '../../src-shared/estimate'
+import { estimateRun, fitStepCost, mainStep, runSizes, stepMs, type EngineBenchmark } from '../../src-shared/estimate'
 import { parseRunConfig } from '../../src-shared/config/run'
 import { secondBatch } from '../../src-engine/estimate'
 import { createHeadlessHost } from '../../src-host/headless'
@@ -85,6 +85,11 @@ describe('run estimate', () => {
     const perClass = parseRunConfig({ ...tiny, finetune: { enabled: true, labelled: { kind: 'per-class', value: 100 } } })
     expect(runSizes(perClass, () => info)!.labelled).toBe(20000)
     expect(runSizes(tiny, () => undefined)).toBeNull()
+  })
+  it('names the step a run mostly consists of: pretraining, else fine-tuning', () => {
+    expect(mainStep(parseRunConfig({ pretrain: { batchSize: 64 } }), bench)).toEqual({ what: 'pretraining', batch: 64, ms: 100 + 640 })
+    expect(mainStep(parseRunConfig({ pretrain: { enabled: false }, finetune: { enabled: true, batchSize: 32 } }), bench)).toEqual({ what: 'training', batch: 32, ms: 20 + 64 })
+    expect(mainStep(parseRunConfig({ pretrain: { batchSize: 64 } }), { ...bench, pretrain: null }).ms).toBeNull()
   })
   it('leaves out the stages that are off', () => {
     const c = parseRunConfig({ pretrain: { enabled: false }, finetune: { enabled: false }, evaluation: { linear: { enabled: false }, nonlinear: { enabled: false }, knn: { enabled: false } } })
