@@ -9,6 +9,7 @@
 //   datasets/<id>/subsets/<s>.json labelled subsets, reused by id
 //   datasets/sample/source/        the built-in sample's PNG class folders
 import { promises as fs } from 'node:fs'
+import { slugify } from '../../src-shared/slug'
 import path from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { z } from 'zod'
@@ -114,15 +115,7 @@ interface RunningJob {
   finished: Promise<void>
 }
 
-function slug(name: string): string {
-  const s = name
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-  return s || 'dataset'
-}
+const slug = (name: string): string => slugify(name, 40, 'dataset')
 
 function newJobId(): string {
   return randomBytes(6).toString('hex')

@@ -24,6 +24,7 @@ import { mapKey, readMap, weightsIdOf, type MapResult } from '../../src-engine/m
 import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../fsutil'
+import { slugify } from '../../src-shared/slug'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
 
@@ -173,7 +174,7 @@ export class RunsService {
     await this.boot()
     const config = resolveRunConfig(input, preset)
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
-    const slug = config.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30) || 'run'
+    const slug = slugify(config.name, 30, 'run')
     const id = `${stamp}-${slug}-${randomBytes(2).toString('hex')}`
     const dir = path.join(await this.runsDir(), id)
     const run: RunFile = {

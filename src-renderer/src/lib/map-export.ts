@@ -2,6 +2,7 @@
 // its zoom, pan and highlighted class, with a title and the legend) on white, and the download of
 // a binary file, alongside lib/download.ts's text downloads.
 import { classColour } from '../../../src-shared/report/map-svg'
+import { slugify } from '../../../src-shared/slug'
 import { drawPoints, type MapScene } from './map-draw'
 import type { View } from '../../../src-shared/report/map-view'
 
@@ -61,12 +62,5 @@ export function mapPng(scene: MapScene, view: View, o: FigureOptions, pixelRatio
 
 /** A file name from free text: letters, digits, dashes. */
 export function fileStem(...parts: string[]): string {
-  return (
-    parts
-      .join('-')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 80) || 'map'
-  )
+  return slugify(parts.join('-'), 80, 'map')
 }
