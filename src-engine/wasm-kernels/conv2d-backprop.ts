@@ -19,6 +19,27 @@ export function slice4d(s: Scope, x: TensorInfo, begin: number[], size: number[]
 }
 
 /**
+ * The input as a filter gradient's stride-1 convolution sees it: rows/columns cut where the
+ * leading pad is negative (possible with explicit padding: those input rows are never read), and
+ * the padding [top, bottom] x [left, right] around what is left. Trailing padding makes the
+ * convolution yield at least kh x kw outputs (rows beyond the input are zeros); a negative value
+ * means the input has rows no window reaches (sliced off from the result by the caller).
+ */
+export function filterGradInput(s: Scope, x: TensorInfo, info: backend_util.Conv2DInfo): { xin: TensorInfo; H: number; W: number; pad: [[number, number], [number, number], [number, number], [number, number]] } {
+  const { batchSize: B, inChannels: C, outHeight: oH, outWidth: oW, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
+  const cutTop = Math.max(0, -info.padInfo.top)
+  const cutLeft = Math.max(0, -info.padInfo.left)
+  const top = Math.max(0, info.padInfo.top)
+  const left = Math.max(0, info.padInfo.left)
+  const H = info.inHeight - cutTop
+  const W = info.inWidth - cutLeft
+  const xin = slice4d(s, x, [0, cutTop, cutLeft, 0], [B, H, W, C])
+  const bottom = Math.max(0, kh + (oH - 1) * sh - H - top)
+  const right = Math.max(0, kw + (oW - 1) * sw - W - left)
+  return { xin, H, W, pad: [[0, 0], [top, bottom], [left, right], [0, 0]] }
+}
+
+/**
  * dW[ky,kx,ci,co] = sum_{b,oy,ox} x[b, oy*sh+ky-top, ox*sw+kx-left, ci] * dy[b,oy,ox,co]
  *
  * is a stride-1 convolution of x seen as [Cin, H, W, B] (batch and channels swapped) with dy seen
@@ -33,27 +54,15 @@ export function conv2DBackpropFilter(args: Args<Conv2DBackpropFilterAttrs>): Ten
   assertFloat32('Conv2DBackpropFilter', x, dy)
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
-  const { batchSize: B, inChannels: Cin, outChannels: Cout, outHeight: oH, outWidth: oW } = info
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
+  const { inChannels: Cin, outChannels: Cout, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   return withScope(backend, (s) => {
-    // A negative leading pad (possible with explicit padding) just drops input rows/columns.
-    const cutTop = Math.max(0, -info.padInfo.top)
-    const cutLeft = Math.max(0, -info.padInfo.left)
-    const top = Math.max(0, info.padInfo.top)
-    const left = Math.max(0, info.padInfo.left)
-    const H = info.inHeight - cutTop
-    const W = info.inWidth - cutLeft
-    const xin = slice4d(s, x, [0, cutTop, cutLeft, 0], [B, H, W, Cin])
-    // Trailing padding so that the convolution yields at least kh x kw outputs: rows beyond the
-    // input are zeros; a negative value means the input has rows no window reaches (sliced off below).
-    const bottom = Math.max(0, kh + (oH - 1) * sh - H - top)
-    const right = Math.max(0, kw + (oW - 1) * sw - W - left)
+    const { xin, pad } = filterGradInput(s, x, info)
     const xt = s.transpose(xin, [3, 1, 2, 0])
     const dyt = s.transpose(dy, [1, 2, 0, 3])
     const conv = s.run('Conv2D', { x: xt, filter: dyt }, {
       strides: [1, 1],
       dilations: [sh, sw],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad,
       dataFormat: 'NHWC',
       dimRoundingMode: undefined
     })

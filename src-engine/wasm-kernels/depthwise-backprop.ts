@@ -8,7 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo
 } from '@tensorflow/tfjs-core'
-import { backpropInputByPhases, slice4d } from './conv2d-backprop'
+import { backpropInputByPhases, filterGradInput, slice4d } from './conv2d-backprop'
 import { assertFloat32, BACKEND, pair, type Scope, type WasmBackend, withScope } from './util'
 
 type Args<A> = { inputs: Record<string, TensorInfo | undefined>; attrs: A; backend: WasmBackend }
@@ -33,25 +33,16 @@ export function depthwiseConv2dNativeBackpropFilter(args: Args<DepthwiseConv2dNa
   assertFloat32('DepthwiseConv2dNativeBackpropFilter', x, dy)
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
-  const { batchSize: B, inChannels: C, outHeight: oH, outWidth: oW } = info
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
+  const { batchSize: B, inChannels: C, outHeight: oH, outWidth: oW, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const M = filterShape[3]
   return withScope(backend, (s) => {
-    const cutTop = Math.max(0, -info.padInfo.top)
-    const cutLeft = Math.max(0, -info.padInfo.left)
-    const top = Math.max(0, info.padInfo.top)
-    const left = Math.max(0, info.padInfo.left)
-    const H = info.inHeight - cutTop
-    const W = info.inWidth - cutLeft
-    const xin = slice4d(s, x, [0, cutTop, cutLeft, 0], [B, H, W, C])
-    const bottom = Math.max(0, kh + (oH - 1) * sh - H - top)
-    const right = Math.max(0, kw + (oW - 1) * sw - W - left)
+    const { xin, H, W, pad } = filterGradInput(s, x, info)
     const xt = s.reshape(s.transpose(xin, [1, 2, 0, 3]), [1, H, W, B * C])
     const dyt = s.reshape(s.transpose(dy, [1, 2, 0, 3]), [oH, oW, B * C, M])
     const conv = s.run('DepthwiseConv2dNative', { x: xt, filter: dyt }, {
       strides: [1, 1],
       dilations: [sh, sw],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad,
       dimRoundingMode: undefined
     })
     const outH = conv.shape[1] as number
