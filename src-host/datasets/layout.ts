@@ -207,6 +207,25 @@ async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Pr
   }
 }
 
+/**
+ * The images under `rel`, when it is a folder, as the unlabelled split (the test images the
+ * public archives publish without labels): appended to `items` and `sourceFiles`; returns how many.
+ */
+async function addUnlabelledFolder(ctx: WalkContext, rel: string, items: Item[], sourceFiles: FileStat[]): Promise<number> {
+  const files = await fs
+    .stat(path.join(ctx.root, rel))
+    .then((st) => (st.isDirectory() ? walkFiles(ctx, rel) : []))
+    .catch(() => [] as FileStat[])
+  let count = 0
+  for (const f of files) {
+    if (!isImageName(f.rel)) continue
+    items.push({ rel: f.rel, split: 'unlabelled', label: -1, size: f.size, mtimeMs: f.mtimeMs })
+    sourceFiles.push(f)
+    count++
+  }
+  return count
+}
+
 async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileStat[]): Promise<Detected> {
   const evidence: string[] = []
   const sourceFiles: FileStat[] = []
@@ -297,18 +316,7 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
   } else evidence.push('no val/val_annotations.txt: no validation split')
 
   // test/images/*: no labels in the public archive.
-  const testRel = joinRel(rel, 'test/images')
-  const testFiles = await fs
-    .stat(path.join(ctx.root, testRel))
-    .then((s) => (s.isDirectory() ? walkFiles(ctx, testRel) : []))
-    .catch(() => [] as FileStat[])
-  let testCount = 0
-  for (const f of testFiles) {
-    if (!isImageName(f.rel)) continue
-    items.push({ rel: f.rel, split: 'unlabelled', label: -1, size: f.size, mtimeMs: f.mtimeMs })
-    sourceFiles.push(f)
-    testCount++
-  }
+  const testCount = await addUnlabelledFolder(ctx, joinRel(rel, 'test/images'), items, sourceFiles)
   if (testCount) {
     evidence.push(`test/images holds ${plural(testCount, 'unlabelled image')} (kept as the "unlabelled" split, for pretraining)`)
     splitOrigins.unlabelled = { origin: 'dataset', detail: 'test/images (no labels published)' }
@@ -390,18 +398,7 @@ async function detectMiniPlaces(ctx: WalkContext, rel: string, dataFiles: FileSt
     }
   }
   const kept = items.filter((it) => it.label !== -3)
-  const testRel = joinRel(imagesRel, 'test')
-  const testFiles = await fs
-    .stat(path.join(ctx.root, testRel))
-    .then((s) => (s.isDirectory() ? walkFiles(ctx, testRel) : []))
-    .catch(() => [] as FileStat[])
-  let testCount = 0
-  for (const f of testFiles) {
-    if (!isImageName(f.rel)) continue
-    kept.push({ rel: f.rel, split: 'unlabelled', label: -1, size: f.size, mtimeMs: f.mtimeMs })
-    sourceFiles.push(f)
-    testCount++
-  }
+  const testCount = await addUnlabelledFolder(ctx, joinRel(imagesRel, 'test'), kept, sourceFiles)
   if (testCount) {
     evidence.push(`images/test holds ${plural(testCount, 'unlabelled image')} (kept as the "unlabelled" split)`)
     splitOrigins.unlabelled = { origin: 'dataset', detail: 'images/test (no labels published)' }
