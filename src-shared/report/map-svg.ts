@@ -2,7 +2,8 @@
 // a subtitle (method, points, neighbour preservation) and a legend, on a white background so it
 // drops into a paper or slides as it is. The map view's "Export SVG" writes it; its class colours
 // are the ones the view draws with.
-import { classColour, esc } from './svg'
+import { htmlText as esc } from './escape'
+import { classColour } from './svg'
 
 export { classColour }
 

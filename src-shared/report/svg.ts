@@ -1,5 +1,7 @@
 // Static SVG charts for exported reports: self-contained (no scripts, no external requests),
 // readable in a browser, a PDF and a Markdown viewer alike.
+import { htmlText as esc } from './escape'
+
 const PALETTE = ['#2f5bd3', '#d3542f', '#2f9e5b', '#9b4fd1', '#c99a1e', '#1e9bb3', '#d12f7a', '#6b6b6b']
 
 export function colour(i: number): string {
@@ -15,10 +17,6 @@ const MORE = ['#a66a4f', '#9fa81c', '#ef86c8', '#5f7fff', '#e8762d', '#3fb8a0', 
 export function classColour(i: number): string {
   const k = ((i % 20) + 20) % 20
   return k < 8 ? PALETTE[k]! : MORE[k - 8]!
-}
-
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 function niceTicks(min: number, max: number, count = 5): number[] {
