@@ -3,6 +3,7 @@
 // row against which every cell gets a relative improvement ("+31.3% relative"). Shared by the
 // CLI export, the Compare view and the report, so all three print the same numbers.
 import type { RunSummary } from './contract/runs'
+import { csvCell, latexText, markdownText } from './report/escape'
 
 export interface ResultsColumn {
   key: string
@@ -77,31 +78,32 @@ function cell(row: ResultsRow, key: string, withRelative: boolean): string {
 }
 
 export function tableToCsv(t: ResultsTable): string {
-  const esc = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
   const head = ['run', 'method', ...t.columns.flatMap((c) => [c.label, `${c.label} relative %`])]
-  const lines = [head.map(esc).join(',')]
+  const lines = [head.map((h) => csvCell(h)).join(',')]
   for (const r of t.rows) {
-    const vals = t.columns.flatMap((c) => [pct(r.values[c.key] ?? null), r.relative[c.key] == null ? '' : r.relative[c.key]!.toFixed(2)])
-    lines.push([r.name + (r.isBaseline ? ' (baseline)' : ''), r.method, ...vals].map(esc).join(','))
+    // Numbers go in as numbers: a negative relative difference is data, not text to defuse.
+    const vals = t.columns.flatMap((c) => [csvCell(r.values[c.key], 2), csvCell(r.relative[c.key], 2)])
+    lines.push([csvCell(r.name + (r.isBaseline ? ' (baseline)' : '')), csvCell(r.method), ...vals].join(','))
   }
   return lines.join('\n') + '\n'
 }
 
+// The numeric cells (cell() above) are digits, '.', '+', '-', '%', parentheses and spaces, which
+// mean nothing inside a Markdown table cell, so only the names and labels are escaped.
 export function tableToMarkdown(t: ResultsTable): string {
-  const head = `| model | ${t.columns.map((c) => c.label).join(' | ')} |`
+  const head = `| model | ${t.columns.map((c) => markdownText(c.label)).join(' | ')} |`
   const sep = `|---|${t.columns.map(() => '---:').join('|')}|`
-  const body = t.rows.map((r) => `| ${r.name}${r.isBaseline ? ' (baseline)' : ''} | ${t.columns.map((c) => cell(r, c.key, true)).join(' | ')} |`)
+  const body = t.rows.map((r) => `| ${markdownText(r.name)}${r.isBaseline ? ' (baseline)' : ''} | ${t.columns.map((c) => cell(r, c.key, true)).join(' | ')} |`)
   return [head, sep, ...body].join('\n') + '\n'
 }
 
 export function tableToLatex(t: ResultsTable): string {
-  const esc = (s: string): string => s.replace(/([&%$#_{}])/g, '\\$1').replace(/~/g, '\\textasciitilde{}')
   const lines = [
     `\\begin{tabular}{l${'r'.repeat(t.columns.length)}}`,
     '\\hline',
-    `Model & ${t.columns.map((c) => esc(c.label)).join(' & ')} \\\\`,
+    `Model & ${t.columns.map((c) => latexText(c.label)).join(' & ')} \\\\`,
     '\\hline',
-    ...t.rows.map((r) => `${esc(r.name)}${r.isBaseline ? ' (baseline)' : ''} & ${t.columns.map((c) => esc(cell(r, c.key, true))).join(' & ')} \\\\`),
+    ...t.rows.map((r) => `${latexText(r.name)}${r.isBaseline ? ' (baseline)' : ''} & ${t.columns.map((c) => latexText(cell(r, c.key, true))).join(' & ')} \\\\`),
     '\\hline',
     '\\end{tabular}'
   ]
