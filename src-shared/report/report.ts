@@ -4,6 +4,7 @@
 // host and `quarterturn export --report` produce the same report.
 import type { RunDetail, MetricRecord } from '../contract/runs'
 import { buildResultsTable, tableToCsv, tableToMarkdown, type ResultsTable } from '../results-table'
+import { htmlText as esc, markdownCode, markdownText as mdText } from './escape'
 import { svgLineChart, svgScatter, type Series } from './svg'
 
 export const REPORT_SECTIONS = ['tables', 'curves', 'previews', 'perclass', 'maps', 'configs'] as const
@@ -47,10 +48,6 @@ export interface ReportOutput {
   table: ResultsTable
   csv: string
   json: string
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 /** Flatten a config to dotted keys. */
@@ -101,14 +98,14 @@ export function buildReport(input: ReportInput): ReportOutput {
   const slug = (s: string): string => s.replace(/[^A-Za-z0-9_-]+/g, '-')
 
   html.push(`<h1>${esc(input.title)}</h1>`, `<p class="q">${esc(input.question)}</p>`)
-  md.push(`# ${input.title}`, '', input.question, '')
+  md.push(`# ${mdText(input.title)}`, '', mdText(input.question), '')
   html.push('<h2>Runs compared</h2><ul>')
   md.push('## Runs compared', '')
   for (const r of input.runs) {
     const d = r.detail
     const line = `${d.name} — ${d.method}, ${d.status.state}, backend ${d.status.backend ?? '?'}, ${(d.status.wallMs / 1000).toFixed(0)} s, seed ${String((d.config as { seed?: number }).seed ?? '?')}, config ${d.configHash}${d.id === input.baselineId ? ' (baseline)' : ''}`
     html.push(`<li><code>${esc(d.id)}</code>: ${esc(line)}</li>`)
-    md.push(`- \`${d.id}\`: ${line}`)
+    md.push(`- ${markdownCode(d.id)}: ${mdText(line)}`)
   }
   html.push('</ul>')
   md.push('')
@@ -138,7 +135,7 @@ export function buildReport(input: ReportInput): ReportOutput {
         const name = `curve-${slug(r.detail.id)}-${slug(c.name)}.svg`
         files.push({ name, content: c.svg })
         html.push(`<figure>${c.svg}<figcaption>${esc(r.detail.name)}, ${esc(c.name)}</figcaption></figure>`)
-        md.push(`![${r.detail.name}, ${c.name}](${name})`, '')
+        md.push(`![${mdText(`${r.detail.name}, ${c.name}`)}](${name})`, '')
       }
   }
 
@@ -148,20 +145,20 @@ export function buildReport(input: ReportInput): ReportOutput {
     for (const r of input.runs) {
       if (!r.previews?.length) continue
       html.push(`<h3>${esc(r.detail.name)}</h3><div class="previews">`)
-      md.push(`### ${r.detail.name}`, '')
+      md.push(`### ${mdText(r.detail.name)}`, '')
       r.previews.forEach((img, i) => {
         html.push(`<div class="img"><div class="cls">${esc(img.className)}</div>`)
         const cells: string[] = []
         for (const v of img.views) {
           const predicted = v.probs.indexOf(Math.max(...v.probs))
           const ok = predicted === v.rotation
-          html.push(`<figure class="${ok ? 'ok' : 'bad'}"><img src="${v.png}" alt="rotation ${v.rotation * 90}°" width="64" height="64"/><figcaption>${v.rotation * 90}°: p=${fmt(v.probs[v.rotation], 2)} ${ok ? '✓' : `✗ (${predicted * 90}°)`}</figcaption></figure>`)
+          html.push(`<figure class="${ok ? 'ok' : 'bad'}"><img src="${esc(v.png)}" alt="rotation ${v.rotation * 90}°" width="64" height="64"/><figcaption>${v.rotation * 90}°: p=${fmt(v.probs[v.rotation], 2)} ${ok ? '✓' : `✗ (${predicted * 90}°)`}</figcaption></figure>`)
           const name = `preview-${slug(r.detail.id)}-${i}-${v.rotation}.png`
           files.push({ name, content: dataUrlBytes(v.png) })
           cells.push(`![${v.rotation * 90}°](${name}) ${v.rotation * 90}° p=${fmt(v.probs[v.rotation], 2)}${ok ? '' : ' ✗'}`)
         }
         html.push('</div>')
-        md.push(`- ${img.className}: ${cells.join(' · ')}`)
+        md.push(`- ${mdText(img.className)}: ${cells.join(' · ')}`)
       })
       html.push('</div>')
       md.push('')
@@ -176,7 +173,7 @@ export function buildReport(input: ReportInput): ReportOutput {
       const name = `map-${i}.svg`
       files.push({ name, content: svg })
       html.push(`<figure>${svg}<figcaption>${esc(m.title)}</figcaption></figure>`)
-      md.push(`![${m.title}](${name})`, '')
+      md.push(`![${mdText(m.title)}](${name})`, '')
     })
   }
 
@@ -186,14 +183,14 @@ export function buildReport(input: ReportInput): ReportOutput {
     for (const r of input.runs)
       for (const e of r.detail.evaluations) {
         html.push(`<h3>${esc(r.detail.name)}: ${esc(e.protocol)} on ${esc(e.dataset)}</h3><table class="perclass"><tr>${e.classNames.map((c) => `<th>${esc(c)}</th>`).join('')}</tr><tr>${e.perClass.map((v) => `<td>${fmt(v * 100, 1)}</td>`).join('')}</tr></table>`)
-        md.push(`### ${r.detail.name}: ${e.protocol} on ${e.dataset}`, '', `| ${e.classNames.join(' | ')} |`, `|${e.classNames.map(() => '---:').join('|')}|`, `| ${e.perClass.map((v) => fmt(v * 100, 1)).join(' | ')} |`, '')
+        md.push(`### ${mdText(`${r.detail.name}: ${e.protocol} on ${e.dataset}`)}`, '', `| ${e.classNames.map(mdText).join(' | ')} |`, `|${e.classNames.map(() => '---:').join('|')}|`, `| ${e.perClass.map((v) => fmt(v * 100, 1)).join(' | ')} |`, '')
       }
   }
 
   if (has('configs')) {
     const diff = differingKeys(input.runs.map((r) => r.detail.config))
     html.push('<h2>Reproducing these runs</h2>', '<p>Settings that differ between the runs are highlighted.</p>')
-    md.push('## Reproducing these runs', '', `Settings that differ between the runs: ${diff.map((k) => `\`${k}\``).join(', ') || 'none'}.`, '')
+    md.push('## Reproducing these runs', '', `Settings that differ between the runs: ${diff.map(markdownCode).join(', ') || 'none'}.`, '')
     for (const r of input.runs) {
       const d = r.detail
       const flat = flatten(d.config)
@@ -201,8 +198,10 @@ export function buildReport(input: ReportInput): ReportOutput {
       html.push(`<p>versions: ${esc(Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', '))}; backend ${esc(d.status.backend ?? '?')}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s</p>`)
       html.push(`<p>data: ${d.dataFingerprints.map((f) => `${esc(f.label)} ${esc(f.split)} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}…)`).join('; ') || 'not recorded'}</p>`)
       html.push('<table class="config">' + Object.entries(flat).map(([k, v]) => `<tr${diff.includes(k) ? ' class="diff"' : ''}><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('') + '</table>')
-      md.push(`### ${d.name} \`${d.id}\``, '', `versions: ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; backend ${d.status.backend ?? '?'}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s`, '')
-      for (const f of d.dataFingerprints) md.push(`- data ${f.label} ${f.split}: ${f.images} images, sha256 \`${f.sha256}\``)
+      md.push(`### ${mdText(d.name)} ${markdownCode(d.id)}`, '', mdText(`versions: ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; backend ${d.status.backend ?? '?'}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s`), '')
+      for (const f of d.dataFingerprints) md.push(`- data ${mdText(`${f.label} ${f.split}`)}: ${f.images} images, sha256 ${markdownCode(f.sha256)}`)
+      // JSON.stringify writes every line after the first indented or as a bracket, with newlines
+      // inside strings as \n, so nothing in the config can close the fence early.
       md.push('', '```json', JSON.stringify(d.config, null, 2), '```', '')
     }
   }
@@ -226,7 +225,7 @@ ${html.join('\n')}
 `
   return {
     html: doc,
-    markdown: md.join('\n') + `\n_Generated by Quarterturn ${input.appVersion} on ${input.generatedAt}._\n`,
+    markdown: md.join('\n') + `\n_${mdText(`Generated by Quarterturn ${input.appVersion} on ${input.generatedAt}.`)}_\n`,
     files,
     table,
     csv: tableToCsv(table),
