@@ -201,7 +201,7 @@ async function serve(values: { port?: string; host?: string; 'config-dir'?: stri
   const bindHost = values.host ?? '127.0.0.1'
   const staticDir = values.static ?? fileURLToPath(new URL('../renderer', import.meta.url))
   const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() })
-  await host.runs.boot().catch((err: unknown) => io.err(`warning: could not load the runs of the workspace: ${(err as Error).message}`))
+  await host.runs.startQueue().catch((err: unknown) => io.err(`warning: could not load the runs of the workspace: ${(err as Error).message}`))
   let web
   try {
     web = await startWebHost({ host, staticDir, port, bindHost })

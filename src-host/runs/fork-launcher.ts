@@ -14,6 +14,7 @@ export function forkLauncher(w: WorkerEntry): WorkerLauncher {
     // stdout is dropped (tfjs prints a banner there); stderr reaches the host's terminal.
     const child = fork(w.entry, [], { execArgv: w.execArgv ?? [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     return {
+      pid: child.pid,
       send: (m) => {
         if (child.connected) child.send(m)
       },

@@ -7,15 +7,22 @@
 // one that reports an error leaves it `failed` with the message and the stage. Resuming either
 // continues from the newest intact checkpoint. A host that was killed finds its running runs
 // `interrupted` at the next boot; queued runs are still queued.
+//
+// One writer per run (./run-lock.ts): the process that trains a run holds its lock; any other
+// process on the same workspace (a second window, the CLI, a web host) sees the run as it is on
+// disk and refuses to change it. Loading the workspace (list, show) starts nothing: only a
+// process that creates or resumes a run, or that serves the queue (`startQueue`), trains.
+// A run folder that cannot be read is listed as `damaged`, with the reason, never hiding others.
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import { z } from 'zod'
 import { parseRunConfig, presetByName, type RunConfig } from '../../src-shared/config/run'
 import { stagesOf, readResults } from '../../src-engine/pipeline'
 import { CheckpointStore } from '../../src-engine/checkpoint'
 import { readMetrics } from '../../src-engine/metrics-log'
 import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
-import type { MetricRecord, RunDetail, RunStatus, RunSummary } from '../../src-shared/contract/runs'
+import { RunStatusSchema, type MetricRecord, type RunDetail, type RunStatus, type RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
 import type { AugmentResult, PreviewResult, rotationPreview, augmentations } from '../../src-engine/previews'
 import { runImages, type RunImages } from '../../src-engine/data/run-split'
@@ -27,8 +34,11 @@ import { writeFileAtomic } from '../fsutil'
 import { slugify } from '../../src-shared/slug'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
+import { RunLock, describeHolder, newOwner, retireOwner, type LockInfo } from './run-lock'
 
 export interface WorkerHandle {
+  /** The worker's process id, where the launcher knows it (recorded in the run's lock). */
+  pid?: number
   send(msg: ToRunWorker): void
   onMessage(fn: (msg: unknown) => void): void
   onExit(fn: (code: number | null, signal: string | null) => void): void
@@ -67,6 +77,29 @@ interface LiveRun {
   outcome: 'done' | 'paused' | 'cancelled' | null
   lastChanged: number
   evaluations: RunSummary['evaluations']
+  /** Held while this process trains the run, or for a moment while it changes its state. */
+  lock: RunLock | null
+  /** Scheduled here, lock not yet taken. */
+  starting: boolean
+}
+
+/** What run.json must hold to be loaded (the config is checked by its own schema after). */
+const RunFileSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  preset: z.string().nullable(),
+  createdAt: z.string(),
+  config: z.unknown(),
+  configHash: z.string(),
+  seed: z.number(),
+  versions: z.record(z.string(), z.string()),
+  datasets: z.array(z.object({ ref: z.unknown(), label: z.string() })),
+  dataFingerprints: z.array(z.object({ label: z.string(), split: z.string(), images: z.number(), sha256: z.string() })).optional(),
+  backends: z.array(z.string()).optional()
+})
+
+function liveRun(dir: string, run: RunFile, status: RunStatus): LiveRun {
+  return { dir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0, lock: null, starting: false }
 }
 
 export type MapsEvent = { name: 'maps.progress'; payload: { id: string; key: string; phase: string; fraction: number; preview?: number[]; error?: string } }
@@ -113,6 +146,14 @@ export class RunsService {
   private listeners = new Set<(e: RunsEvent) => void>()
   private flushTimer: NodeJS.Timeout | null = null
   private booted = false
+  /** Whether this process starts queued runs (see startQueue). */
+  private scheduling = false
+  /** Run folders that could not be loaded, by id, as listed. */
+  private damaged = new Map<string, RunSummary>()
+  /** This service's identity in run locks. */
+  private readonly owner = newOwner()
+  /** Worker-exit handlers still saving a run's final state. */
+  private exiting = new Set<Promise<void>>()
 
   constructor(
     private readonly opts: {
@@ -132,33 +173,142 @@ export class RunsService {
     return path.join(await this.opts.workspace.ensureReady(), 'runs')
   }
 
-  /** Load every run folder; runs that were running when the host died become interrupted. */
+  /** Load every run folder (starting nothing); a run left running by a dead process becomes interrupted. */
   async boot(): Promise<void> {
     if (this.booted) return
     this.booted = true
+    await this.rescan()
     const dir = await this.runsDir()
-    for (const id of await fs.readdir(dir).catch(() => [] as string[])) {
-      const runDir = path.join(dir, id)
-      try {
-        const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as RunFile
-        const status = JSON.parse(await fs.readFile(path.join(runDir, 'status.json'), 'utf8')) as RunStatus
-        const live: LiveRun = { dir: runDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0 }
-        if (status.state === 'running') {
-          status.state = 'interrupted'
-          status.error = 'The app stopped while this run was running. Resume continues from its last checkpoint.'
-          await this.persist(live)
-        }
-        live.evaluations = (await readResults(runDir)).evaluations as RunSummary['evaluations']
-        this.runs.set(id, live)
-      } catch {
-        // Not a run folder (or one from a newer version): leave it alone.
-      }
-    }
-    const saved = await fs.readFile(path.join(dir, 'queue.json'), 'utf8').then((t) => JSON.parse(t) as string[], () => [] as string[])
-    this.queue = saved.filter((id) => this.runs.get(id)?.status.state === 'queued')
+    const saved = await fs.readFile(path.join(dir, 'queue.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => [])
+    this.queue = (Array.isArray(saved) ? saved : []).filter((id): id is string => typeof id === 'string' && this.runs.get(id)?.status.state === 'queued')
     for (const [id, r] of this.runs) if (r.status.state === 'queued' && !this.queue.includes(id)) this.queue.push(id)
-    await this.saveQueue()
+  }
+
+  /** Serve the queue from this process: start queued runs as slots free up (the app, `serve`). */
+  async startQueue(): Promise<void> {
+    await this.boot()
+    this.scheduling = true
     this.schedule()
+  }
+
+  /**
+   * Bring the in-memory view up to date with the folder: runs created by other processes appear,
+   * runs trained elsewhere show their current state, and a run whose owner died is interrupted.
+   */
+  private async rescan(): Promise<void> {
+    const dir = await this.runsDir()
+    const names = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const e of names) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue
+      const known = this.runs.get(e.name)
+      if (known) {
+        if (!known.lock && !known.starting) await this.reloadWatched(known)
+        continue
+      }
+      const loaded = await this.load(path.join(dir, e.name))
+      if (!loaded) continue
+      if ('damage' in loaded) {
+        this.damaged.set(e.name, loaded.damage)
+        continue
+      }
+      this.damaged.delete(e.name)
+      this.runs.set(e.name, loaded.live)
+      await this.recoverIfOrphaned(loaded.live)
+    }
+  }
+
+  /** Read and check one run folder; null when it is not a run folder at all. */
+  private async load(runDir: string): Promise<{ live: LiveRun } | { damage: RunSummary } | null> {
+    const id = path.basename(runDir)
+    const runText = await fs.readFile(path.join(runDir, 'run.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
+    const statusText = await fs.readFile(path.join(runDir, 'status.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
+    if (runText === null && statusText === null) return null
+    let rawName: unknown = null
+    const damaged = (reason: string, fix: string): { damage: RunSummary } => ({ damage: damagedSummary(id, typeof rawName === 'string' ? rawName : id, `${reason} ${fix}`) })
+    const removeIt = `Restore the file from a backup, or delete the folder ${runDir} to remove the run; the other runs are not affected.`
+    if (runText === null) return damaged('run.json is missing.', removeIt)
+    if (runText instanceof Error) return damaged(`run.json cannot be read (${runText.message}).`, 'Fix the file\'s permissions, then reload.')
+    let run: RunFile
+    try {
+      const raw = JSON.parse(runText) as Record<string, unknown>
+      rawName = raw?.name
+      const parsed = RunFileSchema.safeParse(raw)
+      if (!parsed.success) return damaged(`run.json is not a run description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}.`, removeIt)
+      run = { ...parsed.data, config: parseRunConfig(parsed.data.config) }
+    } catch (err) {
+      return damaged(`run.json is damaged: ${(err as Error).message}.`, removeIt)
+    }
+    let status: RunStatus
+    if (statusText === null || statusText instanceof Error) {
+      return damaged(`status.json is ${statusText === null ? 'missing' : `unreadable (${statusText.message})`}.`, `Delete the folder ${runDir} to remove the run, or restore status.json.`)
+    }
+    try {
+      status = RunStatusSchema.parse(JSON.parse(statusText))
+    } catch (err) {
+      return damaged(`status.json is damaged (${(err as Error).message.slice(0, 200)}).`, `Restore it from a backup, or delete the folder ${runDir} to remove the run.`)
+    }
+    const live = liveRun(runDir, run, status)
+    live.evaluations = (await readResults(runDir)).evaluations as RunSummary['evaluations']
+    return { live }
+  }
+
+  /** A run saved as running whose owner is gone (killed, crashed, the app closed) is interrupted. */
+  private async recoverIfOrphaned(r: LiveRun): Promise<void> {
+    if (r.status.state !== 'running') return
+    await this.withLock(r, 'recovery', async () => {
+      if (r.status.state !== 'running') return
+      r.status.state = 'interrupted'
+      r.status.etaSec = null
+      r.status.error = 'The process training this run stopped (the app was closed, or it was killed) while it was running. Resume continues from its last checkpoint.'
+      await this.persist(r)
+      this.changed(r)
+    }).catch(() => {
+      // Trained by a live process elsewhere: it stays `running`, watched from here.
+    })
+  }
+
+  /** A run another process owns: show what is on disk now. */
+  private async reloadWatched(r: LiveRun): Promise<void> {
+    const text = await fs.readFile(path.join(r.dir, 'status.json'), 'utf8').catch(() => null)
+    const parsed = text === null ? null : RunStatusSchema.safeParse((() => { try { return JSON.parse(text) as unknown } catch { return null } })())
+    if (parsed?.success && JSON.stringify(parsed.data) !== JSON.stringify(r.status)) {
+      r.status = parsed.data
+      r.evaluations = (await readResults(r.dir)).evaluations as RunSummary['evaluations']
+      if (r.status.state !== 'queued') this.queue = this.queue.filter((q) => q !== r.run.id)
+      this.changed(r)
+    }
+    await this.recoverIfOrphaned(r)
+  }
+
+  /**
+   * Run `fn` holding the run's lock (taken for the moment unless this process trains the run).
+   * Refused, naming the owner, while another live process owns the run.
+   */
+  private async withLock<T>(r: LiveRun, purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (r.lock) return fn()
+    const got = await RunLock.acquire(r.dir, this.owner, purpose).catch((err: unknown) => {
+      throw new ServiceError(describeFsError(err, r.dir, 'lock the run folder'))
+    })
+    if (!(got instanceof RunLock)) throw ownedElsewhere(r.run.id, got)
+    r.lock = got
+    try {
+      // Another process may have changed the run since we last read it.
+      await this.reloadStatusFromDisk(r)
+      return await fn()
+    } finally {
+      r.lock = null
+      await got.release()
+    }
+  }
+
+  private async reloadStatusFromDisk(r: LiveRun): Promise<void> {
+    const text = await fs.readFile(path.join(r.dir, 'status.json'), 'utf8').catch(() => null)
+    if (text === null) return
+    try {
+      r.status = RunStatusSchema.parse(JSON.parse(text))
+    } catch {
+      // Keep what we have; the write that follows repairs the file.
+    }
   }
 
   onEvent(fn: (e: RunsEvent) => void): () => void {
@@ -188,18 +338,22 @@ export class RunsService {
       versions: this.opts.versions,
       datasets: [config.dataset, ...config.evaluation.transfer].map((ref) => ({ ref, label: ref.kind === 'sample' ? `sample seed ${ref.seed}` : ref.id }))
     }
-    const live: LiveRun = { dir, run, status: newStatus(), worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0 }
+    const live = liveRun(dir, run, newStatus())
     try {
       await fs.mkdir(path.join(dir, 'checkpoints'), { recursive: true })
       await fs.mkdir(path.join(dir, 'artifacts'), { recursive: true })
-      await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n')
-      await this.persist(live)
+      await this.withLock(live, 'creating', async () => {
+        await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n')
+        live.status = newStatus()
+        await this.persist(live)
+      })
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true }).catch(() => {})
       throw new ServiceError(describeFsError(err, dir, 'create the run folder'))
     }
     this.runs.set(id, live)
     this.queue.push(id)
+    this.scheduling = true
     await this.saveQueue()
     this.changed(live)
     this.schedule()
@@ -208,11 +362,16 @@ export class RunsService {
 
   async list(): Promise<RunSummary[]> {
     await this.boot()
-    return [...this.runs.values()].sort((a, b) => b.run.createdAt.localeCompare(a.run.createdAt)).map((r) => this.summary(r))
+    await this.rescan()
+    const all = [...this.runs.values()].map((r) => this.summary(r)).concat([...this.damaged.values()])
+    return all.sort((a, b) => b.status.createdAt.localeCompare(a.status.createdAt))
   }
 
   async get(id: string): Promise<RunDetail> {
     await this.boot()
+    const known = this.runs.get(id)
+    if (known && !known.lock && !known.starting) await this.reloadWatched(known)
+    else if (!known) await this.rescan()
     const r = this.must(id)
     const checkpoints = await new CheckpointStore(path.join(r.dir, 'checkpoints')).describe()
     const log = (await readMetrics(path.join(r.dir, 'log.jsonl'))) as RunDetail['log']
@@ -317,30 +476,36 @@ export class RunsService {
   async pause(id: string): Promise<RunSummary> {
     await this.boot()
     const r = this.must(id)
-    if (r.status.state === 'queued') {
+    if (r.worker) {
+      if (r.status.state !== 'running') throw new ServiceError(`Run ${id} is ${r.status.state}; only queued or running runs can be paused.`)
+      r.requested = 'pause'
+      r.worker.send({ type: 'pause' })
+      return this.summary(r)
+    }
+    await this.withLock(r, 'pause', async () => {
+      if (r.status.state !== 'queued') throw new ServiceError(`Run ${id} is ${r.status.state}; only queued or running runs can be paused.`)
       this.queue = this.queue.filter((q) => q !== id)
       await this.saveQueue()
       await this.setState(r, 'paused')
-    } else if (r.status.state === 'running' && r.worker) {
-      r.requested = 'pause'
-      r.worker.send({ type: 'pause' })
-    } else {
-      throw new ServiceError(`Run ${id} is ${r.status.state}; only queued or running runs can be paused.`)
-    }
+    })
     return this.summary(r)
   }
 
   async resume(id: string): Promise<RunSummary> {
     await this.boot()
     const r = this.must(id)
-    if (!['paused', 'interrupted', 'failed'].includes(r.status.state)) {
-      throw new ServiceError(`Run ${id} is ${r.status.state}; only paused, interrupted or failed runs can be resumed.`)
-    }
-    r.status.error = null
-    r.status.errorStage = null
-    this.queue.unshift(id)
-    await this.saveQueue()
-    await this.setState(r, 'queued')
+    if (r.worker) throw new ServiceError(`Run ${id} is ${r.status.state}; only paused, interrupted or failed runs can be resumed.`)
+    await this.withLock(r, 'resume', async () => {
+      if (!['paused', 'interrupted', 'failed'].includes(r.status.state)) {
+        throw new ServiceError(`Run ${id} is ${r.status.state}; only paused, interrupted or failed runs can be resumed.`)
+      }
+      r.status.error = null
+      r.status.errorStage = null
+      this.queue = [id, ...this.queue.filter((q) => q !== id)]
+      await this.saveQueue()
+      await this.setState(r, 'queued')
+    })
+    this.scheduling = true
     this.schedule()
     return this.summary(r)
   }
@@ -348,17 +513,19 @@ export class RunsService {
   async cancel(id: string): Promise<RunSummary> {
     await this.boot()
     const r = this.must(id)
-    if (r.status.state === 'running' && r.worker) {
+    if (r.worker) {
+      if (r.status.state !== 'running') throw new ServiceError(`Run ${id} is already ${r.status.state}.`)
       r.requested = 'cancel'
       r.worker.send({ type: 'cancel' })
-    } else if (['queued', 'paused', 'interrupted', 'failed'].includes(r.status.state)) {
+      return this.summary(r)
+    }
+    await this.withLock(r, 'cancel', async () => {
+      if (!['queued', 'paused', 'interrupted', 'failed'].includes(r.status.state)) throw new ServiceError(`Run ${id} is already ${r.status.state}.`)
       this.queue = this.queue.filter((q) => q !== id)
       await this.saveQueue()
       r.status.endedAt = new Date().toISOString()
       await this.setState(r, 'cancelled')
-    } else {
-      throw new ServiceError(`Run ${id} is already ${r.status.state}.`)
-    }
+    })
     return this.summary(r)
   }
 
@@ -398,10 +565,15 @@ export class RunsService {
           })
       )
     )
+    await Promise.all([...this.exiting])
+    for (const r of this.runs.values()) await r.lock?.release()
+    retireOwner(this.owner)
   }
 
   private must(id: string): LiveRun {
     const r = this.runs.get(id)
+    const damaged = this.damaged.get(id)
+    if (!r && damaged) throw new ServiceError(`Run ${id} is damaged: ${damaged.status.error}`, 'failed')
     if (!r) throw new ServiceError(`No run with id "${id}". List runs with \`quarterturn list\`.`, 'invalid-argument')
     return r
   }
@@ -424,6 +596,8 @@ export class RunsService {
   }
 
   private async persist(r: LiveRun): Promise<void> {
+    // Only the lock's holder writes a run: a state written by a watcher would overwrite the owner's.
+    if (!r.lock) throw new Error(`internal: status of run ${r.run.id} written without its lock`)
     r.lastPersist = Date.now()
     await writeFileAtomic(path.join(r.dir, 'status.json'), JSON.stringify(r.status, null, 2) + '\n')
   }
@@ -435,32 +609,55 @@ export class RunsService {
   }
 
   private async saveRunFile(r: LiveRun): Promise<void> {
+    if (!r.lock) return
     await writeFileAtomic(path.join(r.dir, 'run.json'), JSON.stringify(r.run, null, 2) + '\n').catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
   }
 
   private async saveQueue(): Promise<void> {
+    // queue.json is the order this process serves; a process that only reads leaves it alone.
+    if (!this.scheduling) return
     await writeFileAtomic(path.join(await this.runsDir(), 'queue.json'), JSON.stringify(this.queue) + '\n')
   }
 
   private log(r: LiveRun, level: 'info' | 'warn' | 'error', message: string): void {
-    void fs.appendFile(path.join(r.dir, 'log.jsonl'), JSON.stringify({ t: Date.now(), level, message }) + '\n').catch(() => {})
+    if (r.lock) void fs.appendFile(path.join(r.dir, 'log.jsonl'), JSON.stringify({ t: Date.now(), level, message }) + '\n').catch(() => {})
     this.emit({ name: 'runs.log', payload: { id: r.run.id, level, message } })
   }
 
   private schedule(): void {
+    if (!this.scheduling) return
     const max = this.opts.settings.get().maxConcurrentRuns
-    let running = [...this.runs.values()].filter((r) => r.status.state === 'running').length
+    // Runs trained by other processes are theirs to count.
+    let running = [...this.runs.values()].filter((r) => r.lock || r.starting).length
     while (running < max && this.queue.length) {
       const id = this.queue.shift()!
       const r = this.runs.get(id)
-      if (!r || r.status.state !== 'queued') continue
+      if (!r || r.status.state !== 'queued' || r.lock || r.starting) continue
       running++
+      r.starting = true
       void this.start(r)
     }
     void this.saveQueue().catch(() => {})
   }
 
   private async start(r: LiveRun): Promise<void> {
+    const got = await RunLock.acquire(r.dir, this.owner, 'training', (by) => this.lostLock(r, by)).catch((err: unknown) => err as Error)
+    r.starting = false
+    if (!(got instanceof RunLock)) {
+      // Another process took the run first (or the folder cannot be locked): watch it instead.
+      if (got instanceof Error) this.emit({ name: 'runs.log', payload: { id: r.run.id, level: 'error', message: describeFsError(got, r.dir, 'lock the run folder') } })
+      await this.reloadWatched(r)
+      return this.schedule()
+    }
+    r.lock = got
+    await this.reloadStatusFromDisk(r)
+    if (r.status.state !== 'queued') {
+      // Changed by another process since it was queued here (started, cancelled, paused).
+      r.lock = null
+      await got.release()
+      this.changed(r)
+      return this.schedule()
+    }
     r.requested = null
     r.errorSeen = null
     r.attemptStart = Date.now()
@@ -473,11 +670,17 @@ export class RunsService {
     } catch (err) {
       r.status.error = `Could not start the training worker: ${(err as Error).message}`
       await this.setState(r, 'failed')
+      r.lock = null
+      await got.release()
       return this.schedule()
     }
     r.worker = worker
     worker.onMessage((raw) => this.onWorkerMessage(r, raw as FromRunWorker))
-    worker.onExit((code, signal) => void this.onWorkerExit(r, code, signal))
+    worker.onExit((code, signal) => {
+      const done = this.onWorkerExit(r, code, signal).finally(() => this.exiting.delete(done))
+      this.exiting.add(done)
+    })
+    await got.setWorker(worker.pid)
     worker.send({ type: 'run', runDir: r.dir })
   }
 
@@ -488,7 +691,7 @@ export class RunsService {
         r.run.backends = [...(r.run.backends ?? []), m.backend]
         void this.saveRunFile(r)
         this.log(r, 'info', `Training on ${m.backend}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
-        void this.persist(r)
+        void this.persist(r).catch(() => {})
         this.changed(r)
         break
       case 'error':
@@ -504,7 +707,7 @@ export class RunsService {
           this.scheduleFlush()
         } else if (e.type === 'progress') {
           Object.assign(r.status, { stage: e.stage, epoch: e.epoch, epochs: e.epochs, step: e.step, steps: e.steps, etaSec: e.etaSec })
-          if (Date.now() - r.lastPersist > PROGRESS_PERSIST_MS) void this.persist(r)
+          if (Date.now() - r.lastPersist > PROGRESS_PERSIST_MS) void this.persist(r).catch(() => {})
           // Every step reports progress; subscribers need a few updates a second, not all.
           if (Date.now() - r.lastChanged >= PROGRESS_EMIT_MS) this.changed(r)
         } else if (e.type === 'stage') {
@@ -567,7 +770,33 @@ export class RunsService {
       this.log(r, 'error', r.status.error)
       await this.setState(r, 'interrupted')
     }
+    const lock = r.lock
+    r.lock = null
+    await lock?.release()
     this.schedule()
+  }
+
+  /** Our lock was taken over (this process was judged dead): stop writing the run at once. */
+  private lostLock(r: LiveRun, by: LockInfo | null): void {
+    r.lock = null
+    this.emit({ name: 'runs.log', payload: { id: r.run.id, level: 'error', message: `This process lost the run to ${by ? describeHolder(by) : 'another process'}; its worker was stopped.` } })
+    r.worker?.kill('SIGKILL')
+  }
+}
+
+function ownedElsewhere(id: string, holder: LockInfo): ServiceError {
+  return new ServiceError(`Run ${id} is in use by ${describeHolder(holder)}. Pause, resume or cancel it there; other windows and commands can only watch it.`, 'failed')
+}
+
+function damagedSummary(id: string, name: string, error: string): RunSummary {
+  return {
+    id,
+    name,
+    method: 'unknown',
+    preset: null,
+    configHash: '',
+    status: { ...newStatus(), state: 'damaged', error, createdAt: '' },
+    evaluations: []
   }
 }
 

@@ -1,7 +1,8 @@
 // Run schemas of the contract: summaries pushed to the renderer, metric batches, log lines.
 import { z } from 'zod'
 
-export const RunStateSchema = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted'])
+/** `damaged`: the run folder cannot be read (its error says why and what to do); listed, never trained. */
+export const RunStateSchema = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted', 'damaged'])
 export type RunState = z.infer<typeof RunStateSchema>
 
 export const RunStatusSchema = z.object({

@@ -1,6 +1,6 @@
 // The run pipeline end to end with the real worker process on a tiny generated dataset:
 // full pipeline, pause/resume equivalence, kill -9 recovery, damaged checkpoints, invalid
-// configs, and a queue that survives a host restart.
+// configs. (A queue that survives its host's death: runs-multiprocess.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -238,28 +238,6 @@ describe('runs', () => {
     if (!unknown.ok) expect(unknown.error.message).toMatch(/unknown preset/)
     expect((await fs.readdir(path.join(ws, 'runs'))).filter((n) => n !== 'queue.json')).toEqual([])
   })
-
-  it('keeps the queue across a host restart and marks a run that was running as interrupted', async () => {
-    const { host, ws, configDir } = newHost()
-    await host.call('settings.update', { maxConcurrentRuns: 1 })
-    const first = await host.call('runs.create', { config: tiny(), preset: null })
-    const second = await host.call('runs.create', { config: tiny({ name: 'second' }), preset: null })
-    await waitFor(async () => (await host.call('runs.get', { id: first.id })).status.state === 'running', 'first running')
-    expect((await host.call('runs.get', { id: second.id })).status.state).toBe('queued')
-    // The host dies: its worker goes with it, nothing is finalised.
-    const live = (host.runs as unknown as { runs: Map<string, { worker: { kill(s: string): void } | null }>; opts: { launch: unknown } }).runs.get(first.id)!
-    ;(host.runs as unknown as { opts: { launch: () => never } }).opts.launch = () => {
-      throw new Error('host is gone')
-    }
-    live.worker!.kill('SIGKILL')
-    hosts.splice(hosts.indexOf(host), 1)
-    const { host: again } = newHost(ws, configDir)
-    const list = await again.call('runs.list', {})
-    const byId = new Map(list.map((r) => [r.id, r]))
-    expect(byId.get(second.id)!.status.state).toMatch(/queued|running/)
-    expect(['interrupted', 'running']).toContain(byId.get(first.id)!.status.state)
-    expect((await again.runs.waitSettled(second.id)).status.state).toBe('done')
-  }, 120_000)
 })
 
 describe('runs on registered datasets', () => {
