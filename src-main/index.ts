@@ -8,11 +8,16 @@ import ElectronStore from 'electron-store'
 import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, type Envelope } from '../src-shared/contract'
 import { Host } from '../src-host/host'
 import { openStoreKeepingBadFile } from '../src-host/services/settings'
-import { APP_CSP, isTrustedSender, secureWebPreferences } from './security'
+import { APP_CSP, devRendererUrl, isTrustedSender, secureWebPreferences } from './security'
 
 app.enableSandbox()
 
-const devUrl = process.env.ELECTRON_RENDERER_URL
+// import.meta.env.DEV is fixed when electron-vite builds this file: true for `electron-vite dev`,
+// false for `electron-vite build`, whatever the environment says when the app starts.
+const devUrl = devRendererUrl(process.env.ELECTRON_RENDERER_URL, { dev: import.meta.env.DEV, packaged: app.isPackaged })
+if (process.env.ELECTRON_RENDERER_URL && !devUrl) {
+  console.warn(`[main] ignoring ELECTRON_RENDERER_URL=${process.env.ELECTRON_RENDERER_URL}: only a development build loads a loopback http dev server`)
+}
 const indexHtml = path.join(import.meta.dirname, '../renderer/index.html')
 const appUrl = devUrl ?? pathToFileURL(indexHtml).href
 let mainWindow: BrowserWindow | null = null

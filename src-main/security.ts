@@ -1,5 +1,6 @@
 // Electron security settings in one place (Electron's security checklist): the window's
-// webPreferences, the CSP, and the check every IPC sender must pass.
+// webPreferences, the CSP, which renderer URL to trust, and the check every IPC sender
+// must pass.
 import type { WebPreferences } from 'electron'
 
 /** CSP for the app's pages (the built index.html also carries it as a meta tag). */
@@ -50,4 +51,29 @@ export function isTrustedSender(senderUrl: string | undefined, appUrl: string): 
   }
   if (app.protocol === 'file:') return sender.protocol === 'file:' && sender.pathname === app.pathname
   return sender.origin === app.origin
+}
+
+/**
+ * The renderer dev server's URL, or null to load the built index.html.
+ *
+ * electron-vite dev sets ELECTRON_RENDERER_URL, but any launcher can set it too, and whatever
+ * page it names is loaded and then trusted by the IPC sender check. So it only counts in a
+ * development build (a build-time constant, not something the environment can flip) that is
+ * not packaged, and only when it points at this machine over plain http.
+ */
+export function devRendererUrl(raw: string | undefined, build: { dev: boolean; packaged: boolean }): string | null {
+  if (!raw || !build.dev || build.packaged) return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return null
+  }
+  if (url.protocol !== 'http:' || url.username || url.password || !isLoopbackHost(url.hostname)) return null
+  return url.href
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  // The URL parser has already lower-cased the name and normalised IPv4 forms such as 127.1.
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
 }

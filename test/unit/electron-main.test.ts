@@ -1,17 +1,19 @@
 // The Electron shell with `electron` mocked (its binary cannot be loaded here): the window is
-// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked.
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked, and only
+// a development build loads (and trusts) the dev server.
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { tmpDir } from '../helpers/tmp'
 import { IPC_INVOKE, type Envelope } from '../../src-shared/contract'
-import { isTrustedSender } from '../../src-main/security'
+import { devRendererUrl, isTrustedSender } from '../../src-main/security'
 
 const h = vi.hoisted(() => ({
   windows: [] as { opts: Record<string, unknown>; loaded: string[] }[],
   handlers: new Map<string, (...a: unknown[]) => unknown>(),
   appEvents: new Map<string, (...a: unknown[]) => void>(),
   headerHook: null as null | ((d: unknown, cb: (r: unknown) => void) => void),
+  isPackaged: false,
   userData: ''
 }))
 
@@ -40,6 +42,9 @@ vi.mock('electron', () => {
       on: (name: string, fn: (...a: unknown[]) => void) => h.appEvents.set(name, fn),
       getVersion: () => '9.9.9',
       getPath: () => h.userData,
+      get isPackaged() {
+        return h.isPackaged
+      },
       quit: vi.fn()
     },
     BrowserWindow,
@@ -120,6 +125,70 @@ describe('Electron shell', () => {
     expect(prevent).toHaveBeenCalledTimes(1)
     expect(openHandler!({ url: 'https://example.org' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' })
+  })
+
+})
+
+describe('renderer URL', () => {
+  // Loads src-main/index.ts afresh as a build of the given kind with ELECTRON_RENDERER_URL set.
+  async function loadShell(opts: { rendererUrl: string; dev: boolean }): Promise<{ loaded: string[]; invoke: (url: string) => Promise<Envelope> }> {
+    vi.resetModules()
+    vi.stubEnv('ELECTRON_RENDERER_URL', opts.rendererUrl)
+    vi.stubEnv('DEV', opts.dev)
+    const windowsBefore = h.windows.length
+    await import('../../src-main/index')
+    await new Promise((r) => setTimeout(r, 10))
+    expect(h.windows).toHaveLength(windowsBefore + 1)
+    const handler = h.handlers.get(IPC_INVOKE)!
+    return {
+      loaded: h.windows.at(-1)!.loaded,
+      invoke: async (url) => {
+        const frame = { url }
+        return (await handler({ senderFrame: frame, sender: { mainFrame: frame } }, 'app.info', {})) as Envelope
+      }
+    }
+  }
+
+  afterEach(() => {
+    vi.unstubAllEnvs()
+    h.isPackaged = false
+  })
+
+  it('a production build ignores ELECTRON_RENDERER_URL: it loads index.html and refuses IPC from that origin', async () => {
+    const shell = await loadShell({ rendererUrl: 'http://localhost:5173', dev: false })
+    expect(shell.loaded).toEqual([indexHtml])
+    expect(await shell.invoke('http://localhost:5173/')).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
+    expect(await shell.invoke(appUrl)).toMatchObject({ ok: true })
+  })
+
+  it('a development build loads a loopback dev server and trusts only its origin', async () => {
+    const shell = await loadShell({ rendererUrl: 'http://localhost:5173', dev: true })
+    expect(shell.loaded).toEqual(['http://localhost:5173/'])
+    expect(await shell.invoke('http://localhost:5173/#/runs')).toMatchObject({ ok: true })
+    expect(await shell.invoke(appUrl)).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
+  })
+
+  it('a development build still ignores a dev server URL that is not loopback http', async () => {
+    const shell = await loadShell({ rendererUrl: 'http://evil.example:5173', dev: true })
+    expect(shell.loaded).toEqual([indexHtml])
+    expect(await shell.invoke('http://evil.example:5173/')).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
+  })
+
+  it('devRendererUrl takes only a loopback http URL, and only in an unpackaged development build', () => {
+    const dev = { dev: true, packaged: false }
+    expect(devRendererUrl('http://localhost:5173', dev)).toBe('http://localhost:5173/')
+    expect(devRendererUrl('http://127.0.0.1:5173/', dev)).toBe('http://127.0.0.1:5173/')
+    expect(devRendererUrl('http://[::1]:5173', dev)).toBe('http://[::1]:5173/')
+    expect(devRendererUrl('http://localhost:5173', { dev: false, packaged: false })).toBeNull()
+    expect(devRendererUrl('http://localhost:5173', { dev: true, packaged: true })).toBeNull()
+    expect(devRendererUrl(undefined, dev)).toBeNull()
+    expect(devRendererUrl('', dev)).toBeNull()
+    expect(devRendererUrl('https://localhost:5173', dev)).toBeNull()
+    expect(devRendererUrl('http://192.168.1.20:5173', dev)).toBeNull()
+    expect(devRendererUrl('http://localhost.evil.example:5173', dev)).toBeNull()
+    expect(devRendererUrl('http://user:pw@localhost:5173', dev)).toBeNull()
+    expect(devRendererUrl('file:///tmp/index.html', dev)).toBeNull()
+    expect(devRendererUrl('not a url', dev)).toBeNull()
   })
 })
 
