@@ -9,6 +9,7 @@ import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, 
 import { Host } from '../src-host/host'
 import { openStoreKeepingBadFile } from '../src-host/services/settings'
 import { APP_CSP, devRendererUrl, isTrustedSender, secureWebPreferences } from './security'
+import { quitAfterShutdown } from './quit'
 
 app.enableSandbox()
 
@@ -106,7 +107,7 @@ void app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
   })
-  app.on('before-quit', () => void host.shutdown())
+  quitAfterShutdown(app, () => host.shutdown())
 })
 
 // Navigation and new windows are blocked; links with http(s) open in the system browser.

@@ -1,18 +1,21 @@
 // The Electron shell with `electron` mocked (its binary cannot be loaded here): the window is
-// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked, and only
-// a development build loads (and trusts) the dev server.
+// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked, quitting
+// waits for the host, and only a development build loads (and trusts) the dev server.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { tmpDir } from '../helpers/tmp'
 import { IPC_INVOKE, type Envelope } from '../../src-shared/contract'
+import { Host } from '../../src-host/host'
 import { devRendererUrl, isTrustedSender } from '../../src-main/security'
+import { quitAfterShutdown, SHUTDOWN_TIMEOUT_MS } from '../../src-main/quit'
 
 const h = vi.hoisted(() => ({
   windows: [] as { opts: Record<string, unknown>; loaded: string[] }[],
   handlers: new Map<string, (...a: unknown[]) => unknown>(),
   appEvents: new Map<string, (...a: unknown[]) => void>(),
   headerHook: null as null | ((d: unknown, cb: (r: unknown) => void) => void),
+  quit: vi.fn(),
   isPackaged: false,
   userData: ''
 }))
@@ -45,7 +48,7 @@ vi.mock('electron', () => {
       get isPackaged() {
         return h.isPackaged
       },
-      quit: vi.fn()
+      quit: h.quit
     },
     BrowserWindow,
     ipcMain: { handle: (ch: string, fn: (...a: unknown[]) => unknown) => h.handlers.set(ch, fn) },
@@ -127,6 +130,76 @@ describe('Electron shell', () => {
     expect(openHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' })
   })
 
+  it('holds the quit until a slow host shutdown has finished, then quits once and lets that quit through', async () => {
+    let finish!: () => void
+    const shutdown = vi.spyOn(Host.prototype, 'shutdown').mockImplementation(() => new Promise<void>((r) => (finish = r)))
+    try {
+      const beforeQuit = h.appEvents.get('before-quit')!
+      const first = { preventDefault: vi.fn() }
+      beforeQuit(first)
+      expect(first.preventDefault).toHaveBeenCalledTimes(1)
+      // A second quit while the host is stopping is held too, without a second shutdown.
+      const again = { preventDefault: vi.fn() }
+      beforeQuit(again)
+      expect(again.preventDefault).toHaveBeenCalledTimes(1)
+      await new Promise((r) => setTimeout(r, 20))
+      expect(shutdown).toHaveBeenCalledTimes(1)
+      expect(h.quit).not.toHaveBeenCalled()
+
+      finish()
+      await vi.waitFor(() => expect(h.quit).toHaveBeenCalledTimes(1))
+      const last = { preventDefault: vi.fn() }
+      beforeQuit(last)
+      expect(last.preventDefault).not.toHaveBeenCalled()
+      expect(shutdown).toHaveBeenCalledTimes(1)
+    } finally {
+      shutdown.mockRestore()
+      h.quit.mockClear()
+    }
+  })
+})
+
+describe('quitAfterShutdown', () => {
+  const log = { warn: vi.fn(), error: vi.fn() }
+  function fakeApp(shutdown: () => Promise<void>): { quit: ReturnType<typeof vi.fn>; beforeQuit: () => { preventDefault: ReturnType<typeof vi.fn> } } {
+    let listener: ((e: { preventDefault(): void }) => void) | null = null
+    const quit = vi.fn()
+    quitAfterShutdown({ on: (_n, fn) => (listener = fn), quit }, shutdown, { log })
+    return {
+      quit,
+      beforeQuit: () => {
+        const e = { preventDefault: vi.fn() }
+        listener!(e)
+        return e
+      }
+    }
+  }
+
+  afterEach(() => {
+    vi.useRealTimers()
+    log.warn.mockClear()
+    log.error.mockClear()
+  })
+
+  it(`quits after ${SHUTDOWN_TIMEOUT_MS / 1000} s when the host shutdown never finishes, and says so`, async () => {
+    vi.useFakeTimers()
+    const app = fakeApp(() => new Promise<void>(() => {}))
+    expect(app.beforeQuit().preventDefault).toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(SHUTDOWN_TIMEOUT_MS - 1)
+    expect(app.quit).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(app.quit).toHaveBeenCalledTimes(1)
+    expect(log.warn).toHaveBeenCalledWith(expect.stringMatching(/did not shut down within 15 s/))
+    expect(app.beforeQuit().preventDefault).not.toHaveBeenCalled()
+  })
+
+  it('still quits when the host shutdown fails, and logs the error', async () => {
+    const app = fakeApp(() => Promise.reject(new Error('disk full')))
+    app.beforeQuit()
+    await vi.waitFor(() => expect(app.quit).toHaveBeenCalledTimes(1))
+    expect(log.error).toHaveBeenCalledWith(expect.stringMatching(/shutdown failed/), expect.objectContaining({ message: 'disk full' }))
+    expect(log.warn).not.toHaveBeenCalled()
+  })
 })
 
 describe('renderer URL', () => {
