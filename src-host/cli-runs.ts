@@ -193,7 +193,10 @@ export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<
     return EXIT.ok
   }
   if (!runs.length) io.out('No runs yet. Start one with: quarterturn run --preset fast-rotnet')
-  for (const r of runs) io.out(`${r.id}\t${r.status.state}\t${r.method}\t${r.name}`)
+  for (const r of runs) {
+    io.out(`${r.id}\t${r.status.state}\t${r.method}\t${r.name}`)
+    if (r.status.state === 'damaged') io.out(`  ${r.status.error}`)
+  }
   return EXIT.ok
 }
 

@@ -98,6 +98,9 @@ const RunFileSchema = z.object({
   backends: z.array(z.string()).optional()
 })
 
+/** Sections every stored (resolved) config has had since the first version. */
+const STORED_CONFIG_SECTIONS = ['name', 'seed', 'dataset', 'backbone', 'pretrain', 'finetune', 'evaluation'] as const
+
 function liveRun(dir: string, run: RunFile, status: RunStatus): LiveRun {
   return { dir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0, lock: null, starting: false }
 }
@@ -234,6 +237,11 @@ export class RunsService {
       rawName = raw?.name
       const parsed = RunFileSchema.safeParse(raw)
       if (!parsed.success) return damaged(`run.json is not a run description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}.`, removeIt)
+      // A stored config is a resolved one: a missing section means the file was cut or edited,
+      // and filling in defaults would show a run other than the one trained.
+      const cfg = parsed.data.config as Record<string, unknown> | null
+      const missing = STORED_CONFIG_SECTIONS.filter((k) => !cfg || typeof cfg !== 'object' || !(k in cfg))
+      if (missing.length) return damaged(`run.json's config has no ${missing.map((k) => `"${k}"`).join(', ')}.`, removeIt)
       run = { ...parsed.data, config: parseRunConfig(parsed.data.config) }
     } catch (err) {
       return damaged(`run.json is damaged: ${(err as Error).message}.`, removeIt)
@@ -243,9 +251,11 @@ export class RunsService {
       return damaged(`status.json is ${statusText === null ? 'missing' : `unreadable (${statusText.message})`}.`, `Delete the folder ${runDir} to remove the run, or restore status.json.`)
     }
     try {
-      status = RunStatusSchema.parse(JSON.parse(statusText))
+      const parsed = RunStatusSchema.safeParse(JSON.parse(statusText))
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; '))
+      status = parsed.data
     } catch (err) {
-      return damaged(`status.json is damaged (${(err as Error).message.slice(0, 200)}).`, `Restore it from a backup, or delete the folder ${runDir} to remove the run.`)
+      return damaged(`status.json is damaged (${(err as Error).message.slice(0, 300)}).`, `Restore it from a backup, or delete the folder ${runDir} to remove the run.`)
     }
     const live = liveRun(runDir, run, status)
     live.evaluations = (await readResults(runDir)).evaluations as RunSummary['evaluations']
