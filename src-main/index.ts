@@ -8,7 +8,7 @@ import ElectronStore from 'electron-store'
 import { IPC_EVENT, IPC_INVOKE, settingsJsonSchemaProperties, DEFAULT_SETTINGS, type Envelope } from '../src-shared/contract'
 import { Host } from '../src-host/host'
 import { openStoreKeepingBadFile } from '../src-host/services/settings'
-import { APP_CSP, devRendererUrl, isTrustedSender, secureWebPreferences } from './security'
+import { APP_CSP, devRendererUrl, isPermissionAllowed, isTrustedSender, secureWebPreferences } from './security'
 import { quitAfterShutdown } from './quit'
 
 app.enableSandbox()
@@ -89,7 +89,14 @@ void app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [APP_CSP] } })
   })
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false))
+  // Chromium asks the check handler before some APIs (and for navigator.permissions.query) and
+  // the request handler before others; both answer the same way.
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(isPermissionAllowed(permission, details, appUrl))
+  )
+  session.defaultSession.setPermissionCheckHandler((_wc, permission, _origin, details) =>
+    isPermissionAllowed(permission, details, appUrl)
+  )
 
   ipcMain.handle(IPC_INVOKE, async (event, name: unknown, arg: unknown): Promise<Envelope> => {
     if (!isTrustedSender(event.senderFrame?.url, appUrl) || event.senderFrame !== event.sender.mainFrame) {

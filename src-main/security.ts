@@ -1,6 +1,6 @@
 // Electron security settings in one place (Electron's security checklist): the window's
-// webPreferences, the CSP, which renderer URL to trust, and the check every IPC sender
-// must pass.
+// webPreferences, the CSP, which renderer URL to trust, the permissions the page gets, and the
+// check every IPC sender must pass.
 import type { WebPreferences } from 'electron'
 
 /** CSP for the app's pages (the built index.html also carries it as a meta tag). */
@@ -76,4 +76,19 @@ export function devRendererUrl(raw: string | undefined, build: { dev: boolean; p
 function isLoopbackHost(hostname: string): boolean {
   // The URL parser has already lower-cased the name and normalised IPv4 forms such as 127.1.
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+}
+
+/**
+ * Permissions the app's page uses: the async clipboard write behind its Copy buttons
+ * (navigator.clipboard.writeText). Everything else (camera, notifications, clipboard read,
+ * devices, ...) is refused, as is any permission asked for by another page or a sub-frame.
+ */
+const APP_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write'])
+
+export function isPermissionAllowed(
+  permission: string,
+  request: { requestingUrl?: string; isMainFrame: boolean },
+  appUrl: string
+): boolean {
+  return APP_PERMISSIONS.has(permission) && request.isMainFrame && isTrustedSender(request.requestingUrl, appUrl)
 }

@@ -1,6 +1,7 @@
 // The Electron shell with `electron` mocked (its binary cannot be loaded here): the window is
-// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked, quitting
-// waits for the host, and only a development build loads (and trusts) the dev server.
+// hardened, IPC from a foreign frame is refused, navigation and new windows are blocked, the page
+// gets no permission it does not use, quitting waits for the host, and only a development build
+// loads (and trusts) the dev server.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -10,11 +11,21 @@ import { Host } from '../../src-host/host'
 import { devRendererUrl, isTrustedSender } from '../../src-main/security'
 import { quitAfterShutdown, SHUTDOWN_TIMEOUT_MS } from '../../src-main/quit'
 
+type PermissionCheck = (wc: unknown, permission: string, origin: string, details: { requestingUrl?: string; isMainFrame: boolean }) => boolean
+type PermissionRequest = (
+  wc: unknown,
+  permission: string,
+  callback: (granted: boolean) => void,
+  details: { requestingUrl: string; isMainFrame: boolean }
+) => void
+
 const h = vi.hoisted(() => ({
   windows: [] as { opts: Record<string, unknown>; loaded: string[] }[],
   handlers: new Map<string, (...a: unknown[]) => unknown>(),
   appEvents: new Map<string, (...a: unknown[]) => void>(),
   headerHook: null as null | ((d: unknown, cb: (r: unknown) => void) => void),
+  permissionCheck: null as null | PermissionCheck,
+  permissionRequest: null as null | PermissionRequest,
   quit: vi.fn(),
   isPackaged: false,
   userData: ''
@@ -56,7 +67,8 @@ vi.mock('electron', () => {
     session: {
       defaultSession: {
         webRequest: { onHeadersReceived: (fn: typeof h.headerHook) => (h.headerHook = fn) },
-        setPermissionRequestHandler: vi.fn()
+        setPermissionRequestHandler: (fn: PermissionRequest) => (h.permissionRequest = fn),
+        setPermissionCheckHandler: (fn: PermissionCheck) => (h.permissionCheck = fn)
       }
     },
     shell: { openExternal: vi.fn() }
@@ -128,6 +140,28 @@ describe('Electron shell', () => {
     expect(prevent).toHaveBeenCalledTimes(1)
     expect(openHandler!({ url: 'https://example.org' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' })
+  })
+
+  it('denies every permission check and request except the clipboard write its own page uses', () => {
+    const check = (permission: string, requestingUrl: string | undefined, isMainFrame = true): boolean =>
+      h.permissionCheck!(null, permission, requestingUrl ? new URL(requestingUrl).origin : '', { requestingUrl, isMainFrame })
+    for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read', 'hid', 'usb', 'serial', 'fileSystem', 'openExternal', 'unknown']) {
+      expect(check(permission, appUrl), permission).toBe(false)
+    }
+    expect(check('clipboard-sanitized-write', 'https://evil.example/')).toBe(false)
+    expect(check('clipboard-sanitized-write', undefined)).toBe(false)
+    expect(check('clipboard-sanitized-write', appUrl, false)).toBe(false)
+    expect(check('clipboard-sanitized-write', `${appUrl}#/runs`)).toBe(true)
+
+    const request = (permission: string, requestingUrl: string): boolean => {
+      let granted: boolean | null = null
+      h.permissionRequest!({}, permission, (g) => (granted = g), { requestingUrl, isMainFrame: true })
+      return granted!
+    }
+    expect(request('media', appUrl)).toBe(false)
+    expect(request('notifications', appUrl)).toBe(false)
+    expect(request('clipboard-sanitized-write', 'https://evil.example/')).toBe(false)
+    expect(request('clipboard-sanitized-write', appUrl)).toBe(true)
   })
 
   it('holds the quit until a slow host shutdown has finished, then quits once and lets that quit through', async () => {
