@@ -6,8 +6,9 @@ import WebSocket from 'ws'
 import { createHeadlessHost } from '../../src-host/headless'
 import type { Host } from '../../src-host/host'
 import { startWebHost, type WebHost } from '../../src-host/web/server'
+import { Rng } from '../../src-engine/util/rng'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
-import { rawExchange, upgradeRequest } from '../helpers/raw-socket'
+import { OP, rawExchange, upgradeRequest, wsFrame, type RawAnswer } from '../helpers/raw-socket'
 
 const MAX_FRAME = 4 * 1024 * 1024
 
@@ -252,5 +253,193 @@ describe('web host hardening', () => {
     }
     expect(logged).toHaveBeenCalledTimes(2)
     expect(crashes).toEqual([])
+  })
+})
+
+describe('web host fuzz', () => {
+  it('survives a seeded fuzz of malformed requests and frames, then answers normally', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const rng = new Rng(0x51ab1e)
+    const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!
+    const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => rng.int(256)))
+    const printable = (n: number): string => String.fromCharCode(...Array.from({ length: n }, () => 0x21 + rng.int(94)))
+    const port = web.port
+    const tok = web.token
+    const sent: Record<string, number> = {}
+    const count = (kind: string, n = 1): void => {
+      sent[kind] = (sent[kind] ?? 0) + n
+    }
+
+    // Raw connections: what to send, how to leave the socket, and what answers are acceptable
+    // (null: the host just closed). None may be a 101 unless the request was a good one.
+    type Case = { kind: string; data: Buffer; after?: 'end' | 'reset'; ok: (r: RawAnswer) => boolean }
+    const cases: Case[] = []
+    const refused = (...statuses: number[]) => (r: RawAnswer) => r.status !== null && statuses.includes(r.status)
+    const origins = (): string | Buffer =>
+      pick([
+        () => 'null',
+        () => 'garbage',
+        () => printable(1 + rng.int(40)),
+        () => Buffer.from(`Origin: http://ünïcødé-${rng.int(1000)}.例え`, 'utf8'),
+        () => `http://${'a'.repeat(2000 + rng.int(8000))}.example`,
+        () => `http://${'a'.repeat(17000)}.example`, // over Node's header limit
+        () => 'http://[',
+        () => 'http://evil.example',
+        () => `file://${printable(8)}`
+      ])()
+    for (let i = 0; i < 60; i++) {
+      const o = origins()
+      cases.push({
+        kind: 'upgrade, bad Origin',
+        data: upgradeRequest(port, `/api?token=${tok}`, [typeof o === 'string' ? `Origin: ${o}` : o]),
+        ok: refused(400, 403, 431)
+      })
+    }
+    const paths = (): string | Buffer =>
+      pick([
+        () => `//[?token=${tok}`,
+        () => `/api%zz?token=${tok}`,
+        () => `%zz`,
+        () => `/%E0%A4%A?token=${tok}`,
+        () => `/${'x'.repeat(1000 + rng.int(10000))}?token=${tok}`,
+        () => `/api?token=${tok}&${'y'.repeat(20000)}`,
+        () => Buffer.concat([Buffer.from('/api'), Buffer.from([0]), Buffer.from(`?token=${tok}`)]),
+        () => `/api%00?token=${tok}`,
+        () => `http://[/api?token=${tok}`,
+        () => `//evil.example/api?token=${tok}`,
+        () => `/${printable(1 + rng.int(60))}`
+      ])()
+    for (let i = 0; i < 60; i++) cases.push({ kind: 'upgrade, bad path', data: upgradeRequest(port, paths()), ok: refused(400, 401, 404, 431) })
+    const badTokens = (): [string, string[]] =>
+      pick([
+        (): [string, string[]] => ['/api', []],
+        (): [string, string[]] => ['/api?token=', []],
+        (): [string, string[]] => [`/api?token=${printable(tok.length)}`, []],
+        (): [string, string[]] => [`/api?token=${tok.slice(0, -1)}`, []],
+        (): [string, string[]] => [`/api?token=${tok}x`, []],
+        (): [string, string[]] => [`/api?token=%${printable(2)}`, []],
+        (): [string, string[]] => ['/api', [`Cookie: quarterturn_token=${printable(20)}`]],
+        (): [string, string[]] => ['/api', [`Cookie: ${printable(200)}`]]
+      ])()
+    for (let i = 0; i < 40; i++) {
+      const [target, headers] = badTokens()
+      cases.push({ kind: 'upgrade, bad or no token', data: upgradeRequest(port, target, headers), ok: refused(400, 401) })
+    }
+    for (let i = 0; i < 40; i++) {
+      const target = pick([`//[`, '/%E0%A4%A', '/%zz', '/a%00b', `/${'z'.repeat(20000)}`, `/${printable(30)}`, '*', 'http://[/'])
+      const method = pick(['GET', 'HEAD', 'POST', 'DELETE', 'BREW'])
+      cases.push({
+        kind: 'HTTP, bad request',
+        data: Buffer.from(`${method} ${target}${target.startsWith('/') ? `?token=${tok}` : ''} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 'latin1'),
+        // 500 would be a handler that failed; an unknown method is refused by Node's parser.
+        ok: (r) => r.status === null || [400, 401, 404, 405, 431].includes(r.status)
+      })
+    }
+    for (let i = 0; i < 40; i++) cases.push({ kind: 'garbage bytes', data: bytes(1 + rng.int(512)), ok: (r) => r.status === null || r.status === 400 })
+    for (let i = 0; i < 40; i++) {
+      const whole = rng.int(2) ? upgradeRequest(port, `/api?token=${tok}`) : Buffer.from(`GET /?token=${tok} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
+      cases.push({ kind: 'half-closed request', data: whole.subarray(0, 1 + rng.int(whole.length - 4)), ok: (r) => r.status === null || r.status === 400 })
+    }
+    for (let i = 0; i < 20; i++) {
+      const good = rng.int(2) === 1
+      cases.push({ kind: 'reset after handshake', data: upgradeRequest(port, `/api?token=${good ? tok : 'wrong'}`), after: 'reset', ok: () => true })
+    }
+    // Frames after a good handshake, in the same write: the host takes them as the socket's head.
+    const frames = (): [string, Buffer] =>
+      pick([
+        (): [string, Buffer] => ['oversize', wsFrame(OP.binary, bytes(16), { declaredLength: MAX_FRAME + 1 + rng.int(1 << 20) })],
+        (): [string, Buffer] => ['oversize', wsFrame(OP.text, Buffer.alloc(0), { declaredLength: 2 ** 40 })],
+        (): [string, Buffer] => ['invalid UTF-8', wsFrame(OP.text, Buffer.from(pick([[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x7b, 0xf4, 0x90, 0x80, 0x80]])))],
+        (): [string, Buffer] => ['binary', wsFrame(OP.binary, bytes(1 + rng.int(300)))],
+        (): [string, Buffer] => ['text', wsFrame(OP.text, Buffer.from(printable(1 + rng.int(200))))],
+        (): [string, Buffer] => ['unmasked', wsFrame(OP.text, Buffer.from('{}'), { mask: false })],
+        (): [string, Buffer] => ['reserved opcode or bits', wsFrame(pick([3, 7, 0xb, 0xf]), bytes(4))],
+        (): [string, Buffer] => ['reserved opcode or bits', wsFrame(OP.text, Buffer.from('{}'), { rsv: 1 + rng.int(7) })],
+        (): [string, Buffer] => ['bad control frame', wsFrame(OP.ping, bytes(126 + rng.int(100)))],
+        (): [string, Buffer] => ['bad control frame', wsFrame(OP.close, bytes(1))],
+        (): [string, Buffer] => ['bad control frame', wsFrame(OP.ping, bytes(4), { fin: false })],
+        (): [string, Buffer] => ['stray continuation', wsFrame(OP.continuation, bytes(8))],
+        (): [string, Buffer] => ['truncated', wsFrame(OP.binary, bytes(200)).subarray(0, 2 + rng.int(100))],
+        (): [string, Buffer] => ['garbage', bytes(1 + rng.int(256))]
+      ])()
+    for (let i = 0; i < 80; i++) {
+      const parts = [upgradeRequest(port, `/api?token=${tok}`)]
+      for (let n = 1 + rng.int(3); n > 0; n--) {
+        const [kind, frame] = frames()
+        count(`raw frame: ${kind}`)
+        parts.push(frame)
+      }
+      cases.push({ kind: 'raw upgrade + frames', data: Buffer.concat(parts), ok: (r) => r.status === 101 })
+    }
+
+    const answers: RawAnswer[] = []
+    for (let i = 0; i < cases.length; i += 25) {
+      const batch = cases.slice(i, i + 25)
+      for (const c of batch) count(c.kind)
+      answers.push(...(await Promise.all(batch.map((c) => rawExchange(port, c.data, { after: c.after ?? 'end' })))))
+    }
+    const wrong = cases.flatMap((c, i) => (answers[i]!.timedOut || !c.ok(answers[i]!) ? [`${c.kind}: ${answers[i]!.text.slice(0, 40) || '(closed)'}`] : []))
+    expect(wrong).toEqual([])
+
+    // The same through a real client: each oversize or invalid UTF-8 frame costs its socket.
+    const signedIn = async (): Promise<WebSocket> => {
+      const ws = await openWs(`?token=${tok}`)
+      ws.on('error', () => undefined)
+      return ws
+    }
+    for (let i = 0; i < 4; i++) {
+      const ws = await signedIn()
+      const closed = closeCode(ws)
+      ws.send(Buffer.alloc(MAX_FRAME + 1 + rng.int(1024), 0x20), { binary: rng.int(2) === 0 })
+      count('ws: oversize frame')
+      expect(await within(closed, 'oversize frame')).toBe(1009)
+    }
+    for (let i = 0; i < 10; i++) {
+      const ws = await signedIn()
+      const closed = closeCode(ws)
+      ws.send(Buffer.concat([Buffer.from('{"id":1,'), Buffer.from(pick([[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80]]))]), { binary: false })
+      count('ws: invalid UTF-8 text frame')
+      expect(await within(closed, 'invalid UTF-8 frame')).toBe(1007)
+    }
+    const ws = await signedIn()
+    const replies: Record<string, unknown>[] = []
+    ws.on('message', (d) => replies.push(JSON.parse(String(d))))
+    let expected = 0
+    for (let i = 0; i < 30; i++) {
+      ws.send(bytes(1 + rng.int(500)), { binary: true })
+      count('ws: binary frame')
+      expected++
+    }
+    for (let i = 0; i < 30; i++) {
+      const frame = pick([
+        () => ({ id: -1, name: 'settings.get', arg: {} }),
+        () => ({ id: 1.5, name: 'settings.get' }),
+        () => ({ id: 7, name: printable(12), arg: {} }),
+        () => ({ id: 8, name: 'workspace.open', arg: { path: rng.int(100) } }),
+        () => ({ id: 9, name: 'settings.update', arg: { theme: printable(5) } }),
+        () => [1, 2, 3],
+        () => null,
+        () => printable(40)
+      ])()
+      ws.send(JSON.stringify(frame))
+      count('ws: malformed request')
+      expected++
+    }
+    await within(
+      new Promise<void>((resolve) => {
+        const check = (): void => (replies.length >= expected ? resolve() : void setTimeout(check, 10))
+        check()
+      }),
+      'replies to malformed frames'
+    )
+    expect(replies.every((r) => (r.reply as { ok: boolean } | undefined)?.ok === false)).toBe(true)
+    ws.close()
+
+    console.log('web host fuzz, sent:', sent)
+    expect(crashes).toEqual([])
+    expect(logged).not.toHaveBeenCalled()
+    const page = await fetch(web.url)
+    expect(page.status).toBe(200)
+    expect(await settingsGet()).toMatchObject({ id: 99, reply: { ok: true, value: { theme: 'system' } } })
   })
 })
