@@ -122,6 +122,10 @@ app.on('web-contents-created', (_e, contents) => {
   contents.on('will-navigate', (event, url) => {
     if (url !== appUrl) event.preventDefault()
   })
+  // will-navigate only covers the top frame; a sub-frame may not leave the app page either.
+  contents.on('will-frame-navigate', (details) => {
+    if (!details.isMainFrame && !isTrustedSender(details.url, appUrl)) details.preventDefault()
+  })
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
     if (/^https?:\/\//.test(url)) void electronShell.openExternal(url)

@@ -126,7 +126,7 @@ describe('Electron shell', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
   })
 
-  it('blocks navigation away from the app and every new window', () => {
+  it('blocks navigation away from the app, in the top frame and in sub-frames, and every new window', () => {
     const listeners = new Map<string, (...a: unknown[]) => void>()
     let openHandler: ((d: { url: string }) => { action: string }) | null = null
     h.appEvents.get('web-contents-created')!({}, {
@@ -138,6 +138,14 @@ describe('Electron shell', () => {
     expect(prevent).toHaveBeenCalledTimes(1)
     listeners.get('will-navigate')!({ preventDefault: prevent }, appUrl)
     expect(prevent).toHaveBeenCalledTimes(1)
+    const frameNavigate = (url: string, isMainFrame: boolean): boolean => {
+      const preventDefault = vi.fn()
+      listeners.get('will-frame-navigate')!({ url, isMainFrame, preventDefault })
+      return preventDefault.mock.calls.length > 0
+    }
+    expect(frameNavigate('https://evil.example/', false)).toBe(true)
+    expect(frameNavigate('file:///etc/passwd', false)).toBe(true)
+    expect(frameNavigate(appUrl, false)).toBe(false)
     expect(openHandler!({ url: 'https://example.org' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' })
   })
