@@ -8,16 +8,34 @@ export class MetricsLog {
   private bytes = 0
   constructor(readonly file: string) {}
 
-  /** Open for appending, first truncating to `truncateTo` bytes when given. */
-  async open(truncateTo?: number): Promise<void> {
+  /**
+   * Open for appending, first truncating to `truncateTo` bytes when given. A torn last line (a
+   * writer killed mid-line, or a file cut short) is dropped, so the next record starts on a line of
+   * its own. Returns how many bytes the file lacked of `truncateTo` (records written after the
+   * checkpoint's predecessor and lost since): 0 when none.
+   */
+  async open(truncateTo?: number): Promise<{ missingBytes: number; tornBytes: number }> {
     this.handle = await fs.open(this.file, 'a+')
     const size = (await this.handle.stat()).size
-    if (truncateTo !== undefined && truncateTo < size) {
-      await this.handle.truncate(truncateTo)
-      this.bytes = truncateTo
-    } else {
-      this.bytes = size
+    const keep = truncateTo !== undefined && truncateTo < size ? truncateTo : size
+    const whole = await this.wholeLines(keep)
+    if (whole < size) await this.handle.truncate(whole)
+    this.bytes = whole
+    return { missingBytes: truncateTo !== undefined && truncateTo > size ? truncateTo - size : 0, tornBytes: keep - whole }
+  }
+
+  /** The length of the first `n` bytes cut back to the end of their last complete line. */
+  private async wholeLines(n: number): Promise<number> {
+    const chunk = Buffer.alloc(64 * 1024)
+    let end = n
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length)
+      const { bytesRead } = await this.handle!.read(chunk, 0, end - start, start)
+      const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a)
+      if (nl >= 0) return start + nl + 1
+      end = start
     }
+    return 0
   }
 
   get length(): number {

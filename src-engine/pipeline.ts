@@ -96,7 +96,11 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   const saved = (latest?.state ?? null) as SavedState | null
   const metrics = new MetricsLog(path.join(io.runDir, 'metrics.jsonl'))
   // Resuming: drop metrics written after the checkpoint; a fresh start: drop any partial run.
-  await metrics.open(saved ? saved.metricsBytes : 0)
+  const opened = await metrics.open(saved ? saved.metricsBytes : 0)
+  if (opened.missingBytes > 0) {
+    io.emit({ type: 'log', level: 'warn', message: `metrics.jsonl is ${opened.missingBytes} bytes shorter than checkpoint ${latest!.seq} recorded (cut or restored from an older copy): the curves have a gap before step ${saved!.trainer?.globalStep ?? 0}. Training continues from the checkpoint.` })
+  }
+  if (opened.tornBytes > 0) io.emit({ type: 'log', level: 'warn', message: `Dropped a torn last line (${opened.tornBytes} bytes) from metrics.jsonl.` })
   if (saved) io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
 
   const data = await loadSplits(config.dataset, io.readRegistered)
