@@ -69,11 +69,28 @@ ${DATASET_HELP}`
 
 const DEFAULT_PORT = 7878
 
+/**
+ * `--epochs -1` as `--epochs=-1`: parseArgs reads a value starting with "-" as a missing value
+ * ("argument is ambiguous"), where the user meant a number the option's own check should judge.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const next = argv[i + 1]
+    if (/^--[a-z][a-z-]*$/.test(a) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
 export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
       options: {

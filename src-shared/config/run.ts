@@ -10,7 +10,7 @@ const int = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
 
 export const DatasetRefSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('sample'),
     /** Training images per class (10 classes). */
     perClass: int(2, 5000, 200, 'images per class'),
@@ -19,7 +19,7 @@ export const DatasetRefSchema = z.discriminatedUnion('kind', [
     size: z.union([z.literal(32), z.literal(64)]).default(64),
     seed: int(0, 2 ** 31 - 1, 1, 'dataset seed')
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('dataset'),
     /** A dataset registered in the workspace. */
     id: z.string().min(1, 'choose a dataset'),
@@ -30,17 +30,17 @@ export const DatasetRefSchema = z.discriminatedUnion('kind', [
 export type DatasetRef = z.infer<typeof DatasetRefSchema>
 
 export const LabelledSubsetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('all') }),
-  z.object({ kind: z.literal('fraction'), value: z.number().gt(0, 'fraction must be above 0').max(1, 'fraction must be at most 1') }),
+  z.strictObject({ kind: z.literal('all') }),
+  z.strictObject({ kind: z.literal('fraction'), value: z.number().gt(0, 'fraction must be above 0').max(1, 'fraction must be at most 1') }),
   /** The reference's 20% subset: the first N files per class in sorted order. */
-  z.object({ kind: z.literal('first-per-class'), value: int(1, 100000, 100, 'images per class') }),
-  z.object({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') }),
+  z.strictObject({ kind: z.literal('first-per-class'), value: int(1, 100000, 100, 'images per class') }),
+  z.strictObject({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') }),
   /** A labelled subset saved in the Datasets view (or `quarterturn dataset subset`), by id: the same images every time. */
-  z.object({ kind: z.literal('subset'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'a subset id is lower-case letters, digits, ".", "-" or "_"') })
+  z.strictObject({ kind: z.literal('subset'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'a subset id is lower-case letters, digits, ".", "-" or "_"') })
 ])
 export type LabelledSubset = z.infer<typeof LabelledSubsetSchema>
 
-const TrainSliceSchema = z.object({
+const TrainSliceSchema = z.strictObject({
   optimizer: OptimizerConfigSchema.prefault({ kind: 'sgd' }),
   schedule: ScheduleConfigSchema.prefault({ kind: 'constant' }),
   batchSize: int(2, 4096, 64, 'batch size'),
@@ -48,7 +48,7 @@ const TrainSliceSchema = z.object({
   hflip: z.boolean().default(true)
 })
 
-export const ProbeConfigSchema = z.object({
+export const ProbeConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   epochs: int(1, 1000, 20, 'probe epochs'),
   batchSize: int(2, 4096, 192, 'probe batch size'),
@@ -56,7 +56,7 @@ export const ProbeConfigSchema = z.object({
   weightDecay: z.number().min(0).max(0.1).default(5e-4)
 })
 
-export const RunConfigSchema = z.object({
+export const RunConfigSchema = z.strictObject({
   name: z.string().trim().min(1, 'give the run a name').max(80, 'name: at most 80 characters').default('run'),
   seed: int(0, 2 ** 31 - 1, 1, 'seed'),
   backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
@@ -67,7 +67,7 @@ export const RunConfigSchema = z.object({
     method: MethodConfigSchema.prefault({ method: 'rotnet' })
   }).prefault({}),
   pu: z
-    .object({
+    .strictObject({
       enabled: z.boolean().default(false),
       folds: int(2, 10, 3, 'PU folds'),
       epochs: int(1, 1000, 5, 'PU epochs')
@@ -78,7 +78,7 @@ export const RunConfigSchema = z.object({
     labelled: LabelledSubsetSchema.prefault({ kind: 'fraction', value: 0.2 })
   }).prefault({}),
   evaluation: z
-    .object({
+    .strictObject({
       /** Frozen layer the probes read (reference: conv5). */
       layer: z.enum(FEATURE_TAPS).default('conv5'),
       /** Spatial side after adaptive max-pooling of a conv layer; 0 = 6 for 224 input, 3 otherwise. */
@@ -86,7 +86,7 @@ export const RunConfigSchema = z.object({
       linear: ProbeConfigSchema.prefault({}),
       nonlinear: ProbeConfigSchema.extend({ enabled: z.boolean().default(false) }).prefault({ schedule: { kind: 'lut', table: REFERENCE_LUTS.nonLinearEval } }),
       knn: z
-        .object({
+        .strictObject({
           enabled: z.boolean().default(true),
           k: int(1, 10000, 200, 'k'),
           temperature: z.number().gt(0, 'temperature must be above 0').max(10).default(0.07)
@@ -96,7 +96,7 @@ export const RunConfigSchema = z.object({
     })
     .prefault({}),
   checkpoint: z
-    .object({
+    .strictObject({
       intervalMin: z.number().min(0.05, 'checkpoint interval: at least 0.05 minutes').max(240).default(10),
       keep: int(1, 50, 3, 'checkpoints kept')
     })
@@ -115,8 +115,71 @@ export function parseRunConfig(raw: unknown): RunConfig {
     }
     return r.data
   }
-  const lines = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+  const lines = r.error.issues.map((i) => {
+    const where = i.path.join('.') || '(config)'
+    if (i.code !== 'unrecognized_keys') return `${where}: ${i.message}`
+    const known = keysAt(RunConfigSchema, i.path, raw)
+    return i.keys
+      .map((k) => {
+        const near = closest(k, known)
+        return `${where}: unknown key "${k}"${near ? `; did you mean "${near}"?` : known.length ? ` (known keys: ${known.join(', ')})` : ''}`
+      })
+      .join('; ')
+  })
   throw new Error(`Invalid run config: ${lines.join('; ')}`)
+}
+
+/** The keys the object schema at `at` accepts, following `value` to pick a union's branch. */
+function keysAt(schema: unknown, at: readonly PropertyKey[], value: unknown): string[] {
+  type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown>; options?: unknown[]; discriminator?: string; element?: unknown; in?: unknown; values?: unknown[] }
+  const def = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def
+  let cur = schema
+  let val = value
+  for (let i = 0; ; ) {
+    const d = def(cur)
+    if (d.innerType) cur = d.innerType
+    else if (d.type === 'pipe' && d.in) cur = d.in
+    else if (d.type === 'union' && d.options) {
+      const tag = d.discriminator && val && typeof val === 'object' ? (val as Record<string, unknown>)[d.discriminator] : undefined
+      const branch = d.options.find((o) => {
+        const tagSchema = def(o).shape?.[d.discriminator ?? '']
+        return tagSchema !== undefined && def(tagSchema).values?.includes(tag)
+      })
+      if (!branch) return []
+      cur = branch
+    } else if (i === at.length) return d.shape ? Object.keys(d.shape) : []
+    else if (d.type === 'object' && d.shape) {
+      const k = String(at[i++])
+      cur = d.shape[k]
+      val = val && typeof val === 'object' ? (val as Record<string, unknown>)[k] : undefined
+      if (!cur) return []
+    } else if (d.type === 'array' && d.element) {
+      val = Array.isArray(val) ? val[Number(at[i++])] : undefined
+      cur = d.element
+    } else return []
+  }
+}
+
+/** The known key a misspelt one most likely meant: case-insensitive equal, or within a few edits. */
+export function closest(key: string, known: string[]): string | null {
+  const lower = key.toLowerCase()
+  let best: string | null = null
+  let bestD = Math.max(2, Math.floor(key.length / 3)) + 1
+  for (const k of known) {
+    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase())
+    if (d < bestD) [best, bestD] = [k, d]
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = row
+  }
+  return prev[b.length]!
 }
 
 const fastBase = {

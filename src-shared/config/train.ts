@@ -9,7 +9,7 @@ const num = (min: number, max: number, def: number, what: string) =>
 const int = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
 
-export const BackboneConfigSchema = z.object({
+export const BackboneConfigSchema = z.strictObject({
   arch: z.enum(ALEXNET_ARCHS).default('alexnet64'),
   /** Multiplies every conv channel count and the fc width; 1 is the paper's AlexNet. */
   width: num(0.0625, 2, 1, 'width'),
@@ -17,14 +17,14 @@ export const BackboneConfigSchema = z.object({
 export type BackboneConfig = z.infer<typeof BackboneConfigSchema>
 
 export const OptimizerConfigSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('sgd'),
     momentum: num(0, 0.999, 0.9, 'momentum'),
     nesterov: z.boolean().default(true),
     /** Coupled L2 on all parameters, BatchNorm included (the reference). */
     weightDecay: num(0, 0.1, 5e-4, 'weight decay'),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('adam'),
     beta1: num(0, 0.9999, 0.9, 'beta1'),
     beta2: num(0, 0.99999, 0.999, 'beta2'),
@@ -36,29 +36,29 @@ export const OptimizerConfigSchema = z.discriminatedUnion('kind', [
 export type OptimizerConfig = z.infer<typeof OptimizerConfigSchema>
 
 export const ScheduleConfigSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('lut'),
     /** [maxEpoch, lr] pairs: lr of the first entry whose maxEpoch > epoch (0-based). */
     table: z.array(z.tuple([z.number().int().positive(), z.number().positive().max(10)])).min(1, 'the learning-rate table needs at least one entry'),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('cosine'),
     base: num(1e-7, 10, 0.05, 'base learning rate'),
     min: num(0, 1, 0, 'minimum learning rate'),
     warmupEpochs: num(0, 100, 0, 'warm-up epochs'),
   }),
-  z.object({ kind: z.literal('constant'), lr: num(1e-7, 10, 0.01, 'learning rate') }),
+  z.strictObject({ kind: z.literal('constant'), lr: num(1e-7, 10, 0.01, 'learning rate') }),
 ])
 export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>
 
 const headKind = z.enum(['linear', 'mlp'])
 
 export const MethodConfigSchema = z.discriminatedUnion('method', [
-  z.object({
+  z.strictObject({
     method: z.literal('rotnet'),
     rotationHead: headKind.default('linear'),
   }),
-  z.object({
+  z.strictObject({
     method: z.literal('rfd'),
     rotationHead: headKind.default('linear'),
     projectionHead: headKind.default('linear'),
@@ -75,7 +75,7 @@ export const MethodConfigSchema = z.discriminatedUnion('method', [
     puFromEpoch: z.number().int().min(0).nullable().default(null),
     puGamma: num(0.1, 10, 2, 'puGamma'),
   }),
-  z.object({
+  z.strictObject({
     method: z.literal('rfd-contrastive'),
     rotationHead: headKind.default('mlp'),
     projectionHead: headKind.default('mlp'),
@@ -83,7 +83,7 @@ export const MethodConfigSchema = z.discriminatedUnion('method', [
     lambdaNt: num(0, 100, 1, 'lambdaNt'),
     tau: num(0.001, 10, 0.1, 'tau'),
   }),
-  z.object({
+  z.strictObject({
     method: z.literal('simclr'),
     projectionHead: headKind.default('mlp'),
     tau: num(0.001, 10, 0.5, 'tau'),
@@ -91,7 +91,7 @@ export const MethodConfigSchema = z.discriminatedUnion('method', [
     jitter: num(0, 2, 0.5, 'jitter strength'),
     minCropScale: num(0.05, 1, 0.2, 'minimum crop scale'),
   }),
-  z.object({
+  z.strictObject({
     method: z.literal('supervised'),
   }),
 ])
@@ -99,6 +99,7 @@ export type MethodConfig = z.infer<typeof MethodConfigSchema>
 export type MethodName = MethodConfig['method']
 export const METHOD_NAMES: MethodName[] = ['rotnet', 'rfd', 'rfd-contrastive', 'simclr', 'supervised']
 
+// The engine's own slice, built by the pipeline from a checked run config: not strict.
 export const TrainConfigSchema = z.object({
   seed: int(0, 2 ** 31 - 1, 1, 'seed'),
   backbone: BackboneConfigSchema.prefault({}),

@@ -133,6 +133,24 @@ describe('quarterturn run / list / show / export', () => {
       expect(r.err).toMatch(/pretrain\.batchSize: batch size must be at least 2/)
       expect((await run(['run', '--preset', 'nope', '--config-dir', tmpDir()])).code).toBe(2)
       expect((await run(['run', file, '--epochs', 'many', '--config-dir', tmpDir()])).code).toBe(2)
+      // A negative number is judged by the option's own check, not refused as "ambiguous".
+      expect(await run(['run', '--preset', 'fast-rotnet', '--epochs', '-1', '--config-dir', tmpDir()])).toMatchObject({ code: 2, err: expect.stringMatching(/--epochs must be a whole number of at least 1, got "-1"/) })
+    } finally {
+      delete process.env.QUARTERTURN_WORKSPACE
+    }
+  })
+
+  it('rejects a misspelt config key, naming it and the key it most likely meant', async () => {
+    const file = `${tmpDir()}/typo.json`
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, JSON.stringify({ pretrain: { bachSize: 16, method: { method: 'rfd', nceKK: 64 } }, evaluaton: {} }))
+    process.env.QUARTERTURN_WORKSPACE = tmpDir('qt-cli-ws-')
+    try {
+      const r = await run(['run', file, '--config-dir', tmpDir()])
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(/pretrain: unknown key "bachSize"; did you mean "batchSize"\?/)
+      expect(r.err).toMatch(/pretrain\.method: unknown key "nceKK"; did you mean "nceK"\?/)
+      expect(r.err).toMatch(/\(config\): unknown key "evaluaton"; did you mean "evaluation"\?/)
     } finally {
       delete process.env.QUARTERTURN_WORKSPACE
     }

@@ -155,3 +155,17 @@ describe('contract', () => {
     expect(WsClientFrameSchema.safeParse({ id: -1, name: 'app.info' }).success).toBe(false)
   })
 })
+
+describe('run config keys', () => {
+  it('an unknown key is an error naming it, with the closest known key or the list of known ones', async () => {
+    const { parseRunConfig, closest } = await import('../../src-shared/config/run')
+    expect(() => parseRunConfig({ backbone: { widht: 0.5 } })).toThrow(/backbone: unknown key "widht"; did you mean "width"\?/)
+    expect(() => parseRunConfig({ evaluation: { transfer: [{ kind: 'sample', perclass: 3 }] } })).toThrow(/evaluation\.transfer\.0: unknown key "perclass"; did you mean "perClass"\?/)
+    expect(() => parseRunConfig({ checkpoint: { zzzzzzzz: 1 } })).toThrow(/checkpoint: unknown key "zzzzzzzz" \(known keys: intervalMin, keep\)/)
+    expect(closest('lr', ['lr', 'base'])).toBe('lr')
+    expect(closest('completelydifferent', ['lr', 'base'])).toBeNull()
+    // Every preset still parses: presets carry no stray keys.
+    const { PRESETS } = await import('../../src-shared/config/run')
+    for (const p of PRESETS) expect(() => parseRunConfig(p.config)).not.toThrow()
+  })
+})
