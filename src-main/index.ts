@@ -44,6 +44,10 @@ function createHost(): Host {
     launchRunWorker: () => {
       const child = utilityProcess.fork(path.join(import.meta.dirname, 'run-worker.js'), [], { serviceName: 'Quarterturn training', stdio: 'ignore' })
       return {
+        // Known once the process has spawned; recorded in the run's lock when it is.
+        get pid() {
+          return child.pid
+        },
         send: (m) => child.postMessage(m),
         onMessage: (fn) => void child.on('message', fn),
         onExit: (fn) => void child.on('exit', (code) => fn(code, null)),
@@ -110,7 +114,7 @@ void app.whenReady().then(() => {
 
   mainWindow = createWindow()
   // Finds runs interrupted by a previous crash and continues the queue.
-  void host.runs.boot().catch((err) => console.error('[runs] boot failed:', err))
+  void host.runs.startQueue().catch((err) => console.error('[runs] boot failed:', err))
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
   })
