@@ -13,12 +13,39 @@
 // cropped, so a dataset at its native size is cached bit-exact.
 // EXIF orientation is applied (a photo shown upright is stored upright: rotation prediction needs
 // that). Alpha is dropped, as Pillow's convert('RGB') does; 16-bit channels keep their high byte.
+//
+// Size limit: the dimensions are read from the header and checked against IMAGE_LIMITS before any
+// decoder runs, for every format, so a header that claims a huge image costs nothing.
 import { Transformer, ResizeFilterType, ResizeFit } from '@napi-rs/image'
 import { GifReader } from 'omggif'
 import type { ProblemKind } from '../../src-shared/contract/datasets'
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp'
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.bmp'])
+
+/**
+ * The largest image the indexer decodes: 64 megapixels (2^26 pixels, e.g. 8192x8192 or a
+ * 12000x5000 panorama), and no side over 32768. A decoder allocates the whole frame before
+ * anything is resized (4 bytes a pixel as RGBA, up to 8 for 16-bit PNG), several decodes run at
+ * once, and a header can claim any size: a 35-byte GIF may say 65535x65535 (17 GB of RGBA). 64 MP
+ * is 256 MiB of RGBA, above any camera photo and far above the largest working size (512).
+ */
+export const IMAGE_LIMITS = { maxPixels: 2 ** 26, maxSide: 32768 } as const
+
+export function overLimits(width: number, height: number): boolean {
+  return width > IMAGE_LIMITS.maxSide || height > IMAGE_LIMITS.maxSide || width * height > IMAGE_LIMITS.maxPixels
+}
+
+/** Reject dimensions that are empty or over IMAGE_LIMITS (a per-file problem, before any decoding). */
+export function checkDimensions(width: number, height: number, format: ImageFormat): void {
+  if (width < 1 || height < 1) throw new ImageProblem('corrupt', `the ${format.toUpperCase()} header says ${width}x${height}`)
+  if (overLimits(width, height)) {
+    throw new ImageProblem(
+      'too-large',
+      `image too large: ${width}×${height} (${(width * height / 1e6).toFixed(1)} megapixels), the limit is ${IMAGE_LIMITS.maxPixels / 2 ** 20} megapixels (${IMAGE_LIMITS.maxPixels.toLocaleString('en-US')} pixels, e.g. 8192×8192) and ${IMAGE_LIMITS.maxSide} pixels a side: left out`
+    )
+  }
+}
 
 /** A file the indexer cannot use: the problem kind and a reason a person understands. */
 export class ImageProblem extends Error {
@@ -103,14 +130,19 @@ export interface Header {
  * decoder's own metadata call decodes the whole image, which would double the cost of indexing.
  * Returns null when the header is cut short or malformed.
  */
-export function readHeader(b: Uint8Array, format: Exclude<ImageFormat, 'gif'>): Header | null {
+export function readHeader(b: Uint8Array, format: ImageFormat): Header | null {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
   try {
     switch (format) {
+      case 'gif':
+        // The logical screen; the first frame's own size is checked before it is decoded.
+        return { width: dv.getUint16(6, true), height: dv.getUint16(8, true), deep: false, orientation: 1 }
       case 'png':
         if (ascii(b, 12, 4) !== 'IHDR') return null
         return { width: dv.getUint32(16), height: dv.getUint32(20), deep: b[24] === 16, orientation: 1 }
       case 'bmp':
+        // OS/2 1.x (BITMAPCOREHEADER, 12 bytes) has 16-bit sizes; every later header 32-bit ones.
+        if (dv.getUint32(14, true) === 12) return { width: dv.getUint16(18, true), height: dv.getUint16(20, true), deep: false, orientation: 1 }
         return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)), deep: false, orientation: 1 }
       case 'webp': {
         const chunk = ascii(b, 12, 4)
@@ -204,8 +236,25 @@ function layoutOf(perPixel: number, deep: boolean): { channels: number; bytes: n
   return perPixel >= 1 && perPixel <= 4 && Number.isInteger(perPixel) ? { channels: perPixel, bytes: 1 } : null
 }
 
+/**
+ * Run omggif's decoder without its console.log: it prints warnings about the data stream ("gif
+ * stream shorter than expected") to stdout, which would corrupt `inspect --json`. The call is
+ * synchronous, so nothing else can log on this thread meanwhile. Returns what it tried to print.
+ */
+function quietly(fn: () => void): string[] {
+  const said: string[] = []
+  const log = console.log
+  console.log = (...args: unknown[]) => void said.push(args.map(String).join(' '))
+  try {
+    fn()
+  } finally {
+    console.log = log
+  }
+  return said
+}
+
 /** GIF: the first frame, composed onto black where transparent (Pillow shows the palette colour; close enough). */
-function gifToRgba(b: Uint8Array): { rgba: Uint8Array; width: number; height: number } {
+function gifToRgba(b: Uint8Array, width: number, height: number): Uint8Array {
   let reader: GifReader
   try {
     reader = new GifReader(b)
@@ -213,13 +262,19 @@ function gifToRgba(b: Uint8Array): { rgba: Uint8Array; width: number; height: nu
     throw classifyDecoderError(err, 'gif')
   }
   if (reader.numFrames() < 1) throw new ImageProblem('truncated', 'the GIF has no complete frame')
-  const rgba = new Uint8Array(reader.width * reader.height * 4)
+  // The decoder allocates the frame's own size too, which the header check has not seen.
+  const frame = reader.frameInfo(0)
+  checkDimensions(frame.width, frame.height, 'gif')
+  const rgba = new Uint8Array(width * height * 4)
+  let said: string[]
   try {
-    reader.decodeAndBlitFrameRGBA(0, rgba)
+    said = quietly(() => reader.decodeAndBlitFrameRGBA(0, rgba))
   } catch (err) {
     throw classifyDecoderError(err, 'gif')
   }
-  return { rgba, width: reader.width, height: reader.height }
+  // As with a JPEG cut short, the decoder would leave the rest of the frame blank without failing.
+  if (said.some((m) => /shorter than expected/.test(m))) throw new ImageProblem('truncated', `the GIF image data ends before its ${frame.width}x${frame.height} frame is complete`)
+  return rgba
 }
 
 /**
@@ -234,20 +289,17 @@ export async function decodeImage(bytes: Uint8Array, size: number | null): Promi
   if (!format) throw new ImageProblem('not-an-image', `not a JPEG, PNG, WebP, GIF or BMP image: it ${describeStart(bytes)}`)
   if (format === 'jpeg' && jpegIsTruncated(bytes)) throw new ImageProblem('truncated', 'the JPEG ends before its end-of-image marker (the file was cut short)')
 
+  // Dimensions from the header, checked before any decoder allocates the frame.
+  const h = readHeader(bytes, format)
+  if (!h) throw new ImageProblem(bytes.length < 64 ? 'truncated' : 'corrupt', `the ${format.toUpperCase()} header is ${bytes.length < 64 ? 'cut short' : 'malformed'}`)
+  let { width, height } = h
+  checkDimensions(width, height, format)
   let t: Transformer
-  let width: number
-  let height: number
-  let deep = false
   if (format === 'gif') {
-    const g = gifToRgba(bytes)
-    width = g.width
-    height = g.height
+    const rgba = gifToRgba(bytes, width, height)
     if (size === null) return { rgb: null, width, height }
-    t = Transformer.fromRgbaPixels(g.rgba, width, height)
+    t = Transformer.fromRgbaPixels(rgba, width, height)
   } else {
-    const h = readHeader(bytes, format)
-    if (!h) throw new ImageProblem(bytes.length < 64 ? 'truncated' : 'corrupt', `the ${format.toUpperCase()} header is ${bytes.length < 64 ? 'cut short' : 'malformed'}`)
-    ;({ width, height, deep } = h)
     t = new Transformer(bytes)
     if (h.orientation !== 1) {
       t = t.rotate()
@@ -255,7 +307,6 @@ export async function decodeImage(bytes: Uint8Array, size: number | null): Promi
       if (h.orientation >= 5) [width, height] = [height, width]
     }
   }
-  if (width < 1 || height < 1) throw new ImageProblem('corrupt', `the ${format.toUpperCase()} header says ${width}x${height}`)
   if (size !== null && !(width === size && height === size)) {
     // Shorter side already the working size: crop the centre only (bit-exact). Otherwise the
     // image crate's cover fit: shorter side scaled (Triangle = antialiased bilinear, as Pillow's
@@ -272,7 +323,7 @@ export async function decodeImage(bytes: Uint8Array, size: number | null): Promi
   }
   const outW = size ?? width
   const outH = size ?? height
-  const layout = layoutOf(raw.length / (outW * outH), deep)
+  const layout = layoutOf(raw.length / (outW * outH), h.deep)
   if (!layout) throw new ImageProblem('corrupt', `the ${format.toUpperCase()} decoder returned ${raw.length} bytes for ${outW}x${outH} pixels (the header and the image data disagree)`)
   if (size === null) return { rgb: null, width, height }
   return { rgb: toRgb(raw, outW * outH, layout.channels, layout.bytes), width, height }

@@ -36,6 +36,7 @@ export const ProblemKindSchema = z.enum([
   'empty-class', // a class with no usable image
   'duplicate', // the same bytes as another file
   'too-small', // shorter side below the dataset's minimum
+  'too-large', // over the pixel limit of decoding (a header may claim any size)
   'missing-file', // an annotation names a file that is not there
   'no-label' // an image the layout gives no class to
 ])

@@ -236,3 +236,19 @@ export function cifarRecord(label: number, rgb: Uint8Array): Buffer {
   }
   return rec
 }
+
+/**
+ * A 35-byte GIF whose header claims a `w` x `h` screen and a first frame of `frame` (default the
+ * same) but holds two bytes of image data: what a decompression bomb looks like to a decoder.
+ */
+export function gifHeaderOnly(w: number, h: number, frame: { width: number; height: number } = { width: w, height: h }): Buffer {
+  const u16 = (n: number): number[] => [n & 0xff, n >> 8]
+  return Buffer.from([
+    ...Buffer.from('GIF89a', 'ascii'),
+    ...u16(w), ...u16(h), 0x80, 0, 0, // logical screen, global palette of 2 colours
+    0, 0, 0, 255, 255, 255,
+    0x2c, ...u16(0), ...u16(0), ...u16(frame.width), ...u16(frame.height), 0, // image descriptor
+    2, 2, 0x4c, 0x01, 0, // LZW minimum code size, one 2-byte sub-block, terminator
+    0x3b
+  ])
+}
