@@ -7,6 +7,7 @@ import type { DatasetSummary, IndexOptions, IndexProgress, InspectResult, Proble
 import { IndexOptionsSchema, SPLIT_NAMES } from '../../src-shared/contract/datasets'
 import { ServiceError } from '../errors'
 import { DatasetError } from './service'
+import { displayName } from './scan'
 
 export const DATASET_EXIT = { ok: 0, failed: 1, badArgument: 2, noImages: 3 } as const
 
@@ -107,7 +108,7 @@ function printProblems(io: Out, problems: Problem[], counts: Record<string, numb
     return
   }
   io.out(`Problems: ${plural(problems.length, 'problem')} (${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')})`)
-  for (const p of problems.slice(0, limit)) io.out(`  ${p.kind.padEnd(13)} ${p.path}: ${p.reason}`)
+  for (const p of problems.slice(0, limit)) io.out(`  ${p.kind.padEnd(13)} ${displayName(p.path)}: ${p.reason}`)
   if (problems.length > limit) io.out(`  … ${problems.length - limit} more (use --json for all)`)
 }
 
@@ -118,8 +119,8 @@ function printInspect(io: Out, r: InspectResult): void {
   io.out(`Splits: ${r.splits.map((s) => `${s.name} ${s.count}${s.origin === 'generated' ? ' (generated)' : ''}`).join(', ')}`)
   io.out(`Classes: ${r.classes.length}`)
   const shown = r.classes.slice(0, 30)
-  const w = Math.min(32, Math.max(8, ...shown.map((c) => c.name.length)))
-  for (const c of shown) io.out(`  ${String(c.index).padStart(4)}  ${c.name.slice(0, 32).padEnd(w)}  ${c.id !== c.name ? `(${c.id}) ` : ''}${countsText(c.counts)}`)
+  const w = Math.min(32, Math.max(8, ...shown.map((c) => displayName(c.name).length)))
+  for (const c of shown) io.out(`  ${String(c.index).padStart(4)}  ${displayName(c.name).slice(0, 32).padEnd(w)}  ${c.id !== c.name ? `(${displayName(c.id)}) ` : ''}${countsText(c.counts)}`)
   if (r.classes.length > shown.length) io.out(`  … ${r.classes.length - shown.length} more classes (use --json for all)`)
   const s = r.sizeStats
   io.out(

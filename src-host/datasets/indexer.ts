@@ -21,7 +21,7 @@ import { CACHE_DIR, CACHE_FORMAT, CACHE_INDEX, RESIZE_POLICY, readCacheIndex, ty
 import { writeFileAtomic } from '../fsutil'
 import { ImageProblem, decodeImage, readHeader, resizeRgb, sniffFormat } from './decode'
 import { CIFAR_RECORD, NoLayoutError, detectLayout, type Detected, type Item } from './layout'
-import { Cancelled, SYNC_IO, type WalkContext } from './scan'
+import { Cancelled, SYNC_IO, absPath, bytesOfName, type WalkContext } from './scan'
 import { assignSplits } from './splits'
 import { materialiseSample, type SampleParams } from './sample'
 
@@ -164,7 +164,7 @@ async function chooseWorkingSize(job: IndexJob, d: Detected, hooks: JobHooks): P
     if (hooks.isCancelled()) throw new Cancelled()
     const it = files[Math.floor((k * files.length) / probes)]!
     try {
-      const bytes = await fs.readFile(path.join(job.source, it.rel))
+      const bytes = await fs.readFile(absPath(job.source, it.rel))
       const format = sniffFormat(bytes)
       // The header is enough (GIFs are rare: skipped here, still decoded later).
       const meta = format && format !== 'gif' ? readHeader(bytes, format) : null
@@ -338,7 +338,7 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
   let batchFile: { rel: string; data: Promise<Buffer> } | null = null
   const recordBytes = async (it: Item): Promise<Uint8Array> => {
     const r = it.record!
-    if (!batchFile || batchFile.rel !== r.file) batchFile = { rel: r.file, data: fs.readFile(path.join(job.source, r.file)) }
+    if (!batchFile || batchFile.rel !== r.file) batchFile = { rel: r.file, data: fs.readFile(absPath(job.source, r.file)) }
     const data = await batchFile.data
     return data.subarray(r.offset, r.offset + CIFAR_RECORD)
   }
@@ -359,7 +359,8 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
         const same = prev.unchanged(it)
         if (same) return { ok: true, rgb: await prev.read(same.ref, px), w: same.w, h: same.h, hash: same.hash, label: it.label, reused: true }
       }
-      const bytes = SYNC_IO ? readFileSync(path.join(job.source, it.rel)) : await fs.readFile(path.join(job.source, it.rel))
+      const abs = absPath(job.source, it.rel)
+      const bytes = SYNC_IO ? readFileSync(abs) : await fs.readFile(abs)
       const hash = sha1(bytes)
       if (writing && prev) {
         const same = prev.sameContent(hash)
@@ -570,7 +571,8 @@ export function fingerprintOf(d: Pick<Detected, 'sourceFiles'>, size: number, sp
   const list = createHash('sha256')
   let bytes = 0
   for (const f of files) {
-    list.update(`${f.rel}\t${f.size}\t${f.mtimeMs}\n`)
+    // The name's own bytes: the same as its UTF-8 for every name that is UTF-8.
+    list.update(bytesOfName(f.rel)).update(`\t${f.size}\t${f.mtimeMs}\n`)
     bytes += f.size
   }
   const cache = createHash('sha256').update(`size ${size}\n${RESIZE_POLICY}\n`)

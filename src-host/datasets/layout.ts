@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { LayoutKind, Problem, SplitName } from '../../src-shared/contract/datasets'
-import { ancestorsOf, isImageName, joinRel, listDir, realDir, walkFiles, type DirListing, type FileStat, type WalkContext } from './scan'
+import { absPath, ancestorsOf, isImageName, joinRel, listDir, realDir, walkFiles, type DirListing, type FileStat, type WalkContext } from './scan'
 
 /** One image to index: a file, or a record inside a CIFAR batch file. */
 export interface Item {
@@ -67,10 +67,10 @@ const plural = (n: number, one: string, many = one + 's'): string => `${n.toLoca
 /** One level of `rel`, with the loop guard knowing every folder from the dataset root down to it. */
 async function listHere(ctx: WalkContext, rel: string): Promise<DirListing | null> {
   const above = await ancestorsOf(ctx, rel)
-  return listDir(ctx, rel, above.add(await realDir(path.join(ctx.root, rel))))
+  return listDir(ctx, rel, above.add(await realDir(absPath(ctx.root, rel))))
 }
 
-async function readText(abs: string): Promise<string | null> {
+async function readText(abs: string | Buffer): Promise<string | null> {
   return fs.readFile(abs, 'utf8').catch(() => null)
 }
 
@@ -163,7 +163,7 @@ async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Pr
   const items: Item[] = []
   const sourceFiles: FileStat[] = []
   const meta = byName.get('batches.meta.txt')
-  let classNames = meta ? lines((await readText(path.join(ctx.root, meta.rel))) ?? '') : []
+  let classNames = meta ? lines((await readText(absPath(ctx.root, meta.rel))) ?? '') : []
   if (meta) {
     sourceFiles.push(meta)
     evidence.push(`batches.meta.txt names ${plural(classNames.length, 'class', 'classes')} (${classNames.slice(0, 4).join(', ')}${classNames.length > 4 ? ', …' : ''})`)
@@ -213,7 +213,7 @@ async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Pr
  */
 async function addUnlabelledFolder(ctx: WalkContext, rel: string, items: Item[], sourceFiles: FileStat[]): Promise<number> {
   const files = await fs
-    .stat(path.join(ctx.root, rel))
+    .stat(absPath(ctx.root, rel))
     .then((st) => (st.isDirectory() ? walkFiles(ctx, rel) : []))
     .catch(() => [] as FileStat[])
   let count = 0
@@ -232,13 +232,13 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
   const fileOf = (name: string): FileStat | undefined => topFiles.find((f) => path.posix.basename(f.rel) === name)
   const wnidsFile = fileOf('wnids.txt')!
   sourceFiles.push(wnidsFile)
-  const wnids = [...new Set(lines((await readText(path.join(ctx.root, wnidsFile.rel))) ?? '').map((l) => l.split(/\s+/)[0]!))].sort()
+  const wnids = [...new Set(lines((await readText(absPath(ctx.root, wnidsFile.rel))) ?? '').map((l) => l.split(/\s+/)[0]!))].sort()
   evidence.push(`wnids.txt lists ${plural(wnids.length, 'WordNet id')} (classes, in sorted order as ImageFolder numbers them)`)
   const words = new Map<string, string>()
   const wordsFile = fileOf('words.txt')
   if (wordsFile) {
     sourceFiles.push(wordsFile)
-    for (const l of lines((await readText(path.join(ctx.root, wordsFile.rel))) ?? '')) {
+    for (const l of lines((await readText(absPath(ctx.root, wordsFile.rel))) ?? '')) {
       const [id, ...rest] = l.split('\t')
       if (id && rest.length) words.set(id.trim(), rest.join(' ').split(',')[0]!.trim())
     }
@@ -256,7 +256,7 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
     if (!trainDirs.has(w)) continue
     // The archive keeps them in <wnid>/images/ (next to <wnid>_boxes.txt); accept them directly in <wnid>/ too.
     const classRel = joinRel(trainRel, w)
-    const hasImagesDir = await fs.stat(path.join(ctx.root, classRel, 'images')).then((s) => s.isDirectory(), () => false)
+    const hasImagesDir = await fs.stat(absPath(ctx.root, joinRel(classRel, 'images'))).then((s) => s.isDirectory(), () => false)
     const files = hasImagesDir ? await walkFiles(ctx, joinRel(classRel, 'images')) : (await listHere(ctx, classRel))?.files ?? []
     for (const f of files) {
         if (!isImageName(f.rel)) {
@@ -279,9 +279,9 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
     train: { origin: 'dataset', detail: 'train/<wnid>/images' }
   }
   const annRel = joinRel(rel, 'val/val_annotations.txt')
-  const annText = await readText(path.join(ctx.root, annRel))
+  const annText = await readText(absPath(ctx.root, annRel))
   if (annText !== null) {
-    const st = await fs.stat(path.join(ctx.root, annRel))
+    const st = await fs.stat(absPath(ctx.root, annRel))
     sourceFiles.push({ rel: annRel, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) })
     const ann = new Map<string, string>()
     for (const l of lines(annText)) {
@@ -344,7 +344,7 @@ async function detectMiniPlaces(ctx: WalkContext, rel: string, dataFiles: FileSt
   if (cat) {
     sourceFiles.push(cat)
     const pairs: [string, number][] = []
-    for (const l of lines((await readText(path.join(ctx.root, cat.rel))) ?? '')) {
+    for (const l of lines((await readText(absPath(ctx.root, cat.rel))) ?? '')) {
       const m = /^(\S+)\s+(\d+)$/.exec(l)
       if (m) pairs.push([m[1]!.replace(/^\/[a-z]\//, ''), Number(m[2])])
     }
@@ -361,7 +361,7 @@ async function detectMiniPlaces(ctx: WalkContext, rel: string, dataFiles: FileSt
     if (!f) continue
     sourceFiles.push(f)
     const wanted = new Map<string, number>()
-    for (const l of lines((await readText(path.join(ctx.root, f.rel))) ?? '')) {
+    for (const l of lines((await readText(absPath(ctx.root, f.rel))) ?? '')) {
       const m = /^(\S+)\s+(\d+)$/.exec(l)
       if (m) wanted.set(m[1]!.replace(/^\/+/, ''), Number(m[2]))
     }
