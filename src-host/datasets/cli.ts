@@ -126,7 +126,7 @@ function printInspect(io: Out, r: InspectResult): void {
   io.out(
     `Images: ${plural(r.usableImages, 'usable image')} of ${plural(r.files, 'file')}; sizes ${s.minWidth}–${s.maxWidth} x ${s.minHeight}–${s.maxHeight} (median ${s.medianWidth}x${s.medianHeight}); most common ${s.common.map((c) => `${c.width}x${c.height} (${c.count})`).join(', ') || 'none'}`
   )
-  io.out(`Working size if added: ${r.suggestedWorkingSize}x${r.suggestedWorkingSize}`)
+  io.out(`Working size if added: ${r.suggestedWorkingSize}x${r.suggestedWorkingSize}${r.workingSizeReason ? ` (${r.workingSizeReason})` : ''}`)
   printProblems(io, r.problems, r.problemCounts)
 }
 

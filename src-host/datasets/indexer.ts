@@ -19,9 +19,10 @@ import type { ClassInfo, Fingerprint, IndexOptions, LayoutKind, Problem, Problem
 import { SPLIT_NAMES } from '../../src-shared/contract/datasets'
 import { CACHE_DIR, CACHE_FORMAT, CACHE_INDEX, RESIZE_POLICY, readCacheIndex, type CacheIndex, type SplitColumns } from '../../src-engine/data/cache-reader'
 import { writeFileAtomic } from '../fsutil'
-import { ImageProblem, decodeImage, readHeader, resizeRgb, sniffFormat } from './decode'
+import { ImageProblem, decodeImage, resizeRgb } from './decode'
 import { CIFAR_RECORD, NoLayoutError, detectLayout, type Detected, type Item } from './layout'
 import { Cancelled, SYNC_IO, absPath, bytesOfName, type WalkContext } from './scan'
+import { chooseWorkingSize } from './working-size'
 import { assignSplits } from './splits'
 import { materialiseSample, type SampleParams } from './sample'
 
@@ -153,38 +154,6 @@ type Outcome =
   | { ok: true; rgb: Uint8Array | null; w: number; h: number; hash: string; label: number; reused: boolean }
   | { ok: false; kind: Problem['kind']; reason: string }
 
-/** Pick the working size: the option, the layout's native size, or the one size all sampled images share. */
-async function chooseWorkingSize(job: IndexJob, d: Detected, hooks: JobHooks): Promise<{ size: number; reason: string }> {
-  if (job.options.workingSize) return { size: job.options.workingSize, reason: `working size ${job.options.workingSize}, as chosen` }
-  if (d.nativeSize) return { size: d.nativeSize, reason: `working size ${d.nativeSize}: the native size of ${d.kind}` }
-  const files = d.items.filter((it) => !it.record)
-  const probes = Math.min(files.length, 48)
-  const sizes = new Map<string, number>()
-  for (let k = 0; k < probes; k++) {
-    if (hooks.isCancelled()) throw new Cancelled()
-    const it = files[Math.floor((k * files.length) / probes)]!
-    try {
-      const bytes = await fs.readFile(absPath(job.source, it.rel))
-      const format = sniffFormat(bytes)
-      // The header is enough (GIFs are rare: skipped here, still decoded later).
-      const meta = format && format !== 'gif' ? readHeader(bytes, format) : null
-      if (!meta) continue
-      // Images that will be left out as too small say nothing about the size of the rest.
-      if (Math.min(meta.width, meta.height) < job.options.minImageSide) continue
-      const key = meta.orientation >= 5 ? `${meta.height}x${meta.width}` : `${meta.width}x${meta.height}`
-      sizes.set(key, (sizes.get(key) ?? 0) + 1)
-    } catch {
-      // A bad file is reported when it is decoded; it says nothing about the size here.
-    }
-  }
-  if (sizes.size === 1) {
-    const [w, h] = [...sizes.keys()][0]!.split('x').map(Number) as [number, number]
-    const s = Math.min(w, h, 512)
-    return { size: s, reason: `working size ${s}: every sampled image is ${w}x${h}${w !== h ? ' (centre-cropped to a square)' : ''}` }
-  }
-  return { size: 64, reason: `working size 64: the ${probes} sampled images have ${sizes.size} different sizes (choose another with the working size option)` }
-}
-
 function itemOrder(a: Item, b: Item): number {
   const sa = SPLIT_ORDER.indexOf(a.split)
   const sb = SPLIT_ORDER.indexOf(b.split)
@@ -239,13 +208,6 @@ function sizeStatsOf(widths: number[], heights: number[]): SizeStats {
       return { width, height, count }
     })
   return { images: n, minWidth: minW, maxWidth: maxW, minHeight: minH, maxHeight: maxH, medianWidth: median(widths), medianHeight: median(heights), common }
-}
-
-/** The working size `add` would pick from full statistics (inspect). */
-export function suggestSize(d: Detected, stats: SizeStats): number {
-  if (d.nativeSize) return d.nativeSize
-  if (stats.common.length === 1) return Math.min(stats.common[0]!.width, stats.common[0]!.height, 512)
-  return 64
 }
 
 export function countProblems(problems: Problem[]): ProblemCounts {
@@ -314,7 +276,8 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
   counters.filesSeen = Math.max(counters.filesSeen, d.sourceFiles.length)
 
   const writing = job.mode === 'index'
-  const { size: workingSize, reason: workingSizeReason } = writing ? await chooseWorkingSize(job, d, hooks) : { size: 0, reason: '' }
+  // Decided the same way in both modes, so inspect tells what add will do.
+  const { size: workingSize, reason: workingSizeReason } = await chooseWorkingSize(job.source, d, job.options, () => hooks.isCancelled())
   const px = workingSize * workingSize * 3
   const cacheDir = writing ? path.join(job.datasetDir!, CACHE_DIR) : ''
   if (writing) await fs.mkdir(cacheDir, { recursive: true })
@@ -547,7 +510,7 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
       problems,
       problemCounts: countProblems(problems),
       sizeStats,
-      workingSize: writing ? workingSize : suggestSize(d, sizeStats),
+      workingSize,
       workingSizeReason,
       files: d.sourceFiles.length,
       usable,

@@ -337,7 +337,8 @@ export class DatasetService {
         problemCounts: o.problemCounts,
         files: o.files,
         usableImages: o.usable,
-        suggestedWorkingSize: o.workingSize
+        suggestedWorkingSize: o.workingSize,
+        workingSizeReason: o.workingSizeReason
       }
     } catch (err) {
       const e = this.jobError(err, source, null)

@@ -191,8 +191,10 @@ export const InspectResultSchema = z.object({
   /** Files considered (images and record files). */
   files: Count,
   usableImages: Count,
-  /** The working size `add` would choose. */
-  suggestedWorkingSize: z.number().int().positive()
+  /** The working size `add` would choose (the same decision). */
+  suggestedWorkingSize: z.number().int().positive(),
+  /** Why that size, in words. */
+  workingSizeReason: z.string().default('')
 })
 export type InspectResult = z.infer<typeof InspectResultSchema>
 
