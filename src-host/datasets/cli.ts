@@ -131,6 +131,7 @@ function printInspect(io: Out, r: InspectResult): void {
 }
 
 function summaryLine(d: DatasetSummary): string {
+  if (d.damaged) return `${d.id}  ${d.name}  [damaged]  ${d.damaged.reason} ${d.damaged.action}`
   return `${d.id}  ${d.name}  [${d.status}${d.sourceAvailable ? '' : ', folder missing'}]  ${d.layout ?? '?'}  ${plural(d.images, 'image')}  ${plural(d.classes, 'class', 'classes')}  ${d.workingSize ? `${d.workingSize}px` : ''}  ${d.source}`
 }
 

@@ -91,6 +91,14 @@ const DatasetRecordSchema = z.object({
 })
 type DatasetRecord = z.infer<typeof DatasetRecordSchema>
 
+/** Why datasets/<id>/ is not a usable dataset; `name` and `source` when the record still says them. */
+interface Damage {
+  reason: string
+  action: string
+  name?: string
+  source?: string
+}
+
 /** A ServiceError that says which expected failure it was (the CLI's exit codes). */
 export class DatasetError extends ServiceError {
   constructor(
@@ -146,27 +154,58 @@ export class DatasetService {
     return path.join(await this.datasetsRoot(create), id)
   }
 
-  private async readRecord(id: string): Promise<DatasetRecord> {
+  /**
+   * datasets/<id>/dataset.json, or why the folder is not a usable dataset. `absent`: there is no
+   * such folder at all (an unknown id, not a damaged dataset).
+   */
+  private async loadRecord(id: string): Promise<{ rec: DatasetRecord } | { absent: true } | { damaged: Damage }> {
     const dir = await this.dirOf(id)
     const file = path.join(dir, DATASET_FILE)
+    const action = (source?: string): string =>
+      `Remove it (that deletes only ${dir} in the workspace, never the image folder) and add ${source ? `the folder ${source}` : 'its image folder'} again.`
     let text: string
     try {
       text = await fs.readFile(file, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new DatasetError(`No dataset "${id}" is registered in this workspace (${path.dirname(dir)}). Add its folder first, or pick one from the list.`, 'not-found', 'invalid-argument')
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        const isDir = await fs.stat(dir).then((st) => st.isDirectory(), () => false)
+        if (!isDir) return { absent: true }
+        return { damaged: { reason: `Its record ${file} is missing (deleted, or the folder was copied only in part).`, action: action() } }
       }
-      throw new DatasetError(describeFsError(err, file, 'read'), 'fs')
+      return { damaged: { reason: describeFsError(err, file, 'read'), action: `Fix the file's permissions, or ${action().replace(/^R/, 'r')}` } }
     }
-    const parsed = DatasetRecordSchema.safeParse((() => {
-      try {
-        return JSON.parse(text)
-      } catch {
-        return null
-      }
-    })())
-    if (!parsed.success) throw new DatasetError(`The dataset record ${file} is damaged. Remove the dataset and add its folder again.`, 'fs')
-    return parsed.data
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (err) {
+      const why = text.trim() === '' ? 'is empty' : `is not valid JSON (${(err as Error).message}; cut short, or edited by hand?)`
+      return { damaged: { reason: `Its record ${file} ${why}.`, action: action() } }
+    }
+    // What can still be read, to name the dataset and its folder in the list.
+    const loose = json && typeof json === 'object' ? (json as Record<string, unknown>) : {}
+    const source = typeof loose.source === 'string' ? loose.source : undefined
+    const name = typeof loose.name === 'string' ? loose.name : undefined
+    const parsed = DatasetRecordSchema.safeParse(json)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const where = issue && issue.path.length ? ` (${issue.path.join('.')}: ${issue.message})` : issue ? ` (${issue.message})` : ''
+      return { damaged: { reason: `Its record ${file} is not a dataset record this version can read${where}.`, action: action(source), name, source } }
+    }
+    if (parsed.data.id !== id) {
+      // Not named after the record: it is a copy of another dataset's folder, not that dataset.
+      return { damaged: { reason: `Its record ${file} is for the dataset "${parsed.data.id}", not "${id}" (the folder was copied or renamed by hand?).`, action: `Rename the folder back to datasets/${parsed.data.id}, or ${action(source).replace(/^R/, 'r')}` } }
+    }
+    return { rec: parsed.data }
+  }
+
+  private async readRecord(id: string): Promise<DatasetRecord> {
+    const r = await this.loadRecord(id)
+    if ('rec' in r) return r.rec
+    if ('absent' in r) {
+      throw new DatasetError(`No dataset "${id}" is registered in this workspace (${path.dirname(await this.dirOf(id))}). Add its folder first, or pick one from the list.`, 'not-found', 'invalid-argument')
+    }
+    throw new DatasetError(`The dataset "${id}" is damaged: ${r.damaged.reason} ${r.damaged.action}`, 'fs')
   }
 
   private async writeRecord(rec: DatasetRecord): Promise<void> {
@@ -213,38 +252,44 @@ export class DatasetService {
       createdAt: rec.createdAt,
       indexedAt: rec.indexedAt,
       fingerprint: rec.fingerprint,
-      options: rec.options
+      options: rec.options,
+      damaged: null
     }
   }
 
-  /** Every registered dataset, sample first; a damaged record is listed as failed, not hidden. */
+  /**
+   * Every registered dataset, sample first. A folder in datasets/ that is not a readable dataset
+   * is listed as damaged (why, and what to do), not hidden and never failing the list.
+   */
   async list(): Promise<DatasetSummary[]> {
     const root = await this.datasetsRoot(false)
-    const names = await fs.readdir(root).catch(() => [] as string[])
+    const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => [])
     const out: DatasetSummary[] = []
-    for (const name of names.sort()) {
-      if (!DatasetIdSchema.safeParse(name).success) continue
-      const exists = await fs.stat(path.join(root, name, DATASET_FILE)).then(() => true, () => false)
-      if (!exists) continue
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      // Only folders named as ids can be datasets (and be removed by id); anything else there is not ours.
+      if (!DatasetIdSchema.safeParse(e.name).success) continue
+      if (!e.isDirectory() && !(e.isSymbolicLink() && (await fs.stat(path.join(root, e.name)).then((st) => st.isDirectory(), () => false)))) continue
       try {
-        out.push(await this.summaryOf(await this.readRecord(name)))
+        const r = await this.loadRecord(e.name)
+        if ('absent' in r) continue // removed meanwhile
+        out.push('rec' in r ? await this.summaryOf(r.rec) : this.damagedSummary(e.name, path.join(root, e.name), r.damaged))
       } catch (err) {
-        out.push(this.brokenSummary(name, path.join(root, name), (err as Error).message))
+        out.push(this.damagedSummary(e.name, path.join(root, e.name), { reason: (err as Error).message, action: 'Check the workspace folder, or remove this dataset and add its folder again.' }))
       }
     }
     return out.sort((a, b) => (a.builtIn !== b.builtIn ? (a.builtIn ? -1 : 1) : a.name.localeCompare(b.name)))
   }
 
-  private brokenSummary(id: string, dir: string, message: string): DatasetSummary {
+  private damagedSummary(id: string, dir: string, damage: Damage): DatasetSummary {
     return {
       id,
-      name: id,
-      source: dir,
+      name: damage.name ?? id,
+      source: damage.source ?? dir,
       sourceAvailable: false,
       builtIn: false,
       layout: null,
       status: 'failed',
-      statusMessage: message,
+      statusMessage: `This dataset is damaged: ${damage.reason} ${damage.action}`,
       cacheReady: false,
       workingSize: null,
       images: 0,
@@ -254,7 +299,8 @@ export class DatasetService {
       createdAt: new Date(0).toISOString(),
       indexedAt: null,
       fingerprint: null,
-      options: IndexOptionsSchema.parse({})
+      options: IndexOptionsSchema.parse({}),
+      damaged: { reason: damage.reason, action: damage.action }
     }
   }
 
@@ -376,17 +422,27 @@ export class DatasetService {
     const source = await this.checkFolder(a.path)
     // The same folder twice is the same dataset: update its options and index it again.
     const all = await this.list()
-    const existing = all.find((d) => d.source === source && !d.builtIn)
+    const existing = all.find((d) => d.source === source && !d.builtIn && !d.damaged)
     if (a.id && existing && existing.id !== a.id) {
       throw new DatasetError(`${source} is registered already, as "${existing.id}". Remove it first to register it under another id.`, 'busy', 'invalid-argument')
     }
-    const taken = (id: string): boolean => id === SAMPLE_ID || all.some((d) => d.id === id && d.source !== source)
+    // A damaged dataset is no use to anyone: adding a folder again may take its id (and its place).
+    const taken = (id: string): boolean => id === SAMPLE_ID || all.some((d) => d.id === id && d.source !== source && !d.damaged)
     if (a.id && taken(a.id)) throw new DatasetError(`The id "${a.id}" is taken by another dataset. Choose another id.`, 'busy', 'invalid-argument')
     const previous = existing ? await this.readRecord(existing.id).catch(() => null) : null
     const options = a.options ?? previous?.options ?? IndexOptionsSchema.parse({})
-    // Default id: the folder's name, made unique with a hash of its path when another folder has it.
+    // Default id: the folder's name, made unique with a hash of its path when another folder has
+    // it; a damaged record of this same folder is replaced under its own id.
     const base = slug(path.basename(source))
-    const id = a.id ?? (taken(base) ? `${base.slice(0, 56)}-${createHash('sha256').update(source).digest('hex').slice(0, 6)}` : base)
+    const damagedSelf = existing ? undefined : all.find((d) => d.damaged && d.source === source)
+    const id = existing?.id ?? a.id ?? damagedSelf?.id ?? (taken(base) ? `${base.slice(0, 56)}-${createHash('sha256').update(source).digest('hex').slice(0, 6)}` : base)
+    if (!existing && all.some((d) => d.id === id && d.damaged)) {
+      // Its cache cannot be trusted without its record (it may be another folder's): start afresh.
+      const dir = await this.dirOf(id)
+      await fs.rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
+        throw new DatasetError(describeFsError(err, dir, 'remove the damaged dataset folder'), 'fs')
+      })
+    }
     const rec: DatasetRecord = previous ? { ...previous, options, name: a.name ?? previous.name } : this.newRecord(id, a.name ?? path.basename(source), source, false, options)
     const recent = [source, ...this.settings.get().recentFolders.filter((f) => f !== source)].slice(0, 20)
     this.settings.update({ recentFolders: recent })
@@ -535,7 +591,8 @@ export class DatasetService {
   /** Unregister: deletes datasets/<id>/ (cache, record, subsets; the sample's drawn images). Never the source folder. */
   async remove(id: string): Promise<{ removed: boolean }> {
     const dir = await this.dirOf(id)
-    const exists = await fs.stat(path.join(dir, DATASET_FILE)).then(() => true, () => false)
+    // The folder, not its record: a damaged dataset (record missing or unreadable) can be removed too.
+    const exists = await fs.stat(dir).then((st) => st.isDirectory(), () => false)
     if (!exists) throw new DatasetError(`No dataset "${id}" is registered in this workspace.`, 'not-found', 'invalid-argument')
     const job = this.running.get(id)
     if (job) {

@@ -163,7 +163,13 @@ export const DatasetSummarySchema = z.object({
   createdAt: z.string(),
   indexedAt: z.string().nullable(),
   fingerprint: FingerprintSchema.nullable(),
-  options: IndexOptionsSchema
+  options: IndexOptionsSchema,
+  /**
+   * Set when datasets/<id>/ cannot be read as a dataset (its dataset.json is missing, cut short,
+   * not JSON, or not a dataset record): why, and what the user can do. It is listed so that it
+   * can be seen and removed; the other fields are then placeholders (status 'failed').
+   */
+  damaged: z.object({ reason: z.string(), action: z.string() }).nullable().default(null)
 })
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
 
