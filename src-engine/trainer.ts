@@ -11,6 +11,7 @@ import { ParamStore } from './models/params'
 import { Adam, Sgd, type Optimizer } from './optim/optimizers'
 import { lrAt, type LrSchedule } from './optim/schedule'
 import { createMethod } from './methods/registry'
+import { methodEntry, type MethodTraits } from '../src-shared/methods/catalog'
 import type { Method, StepBatch } from './methods/types'
 import { epochBatches, makeBatch } from './data/batcher'
 import type { ImageSet } from './data/sample-dataset'
@@ -38,6 +39,8 @@ export class Trainer {
   readonly params: ParamStore
   readonly backbone: AlexNet
   readonly method: Method
+  /** The method's catalog traits (what a batch becomes, whether it takes labels). */
+  readonly traits: MethodTraits
   readonly optimizer: Optimizer
   readonly rng: Rng
   private readonly schedule: LrSchedule
@@ -53,6 +56,7 @@ export class Trainer {
     this.rng = new Rng(c.seed)
     this.params = new ParamStore(this.rng)
     this.backbone = new AlexNet(this.params, c.backbone)
+    this.traits = methodEntry(c.method.method).traits
     this.method = createMethod(c.method, {
       params: this.params,
       backbone: this.backbone,
@@ -79,7 +83,7 @@ export class Trainer {
     const images = makeBatch(
       this.data,
       indices,
-      { inputSize: this.backbone.inputSize, training: true, hflip: this.config.hflip, raw: this.method.wantsRawImages },
+      { inputSize: this.backbone.inputSize, training: true, hflip: this.config.hflip, raw: this.traits.views === 'simclr-pair' },
       this.rng
     )
     const batch: StepBatch = { images, indices, labels: this.labelsOf(indices), epoch: this.epoch }
@@ -136,7 +140,7 @@ export class Trainer {
   }
 
   private labelsOf(indices: Int32Array): Int32Array | undefined {
-    if (this.config.method.method !== 'supervised') return undefined
+    if (!this.traits.needsLabels) return undefined
     return Int32Array.from(indices, (i) => this.data.labels[i]!)
   }
 

@@ -1,5 +1,9 @@
-// Method registry: config name -> factory. Adding a method is one file and one line here.
-import type { MethodConfig, MethodName } from '../../src-shared/config/train'
+// Method registry: catalog entry (src-shared/methods/) -> factory. A method is one file here and
+// one catalog entry; BUILTIN below is keyed by the catalog's names, so a built-in entry without an
+// implementation does not compile. Other methods (a test's, say) call registerMethod themselves,
+// before the first config is parsed.
+import { BUILTIN_METHODS } from '../../src-shared/methods/builtin'
+import { registerMethodEntry, type ConfigOf, type MethodConfigOf, type MethodEntry, type MethodName } from '../../src-shared/methods/catalog'
 import { createRotNet } from './rotnet'
 import { createRfd } from './rfd'
 import { createRfdContrastive } from './rfd-contrastive'
@@ -7,17 +11,28 @@ import { createSimclr } from './simclr'
 import { createSupervised } from './supervised'
 import type { Method, MethodContext } from './types'
 
-type Factory<K extends MethodName> = (cfg: Extract<MethodConfig, { method: K }>, mc: MethodContext) => Method
+export type MethodFactory<C> = (cfg: C, mc: MethodContext) => Method
 
-export const METHODS: { [K in MethodName]: { factory: Factory<K>; rotation: boolean; needsLabels: boolean; summary: string } } = {
-  rotnet: { factory: createRotNet, rotation: true, needsLabels: false, summary: 'Predict the rotation (0/90/180/270) of each image.' },
-  rfd: { factory: createRfd, rotation: true, needsLabels: false, summary: 'Rotation Feature Decoupling: rotation CE + invariance MSE + NCE with a memory bank.' },
-  'rfd-contrastive': { factory: createRfdContrastive, rotation: true, needsLabels: false, summary: 'RFD with NT-Xent between each view and the mean, MLP heads.' },
-  simclr: { factory: createSimclr, rotation: false, needsLabels: false, summary: 'Two augmented crops, NT-Xent.' },
-  supervised: { factory: (_cfg, mc) => createSupervised(mc), rotation: false, needsLabels: true, summary: 'Labels and cross-entropy (baseline / fine-tuning).' }
+const factories = new Map<string, MethodFactory<never>>()
+
+/** Put a method in the catalog (if it is not there yet) and give it its implementation. */
+export function registerMethod<E extends MethodEntry>(entry: E, factory: MethodFactory<ConfigOf<E>>): void {
+  if (factories.has(entry.name)) throw new Error(`method "${entry.name}" has an implementation already`)
+  registerMethodEntry(entry)
+  factories.set(entry.name, factory as MethodFactory<never>)
 }
 
-export function createMethod(cfg: MethodConfig, mc: MethodContext): Method {
-  const entry = METHODS[cfg.method] as { factory: (c: MethodConfig, m: MethodContext) => Method }
-  return entry.factory(cfg, mc)
+const BUILTIN: { [K in MethodName]: MethodFactory<MethodConfigOf<K>> } = {
+  rotnet: createRotNet,
+  rfd: createRfd,
+  'rfd-contrastive': createRfdContrastive,
+  simclr: createSimclr,
+  supervised: (_cfg, mc) => createSupervised(mc)
+}
+for (const entry of BUILTIN_METHODS) registerMethod(entry, BUILTIN[entry.name] as MethodFactory<ConfigOf<typeof entry>>)
+
+export function createMethod(cfg: { method: string }, mc: MethodContext): Method {
+  const factory = factories.get(cfg.method) as MethodFactory<{ method: string }> | undefined
+  if (!factory) throw new Error(`method "${cfg.method}" has no implementation in this engine`)
+  return factory(cfg, mc)
 }

@@ -16,7 +16,6 @@ export function createSimclr(cfg: Extract<MethodConfig, { method: 'simclr' }>, m
   return {
     name: 'simclr',
     project: (fc) => proj.apply(fc),
-    wantsRawImages: true,
     forward(batch, ctx) {
       const a = normalizeImages(simclrAugment(batch.images, aug, mc.rng))
       const b = normalizeImages(simclrAugment(batch.images, aug, mc.rng))

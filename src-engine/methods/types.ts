@@ -1,5 +1,6 @@
 // What every method provides to the trainer. A method composes a backbone, heads and losses
-// (one file each) and is registered by name in ./registry.ts.
+// (one file each) and is registered in ./registry.ts with its catalog entry, whose traits say
+// what else the trainer needs to know (e.g. raw [0,1] images for methods that draw SimCLR pairs).
 import type * as tf from '@tensorflow/tfjs-core'
 import type { AlexNet } from '../models/alexnet'
 import type { ForwardCtx } from '../models/layers'
@@ -35,8 +36,6 @@ export interface MethodContext {
 
 export interface Method {
   readonly name: string
-  /** Whether the batch should be [0,1] images for the method's own augmentation. */
-  readonly wantsRawImages?: boolean
   /** Forward pass and loss; runs inside the gradient tape. */
   forward(batch: StepBatch, ctx: ForwardCtx): StepOutput
   /**

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, ScheduleConfigSchema } from './train'
 import { FEATURE_TAPS, REFERENCE_LUTS } from './names'
+import { methodEntry, methodsWith } from '../methods/catalog'
 
 const int = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
@@ -108,7 +109,7 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw)
   if (r.success) {
-    if (r.data.pu.enabled && r.data.pretrain.method.method !== 'rfd') throw new Error('pu.enabled: PU weights apply to the rfd method only')
+    if (r.data.pu.enabled && !methodEntry(r.data.pretrain.method.method).traits.puWeights) throw new Error(`pu.enabled: PU weights apply to the ${methodsWith((t) => t.puWeights).join(', ')} method only`)
     if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset') throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; the sample dataset takes a fraction or a count per class')
     if (!r.data.pretrain.enabled && r.data.pretrain.method.method === 'supervised') {
       // A supervised baseline is a fine-tune from random init: nothing to add here.
@@ -138,6 +139,7 @@ function keysAt(schema: unknown, at: readonly PropertyKey[], value: unknown): st
   for (let i = 0; ; ) {
     const d = def(cur)
     if (d.innerType) cur = d.innerType
+    else if (d.type === 'lazy') cur = (cur as { _zod: { innerType: unknown } })._zod.innerType
     else if (d.type === 'pipe' && d.in) cur = d.in
     else if (d.type === 'union' && d.options) {
       const tag = d.discriminator && val && typeof val === 'object' ? (val as Record<string, unknown>)[d.discriminator] : undefined

@@ -3,11 +3,8 @@
 // run form. Defaults are the reference's values unless a comment says otherwise.
 import { z } from 'zod'
 import { ALEXNET_ARCHS } from './names'
-
-const num = (min: number, max: number, def: number, what: string) =>
-  z.number({ error: `${what} must be a number` }).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
-const int = (min: number, max: number, def: number, what: string) =>
-  z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
+import { int, num } from './fields'
+import { MethodConfigSchema } from '../methods/catalog'
 
 export const BackboneConfigSchema = z.strictObject({
   arch: z.enum(ALEXNET_ARCHS).default('alexnet64'),
@@ -51,53 +48,8 @@ export const ScheduleConfigSchema = z.discriminatedUnion('kind', [
 ])
 export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>
 
-const headKind = z.enum(['linear', 'mlp'])
-
-export const MethodConfigSchema = z.discriminatedUnion('method', [
-  z.strictObject({
-    method: z.literal('rotnet'),
-    rotationHead: headKind.default('linear'),
-  }),
-  z.strictObject({
-    method: z.literal('rfd'),
-    rotationHead: headKind.default('linear'),
-    projectionHead: headKind.default('linear'),
-    lambdaCls: num(0, 100, 1, 'lambdaCls'),
-    lambdaMse: num(0, 100, 1, 'lambdaMse'),
-    lambdaNce: num(0, 100, 1, 'lambdaNce'),
-    /** Negatives per sample (reference 4096 on ImageNet). Keep K much smaller than the dataset. */
-    nceK: int(1, 65536, 4096, 'nceK'),
-    nceT: num(0.001, 10, 0.07, 'nceT'),
-    nceMomentum: num(0, 0.999, 0.5, 'nceMomentum'),
-    /** Re-estimate the NCE normaliser Z every step instead of fixing it on the first (a remedy, off in the reference). */
-    nceReestimateZ: z.boolean().default(false),
-    /** Epoch (0-based) from which PU weights apply to the rotation loss; null = never (reference: 210). */
-    puFromEpoch: z.number().int().min(0).nullable().default(null),
-    puGamma: num(0.1, 10, 2, 'puGamma'),
-  }),
-  z.strictObject({
-    method: z.literal('rfd-contrastive'),
-    rotationHead: headKind.default('mlp'),
-    projectionHead: headKind.default('mlp'),
-    lambdaCls: num(0, 100, 1, 'lambdaCls'),
-    lambdaNt: num(0, 100, 1, 'lambdaNt'),
-    tau: num(0.001, 10, 0.1, 'tau'),
-  }),
-  z.strictObject({
-    method: z.literal('simclr'),
-    projectionHead: headKind.default('mlp'),
-    tau: num(0.001, 10, 0.5, 'tau'),
-    /** Colour-jitter strength s (brightness/contrast/saturation 0.8s, hue 0.2s), applied with p 0.8. */
-    jitter: num(0, 2, 0.5, 'jitter strength'),
-    minCropScale: num(0.05, 1, 0.2, 'minimum crop scale'),
-  }),
-  z.strictObject({
-    method: z.literal('supervised'),
-  }),
-])
-export type MethodConfig = z.infer<typeof MethodConfigSchema>
-export type MethodName = MethodConfig['method']
-export const METHOD_NAMES: MethodName[] = ['rotnet', 'rfd', 'rfd-contrastive', 'simclr', 'supervised']
+// The method slice is the method catalog's (src-shared/methods/catalog.ts): one entry per method.
+export { MethodConfigSchema, METHOD_NAMES, type MethodConfig, type MethodConfigInput, type MethodName } from '../methods/catalog'
 
 // The engine's own slice, built by the pipeline from a checked run config: not strict.
 export const TrainConfigSchema = z.object({

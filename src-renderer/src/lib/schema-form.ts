@@ -93,7 +93,8 @@ export function walk(schema: z.ZodType, key = ''): Field {
   let s: unknown = schema
   let defaultValue: unknown = undefined
   let nullable = false
-  // Peel wrappers: default / prefault give the default, nullable / optional mark emptiness.
+  // Peel wrappers: default / prefault give the default, nullable / optional mark emptiness, a
+  // lazy schema stands for what it resolves to.
   for (;;) {
     const d = defOf(s)
     if (d.type === 'default' || d.type === 'prefault') {
@@ -104,6 +105,9 @@ export function walk(schema: z.ZodType, key = ''): Field {
       s = d.innerType
     } else if (d.type === 'pipe' && d.in) {
       s = d.in
+    } else if (d.type === 'lazy') {
+      // The method slice: the catalog's union, built when first used.
+      s = (s as { _zod: { innerType: unknown } })._zod.innerType
     } else break
   }
   const d = defOf(s)
