@@ -21,6 +21,7 @@ import { pca } from './analysis/pca'
 import { runTsne } from './analysis/tsne'
 import { knnPreservation } from './analysis/metrics'
 import type { RunConfig } from '../src-shared/config/run'
+import { findMethod } from '../src-shared/methods/catalog'
 import type { TrainerState } from './trainer-state'
 import { Rng } from './util/rng'
 import { writeFileAtomic } from '../src-host/fsutil'
@@ -139,7 +140,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       let method: Method | null = null
       if (spec.layer === 'proj') {
         const m = config.pretrain.method
-        if (!config.pretrain.enabled || !['rfd', 'rfd-contrastive', 'simclr'].includes(m.method)) throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
+        if (!config.pretrain.enabled || !findMethod(m.method)?.traits.projectionHead) throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
         method = createMethod(m, { params: ps, backbone, rng: new Rng(0), datasetSize: 1, numClasses: 2 })
       }
       const weights = await loadWeights(runDir, spec.source, spec.layer)

@@ -251,8 +251,8 @@ async function pretrainStage(config: RunConfig, data: Splits, artifacts: string,
     if (resume) importTrainerState(trainer, resume)
     const nceByEpoch: number[] = []
     const outcome = await trainLoop('pretrain', trainer, config.pretrain.epochs, config, io, metrics, checkpoint, (epoch, recs) => {
-      if (method.method !== 'rfd') return
-      // The fixed-Z NCE pitfall (method-spec): the NCE term grows epoch after epoch.
+      // The fixed-Z NCE pitfall (method-spec), for methods with an NCE memory bank: the NCE term grows epoch after epoch.
+      if (!('nceK' in method)) return
       nceByEpoch.push(recs.reduce((a, r) => a + (r.metrics.nce ?? 0), 0) / recs.length)
       const last = nceByEpoch.slice(-4)
       if (last.length === 4 && last[1]! > last[0]! && last[2]! > last[1]! && last[3]! > last[2]!) {

@@ -18,6 +18,7 @@ import { simclrAugment } from './data/augment'
 import { inputSizeOf } from './models/alexnet'
 import type { TrainerState } from './trainer-state'
 import type { RunConfig } from '../src-shared/config/run'
+import { findMethod, methodEntry, simclrPairOf } from '../src-shared/methods/catalog'
 import { Rng } from './util/rng'
 import { pngDataUrl, rotateRgb } from './util/png'
 
@@ -60,7 +61,7 @@ export async function rotationPreview(
   readRegistered?: RegisteredReader
 ): Promise<PreviewResult> {
   const method = config.pretrain.method.method
-  if (!config.pretrain.enabled || !['rotnet', 'rfd', 'rfd-contrastive'].includes(method)) {
+  if (!config.pretrain.enabled || !findMethod(method)?.traits.rotationHead) {
     throw new Error(`This run has no rotation head to preview (its pretraining is ${config.pretrain.enabled ? method : 'off'}).`)
   }
   const { params, checkpoint } = await pretrainWeights(runDir, o.checkpoint)
@@ -118,16 +119,16 @@ export async function augmentations(config: RunConfig, o: { split: SplitName; co
   const inputSize = inputSizeOf(config.backbone.arch)
   const hflip = config.pretrain.hflip
   const crop = inputSize !== set.size ? `resize to ${Math.round((inputSize * 256) / 224)} px and random ${inputSize}-px crop` : null
-  const description =
-    m.method === 'simclr'
-      ? `random resized crop (area ${m.minCropScale}–1, aspect 3/4–4/3) with flip, colour jitter ${m.jitter} (p 0.8), grayscale (p 0.2), ${inputSize} px`
-      : [hflip ? 'random horizontal flip' : 'no flip', crop ?? `${inputSize} px as cached`].join(', ') + (m.method === 'supervised' ? '' : '; each view is then turned 0°, 90°, 180° and 270°')
+  const pair = simclrPairOf(m)
+  const description = pair
+    ? `random resized crop (area ${pair.minCropScale}–1, aspect 3/4–4/3) with flip, colour jitter ${pair.jitter} (p 0.8), grayscale (p 0.2), ${inputSize} px`
+    : [hflip ? 'random horizontal flip' : 'no flip', crop ?? `${inputSize} px as cached`].join(', ') + (methodEntry(m.method).traits.views === 'rotations' ? '; each view is then turned 0°, 90°, 180° and 270°' : '')
   const rng = new Rng(o.seed)
   const out = tf.tidy(() => {
     const views: tf.Tensor4D[] = []
     for (let v = 0; v < o.views; v++) {
-      const x = makeBatch(set, idx, { inputSize, training: true, hflip: m.method !== 'simclr' && hflip, raw: true }, rng)
-      views.push(m.method === 'simclr' ? simclrAugment(x, { minScale: m.minCropScale, jitter: m.jitter, outSize: inputSize }, rng) : x)
+      const x = makeBatch(set, idx, { inputSize, training: true, hflip: !pair && hflip, raw: true }, rng)
+      views.push(pair ? simclrAugment(x, { minScale: pair.minCropScale, jitter: pair.jitter, outSize: inputSize }, rng) : x)
     }
     return tf.stack(views, 1) as tf.Tensor5D // [B, V, S, S, 3]
   })
