@@ -8,7 +8,7 @@
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { Trainer } from './trainer'
-import { CheckpointStore } from './checkpoint'
+import { CheckpointStore } from '../src-node/checkpoint'
 import { loadParams } from './pipeline'
 import type { RegisteredReader } from './data/sources'
 import { classNameOf, imageRgb, pickImages, PreviewInputError, runSplit, type SplitName } from './data/run-split'

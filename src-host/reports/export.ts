@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { RunsService } from '../runs/service'
 import { buildReport, type ReportMap, type ReportRun, type ReportSection } from '../../src-shared/report/report'
 import { ServiceError, describeFsError } from '../errors'
-import { writeFileAtomic } from '../fsutil'
+import { writeFileAtomic } from '../../src-node/fsutil'
 
 export interface ExportOptions {
   runIds: string[]

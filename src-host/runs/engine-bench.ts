@@ -8,7 +8,7 @@ import { parseRunConfig, type RunConfig } from '../../src-shared/config/run'
 import type { EngineBenchmark } from '../../src-shared/estimate'
 import type { FromRunWorker } from '../../src-engine/run-worker'
 import { ServiceError } from '../errors'
-import { writeFileAtomic } from '../fsutil'
+import { writeFileAtomic } from '../../src-node/fsutil'
 import type { WorkerLauncher } from './service'
 
 export type BenchEvent = { name: 'engine.progress'; payload: { key: string; phase: string; fraction: number } }

@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { writeFileAtomic } from '../fsutil'
+import { writeFileAtomic } from '../../src-node/fsutil'
 
 export const LOCK_FILE = 'lock.json'
 export const HEARTBEAT_MS = 10_000

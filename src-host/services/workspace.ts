@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { WorkspaceInfo } from '../../src-shared/contract'
 import { ServiceError, describeFsError } from '../errors'
-import { diskSpace, writeFileAtomic } from '../fsutil'
+import { diskSpace, writeFileAtomic } from '../../src-node/fsutil'
 import type { SettingsService } from './settings'
 
 export const WORKSPACE_MARKER = 'workspace.json'

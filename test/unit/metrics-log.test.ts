@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { MetricsLog, readMetrics } from '../../src-engine/metrics-log'
+import { MetricsLog, readMetrics } from '../../src-node/metrics-log'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 afterEach(cleanupTmp)

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { createHeadlessHost } from '../../src-host/headless'
 import type { Host } from '../../src-host/host'
-import { readMetrics } from '../../src-engine/metrics-log'
+import { readMetrics } from '../../src-node/metrics-log'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 const WORKER = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }

@@ -119,8 +119,8 @@ describe('run worker', () => {
     while (alive(pid) && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 100))
     expect(alive(pid)).toBe(false)
     // It stopped at a checkpoint of its own: the newest one covers every step it recorded.
-    const { readMetrics } = await import('../../src-engine/metrics-log')
-    const { CheckpointStore } = await import('../../src-engine/checkpoint')
+    const { readMetrics } = await import('../../src-node/metrics-log')
+    const { CheckpointStore } = await import('../../src-node/checkpoint')
     const steps = (await readMetrics(path.join(runDir, 'metrics.jsonl'))).length
     const latest = await new CheckpointStore(path.join(runDir, 'checkpoints')).loadLatest()
     expect(steps).toBeGreaterThan(0)
