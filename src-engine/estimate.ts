@@ -15,6 +15,7 @@ import { Rng } from './util/rng'
 import { wasmThreadsInfo } from './wasm-kernels'
 import type { RunConfig } from '../src-shared/config/run'
 import type { MethodConfig } from '../src-shared/config/train'
+import { rotnet, supervised } from '../src-shared/methods/builtin'
 import { fitStepCost, type EngineBenchmark, type StepCost } from '../src-shared/estimate'
 
 export type BenchProgress = { phase: string; fraction: number }
@@ -71,8 +72,9 @@ export function benchmarkEngine(config: RunConfig, onProgress: (p: BenchProgress
   const data = randomImages(16, size, 1)
   const jobs: { key: 'pretrain' | 'rotnet' | 'supervised'; method: MethodConfig; batch: number }[] = []
   if (config.pretrain.enabled) jobs.push({ key: 'pretrain', method: config.pretrain.method, batch: config.pretrain.batchSize })
-  if (config.pu.enabled) jobs.push({ key: 'rotnet', method: { method: 'rotnet' } as MethodConfig, batch: config.pretrain.batchSize })
-  jobs.push({ key: 'supervised', method: { method: 'supervised' } as MethodConfig, batch: config.finetune.batchSize })
+  // PU estimation trains RotNets; fine-tuning (and a supervised baseline) trains the supervised method.
+  if (config.pu.enabled) jobs.push({ key: 'rotnet', method: rotnet.schema.parse({ method: 'rotnet' }), batch: config.pretrain.batchSize })
+  jobs.push({ key: 'supervised', method: supervised.schema.parse({ method: 'supervised' }), batch: config.finetune.batchSize })
   const total = jobs.length * 2 * (reps + 1) + 1
   let done = 0
   const tick = (phase: string) => () => onProgress({ phase, fraction: ++done / total })

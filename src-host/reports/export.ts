@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { RunsService } from '../runs/service'
 import { buildReport, type ReportMap, type ReportRun, type ReportSection } from '../../src-shared/report/report'
+import { findMethod } from '../../src-shared/methods/catalog'
 import { ServiceError, describeFsError } from '../errors'
 import { writeFileAtomic } from '../../src-node/fsutil'
 
@@ -39,10 +40,10 @@ export async function exportReport(
     const detail = await runs.get(id)
     const metrics = await runs.metrics(id, 4000)
     let previews: ReportRun['previews']
-    if (o.sections.includes('previews')) {
+    if (o.sections.includes('previews') && findMethod(detail.method)?.traits.rotationHead) {
       previews = await runs.preview(id, { count: 4, split: 'test', seed: 0, checkpoint: 'latest' }).then(
         (p) => p.images,
-        () => undefined // methods without a rotation head, or no trained model yet
+        () => undefined // no trained model yet
       )
     }
     reportRuns.push({ detail, metrics, previews })

@@ -32,6 +32,7 @@ import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
 import type { MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../../src-node/fsutil'
 import { slugify } from '../../src-shared/slug'
+import { runMethodOf } from '../../src-shared/methods/catalog'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
 import { RunLock, describeHolder, newOwner, retireOwner, type LockInfo } from './run-lock'
@@ -592,7 +593,7 @@ export class RunsService {
     return {
       id: r.run.id,
       name: r.run.name,
-      method: r.run.config.pretrain.enabled ? r.run.config.pretrain.method.method : r.run.config.finetune.enabled ? 'supervised' : 'random-init',
+      method: runMethodOf(r.run.config),
       preset: r.run.preset,
       configHash: r.run.configHash,
       status: { ...r.status },

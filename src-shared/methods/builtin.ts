@@ -39,7 +39,14 @@ export const rfd = defineMethod({
     puFromEpoch: z.number().int().min(0).nullable().default(null),
     puGamma: num(0.1, 10, 2, 'puGamma')
   }),
-  traits: { rotationHead: true, projectionHead: true, needsLabels: false, views: 'rotations', puWeights: true, metrics: ['ce', 'mse', 'nce', ...ROTATION_ACCURACY] },
+  traits: {
+    rotationHead: true,
+    projectionHead: true,
+    needsLabels: false,
+    views: 'rotations',
+    puWeights: true,
+    metrics: ['ce', 'mse', 'nce', ...ROTATION_ACCURACY]
+  },
   fields: {
     lambdaMse: { label: 'λ invariance (MSE)' },
     lambdaNce: { label: 'λ NCE' },
@@ -64,7 +71,14 @@ export const rfdContrastive = defineMethod({
     lambdaNt: num(0, 100, 1, 'lambdaNt'),
     tau: num(0.001, 10, 0.1, 'tau')
   }),
-  traits: { rotationHead: true, projectionHead: true, needsLabels: false, views: 'rotations', puWeights: false, metrics: ['ce', 'ntxent', 'mse', 'feat_std', ...ROTATION_ACCURACY] },
+  traits: {
+    rotationHead: true,
+    projectionHead: true,
+    needsLabels: false,
+    views: 'rotations',
+    puWeights: false,
+    metrics: ['ce', 'ntxent', 'mse', 'feat_std', ...ROTATION_ACCURACY]
+  },
   fields: { lambdaNt: { label: 'λ NT-Xent' } }
 })
 

@@ -19,6 +19,8 @@ export type MethodConfigOf<N extends MethodName> = Extract<MethodConfig, { metho
 /** The built-in methods, in the form's order. */
 export const METHOD_NAMES: MethodName[] = BUILTIN_METHODS.map((m) => m.name)
 
+type MethodUnion = z.ZodType<MethodConfig, MethodConfigInput>
+
 const entries = new Map<string, MethodEntry>()
 let union: z.ZodType | null = null
 
@@ -31,13 +33,16 @@ export function registerMethodEntry(entry: MethodEntry): void {
   const had = entries.get(entry.name)
   if (had === entry) return
   if (had) throw new Error(`method "${entry.name}" is in the catalog already`)
-  if (union) throw new Error(`method "${entry.name}" was registered after the method config schema was first used: register methods before any config is parsed`)
   const shape = entry.schema.shape as Record<string, unknown>
-  if ((entry.schema.shape.method as { value?: unknown }).value !== entry.name) throw new Error(`method "${entry.name}": its schema's "method" must be z.literal("${entry.name}")`)
+  if ((entry.schema.shape.method as { value?: unknown }).value !== entry.name)
+    throw new Error(`method "${entry.name}": its schema's "method" must be z.literal("${entry.name}")`)
   // Strict objects: an unknown key is an error naming it (and the closest known one), never dropped.
   const catchall = (entry.schema._zod.def as { catchall?: { _zod: { def: { type: string } } } }).catchall
   if (catchall?._zod.def.type !== 'never') throw new Error(`method "${entry.name}": its schema must be a z.strictObject`)
-  if (entry.traits.views === 'simclr-pair' && !('minCropScale' in shape && 'jitter' in shape)) throw new Error(`method "${entry.name}" draws SimCLR pairs, so its config needs minCropScale and jitter`)
+  if (entry.traits.views === 'simclr-pair' && !('minCropScale' in shape && 'jitter' in shape))
+    throw new Error(`method "${entry.name}" draws SimCLR pairs, so its config needs minCropScale and jitter`)
+  if (union)
+    throw new Error(`method "${entry.name}" was registered after the method config schema was first used: register methods before any config is parsed`)
   entries.set(entry.name, entry)
 }
 
@@ -47,10 +52,11 @@ for (const entry of BUILTIN_METHODS) registerMethodEntry(entry)
  * The method slice of a config: a discriminated union on `method` of every entry's schema, built
  * when it is first used (so entries registered at start-up are in it).
  */
-export const MethodConfigSchema = z.lazy(
-  (): z.ZodType<MethodConfig, MethodConfigInput> =>
-    (union ??= z.discriminatedUnion('method', [...entries.values()].map((e) => e.schema) as [MethodSchema, ...MethodSchema[]])) as unknown as z.ZodType<MethodConfig, MethodConfigInput>
-)
+export const MethodConfigSchema = z.lazy((): MethodUnion => {
+  union ??= z.discriminatedUnion('method', [...entries.values()].map((e) => e.schema) as [MethodSchema, ...MethodSchema[]])
+  // Typed as the built-ins' union: a method registered at run time parses, but code is checked against these.
+  return union as unknown as MethodUnion
+})
 
 export function findMethod(name: string): MethodEntry | undefined {
   return entries.get(name)

@@ -1,7 +1,9 @@
 // Words for the config fields the schema walker finds: labels, units and one-line hints. Keys are
 // field names (or dotted path suffixes, most specific first); a field not listed gets its name
-// split into words, so a new config key still shows up readably.
+// split into words, so a new config key still shows up readably. A method's own keys and its name
+// are worded in its catalog entry (src-shared/methods/); the keys several methods share, here.
 import { REFERENCE_LUTS } from '../../../src-shared/config/names'
+import { findMethod, methodsWith, type FieldWords } from '../../../src-shared/methods/catalog'
 import type { Path } from './schema-form'
 
 const LABELS: Record<string, string> = {
@@ -35,18 +37,7 @@ const LABELS: Record<string, string> = {
   rotationHead: 'Rotation head',
   projectionHead: 'Projection head',
   lambdaCls: 'λ rotation CE',
-  lambdaMse: 'λ invariance (MSE)',
-  lambdaNce: 'λ NCE',
-  lambdaNt: 'λ NT-Xent',
-  nceK: 'NCE negatives K',
-  nceT: 'NCE temperature',
-  nceMomentum: 'Memory-bank momentum',
-  nceReestimateZ: 'Re-estimate NCE Z every step',
-  puFromEpoch: 'PU weights from epoch',
-  puGamma: 'PU γ',
   tau: 'Temperature τ',
-  jitter: 'Colour-jitter strength',
-  minCropScale: 'Minimum crop scale',
   momentum: 'Momentum',
   nesterov: 'Nesterov',
   weightDecay: 'Weight decay',
@@ -80,8 +71,6 @@ const UNITS: Record<string, string> = {
   batchSize: 'images',
   epochs: 'epochs',
   warmupEpochs: 'epochs',
-  puFromEpoch: 'epoch (0-based)',
-  nceK: 'negatives',
   intervalMin: 'min',
   keep: 'checkpoints',
   pool: 'px',
@@ -95,15 +84,11 @@ const UNITS: Record<string, string> = {
 const HINTS: Record<string, string> = {
   width: 'Multiplies every conv channel count and the fc width; 1 is the paper’s AlexNet.',
   backend: 'auto picks the best backend that loads (see Workspace).',
-  nceK: 'Keep K much smaller than the dataset.',
-  nceReestimateZ: 'A remedy; off in the reference.',
-  puFromEpoch: 'Empty: never (reference: 210).',
   pool: '0: 6 for 224-px input, 3 otherwise.',
   table: 'Learning rate of the first row whose epoch is above the current (0-based) epoch.',
-  jitter: 'Brightness/contrast/saturation 0.8·s, hue 0.2·s, applied with p 0.8.',
   weightDecay: '',
   'first-per-class.value': 'The first N files per class in sorted order (the reference’s 20%).',
-  'pu.enabled': 'Trains its own RotNets first; applies to the rfd method only.',
+  'pu.enabled': `Trains its own RotNets first; applies to the ${methodsWith((t) => t.puWeights).join(', ')} method only.`,
   perClass: '10 classes.',
   id: 'A dataset added under Datasets (its id).',
   'subset.id': 'A subset saved in the dataset’s Subsets panel, of the training split.'
@@ -112,11 +97,6 @@ const HINTS: Record<string, string> = {
 const VARIANT_LABELS: Record<string, string> = {
   sample: 'Built-in sample (10 classes)',
   dataset: 'Registered dataset',
-  rotnet: 'RotNet',
-  rfd: 'RFD (rotation feature decoupling)',
-  'rfd-contrastive': 'RFD contrastive',
-  simclr: 'SimCLR',
-  supervised: 'Supervised',
   sgd: 'SGD',
   adam: 'Adam(W)',
   lut: 'Epoch table',
@@ -140,25 +120,32 @@ function lookup(map: Record<string, string>, path: Path, variant?: string): stri
   return undefined
 }
 
-export function labelOf(path: Path): string {
+/** The catalog's words for a key of a method's config (`variant` is the method's name). */
+function methodWords(path: Path, variant: string | undefined, part: keyof FieldWords): string | undefined {
+  const key = path[path.length - 1]
+  if (!variant || path[path.length - 2] !== 'method' || typeof key !== 'string') return undefined
+  return findMethod(variant)?.fields?.[key]?.[part]
+}
+
+export function labelOf(path: Path, variant?: string): string {
   const last = path[path.length - 1]
   if (typeof last === 'number') return `#${last + 1}`
-  const found = lookup(LABELS, path)
+  const found = methodWords(path, variant, 'label') ?? lookup(LABELS, path)
   if (found) return found
   const words = String(last ?? '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
 export function unitOf(path: Path, variant?: string): string {
-  return lookup(UNITS, path, variant) ?? ''
+  return methodWords(path, variant, 'unit') ?? lookup(UNITS, path, variant) ?? ''
 }
 
 export function hintOf(path: Path, variant?: string): string {
-  return lookup(HINTS, path, variant) ?? ''
+  return methodWords(path, variant, 'hint') ?? lookup(HINTS, path, variant) ?? ''
 }
 
 export function variantLabel(value: string): string {
-  return VARIANT_LABELS[value] ?? value
+  return VARIANT_LABELS[value] ?? findMethod(value)?.label ?? value
 }
 
 /** Sensible tables when a schedule is switched to "epoch table": the reference's own. */

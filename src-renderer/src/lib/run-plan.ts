@@ -4,6 +4,7 @@ import type { RunConfig } from '../../../src-shared/config/run'
 import type { DatasetSummary } from '../../../src-shared/contract'
 import { variantLabel } from './field-labels'
 import { runSizes } from '../../../src-shared/estimate'
+import { methodEntry } from '../../../src-shared/methods/catalog'
 
 export interface PlanStage {
   id: 'pu' | 'pretrain' | 'finetune' | 'evaluate'
@@ -46,7 +47,7 @@ export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subs
     out.push({
       id: 'pretrain',
       title: `Pretraining: ${variantLabel(m.method)}`,
-      lines: [`${steps(n, c.pretrain.batchSize, c.pretrain.epochs)}, batch ${c.pretrain.batchSize}${m.method !== 'simclr' && m.method !== 'supervised' ? ' (× 4 rotations)' : ''}`, `${optText(c.pretrain.optimizer)}; ${schedText(c.pretrain.schedule)}`],
+      lines: [`${steps(n, c.pretrain.batchSize, c.pretrain.epochs)}, batch ${c.pretrain.batchSize}${methodEntry(m.method).traits.views === 'rotations' ? ' (× 4 rotations)' : ''}`, `${optText(c.pretrain.optimizer)}; ${schedText(c.pretrain.schedule)}`],
       images: n === null ? null : n * c.pretrain.epochs
     })
   }
