@@ -17,8 +17,8 @@ import type { RunConfig } from '../src-shared/config/run'
 import type { MethodConfig } from '../src-shared/config/train'
 import { rotnet, supervised } from '../src-shared/methods/builtin'
 import { fitStepCost, type EngineBenchmark, type StepCost } from '../src-shared/estimate'
+import type { BenchProgress } from '../src-shared/contract/worker'
 
-export type BenchProgress = { phase: string; fraction: number }
 
 function randomImages(n: number, size: number, seed: number): ImageSet {
   const rng = new Rng(seed)

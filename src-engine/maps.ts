@@ -1,11 +1,10 @@
 // Embedding maps of a run's learned features, computed in a worker: features of one dataset
 // split at a chosen layer from the run's trained model (or a chosen checkpoint), then PCA
 // (instant), Barnes-Hut t-SNE (with a live preview of the layout) or UMAP. The features are
-// stored as an artifact of the run (artifacts/features/<key>.f32 + .json, up to 512 MB) so maps
-// of the same features with other parameters skip the extraction, and each map is stored too
-// (artifacts/maps/<key>.json) so it is computed once.
+// stored with the run (src-node/run-folder.ts names the files; up to 512 MB) so maps of the same
+// features with other parameters skip the extraction, and each map is stored too so it is
+// computed once.
 import { promises as fs } from 'node:fs'
-import path from 'node:path'
 import './tf-gradients'
 import * as tf from '@tensorflow/tfjs-core'
 import { AlexNet } from './models/alexnet'
@@ -15,8 +14,8 @@ import { ParamStore } from './models/params'
 import { extractFeaturesAsync } from './eval/features'
 import { loadSplits, type RegisteredReader } from './data/sources'
 import { selectImages } from './data/cache-reader'
-import { loadParams } from './pipeline'
 import { CheckpointStore } from '../src-node/checkpoint'
+import { featureFiles, featurePool, featuresKey, isBackboneParam, latestWeights, mapKey, readWeights, runPaths, weightsIdOf, writeMap, type Params } from '../src-node/run-folder'
 import { pca } from './analysis/pca'
 import { runTsne } from './analysis/tsne'
 import { knnPreservation } from './analysis/metrics'
@@ -25,32 +24,7 @@ import { findMethod } from '../src-shared/methods/catalog'
 import type { TrainerState } from './trainer-state'
 import { Rng } from './util/rng'
 import { writeFileAtomic } from '../src-node/fsutil'
-import { MapSpecSchema, type MapSpec } from '../src-shared/contract/maps'
-
-export { MapSpecSchema, type MapSpec }
-
-export type MapProgress = { phase: 'features' | 'pca' | 'knn' | 'affinities' | 'optimize' | 'umap' | 'done'; fraction: number; preview?: number[]; labels?: number[]; classNames?: string[] }
-
-export interface MapResult {
-  key: string
-  spec: MapSpec
-  n: number
-  xy: number[]
-  labels: number[]
-  /** Index in the split of each point's image. */
-  indices: number[]
-  classNames: string[]
-  /** The weights it was made from (see weightsIdOf). */
-  weights?: string
-  /** Fraction of each point's 10 nearest input neighbours kept among its 10 nearest on the map. */
-  knnPreservation: number
-  seconds: number
-}
-
-/** Which features: layer, split, weights and the seeded subset of images. */
-export function featuresKey(spec: MapSpec): string {
-  return `${spec.layer}-${spec.split}-${spec.source === 'latest' ? 'latest' : `ck${spec.source}`}-n${spec.maxPoints}-s${spec.seed}`
-}
+import type { MapProgress, MapResult, MapSpec } from '../src-shared/contract/maps'
 
 /** Stored features are skipped above this size (a 9 216-d conv5 of 20 000 images is 737 MB). */
 const MAX_STORED_FEATURE_BYTES = 512 * 2 ** 20
@@ -65,11 +39,12 @@ interface StoredFeatures {
   weights: string
 }
 
-async function readFeatures(dir: string, key: string, weights: string): Promise<(StoredFeatures & { data: Float32Array }) | null> {
+async function readFeatures(runDir: string, key: string, weights: string): Promise<(StoredFeatures & { data: Float32Array }) | null> {
+  const files = featureFiles(runDir, key)
   try {
-    const meta = JSON.parse(await fs.readFile(path.join(dir, `${key}.json`), 'utf8')) as StoredFeatures
+    const meta = JSON.parse(await fs.readFile(files.meta, 'utf8')) as StoredFeatures
     if (meta.weights !== weights) return null
-    const buf = await fs.readFile(path.join(dir, `${key}.f32`))
+    const buf = await fs.readFile(files.data)
     if (buf.byteLength !== meta.n * meta.dim * 4) return null
     return { ...meta, data: new Float32Array(buf.buffer, buf.byteOffset, meta.n * meta.dim) }
   } catch {
@@ -77,39 +52,15 @@ async function readFeatures(dir: string, key: string, weights: string): Promise<
   }
 }
 
-export function mapKey(spec: MapSpec): string {
-  // Every parameter that changes the map is in its key (the seed also picks the image subset).
-  const p =
-    spec.method === 'tsne'
-      ? `-p${spec.perplexity}-i${spec.iterations}-lr${spec.learningRate ?? 'auto'}-ee${spec.earlyExaggeration}-pd${spec.pcaDims}`
-      : spec.method === 'umap'
-        ? `-k${spec.neighbors}`
-        : ''
-  return `${spec.layer}-${spec.split}-${spec.source === 'latest' ? 'latest' : `ck${spec.source}`}-${spec.method}${p}-s${spec.seed}-n${spec.maxPoints}`
-}
-
-const BACKBONE = /^(conv\d|fc6|fc7)\./
-
-/**
- * What identifies the weights a map is made from: the checkpoint number, or the trained
- * artifact's write time ('latest' changes when a resumed run finishes another stage).
- */
-export async function weightsIdOf(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<string> {
-  if (source !== 'latest') return `checkpoint-${source}`
-  const artifacts = path.join(runDir, 'artifacts')
-  // The projection head exists only in the pretrained model (with its heads).
-  for (const f of layer === 'proj' ? ['model-pretrain.bin'] : ['backbone-finetune.bin', 'backbone-pretrain.bin']) {
-    const st = await fs.stat(path.join(artifacts, f)).catch(() => null)
-    if (st) return `${f}@${st.mtimeMs}`
+async function loadWeights(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<Params | null> {
+  if (source === 'latest') {
+    for (const a of latestWeights(layer)) {
+      const w = await readWeights(runDir, a)
+      if (w) return w
+    }
+    return null
   }
-  return 'random-init'
-}
-
-async function loadWeights(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<TrainerState['params'] | null> {
-  const artifacts = path.join(runDir, 'artifacts')
-  if (source === 'latest' && layer === 'proj') return loadParams(path.join(artifacts, 'model-pretrain'))
-  if (source === 'latest') return (await loadParams(path.join(artifacts, 'backbone-finetune'))) ?? (await loadParams(path.join(artifacts, 'backbone-pretrain')))
-  const ck = await new CheckpointStore(path.join(runDir, 'checkpoints')).load(source)
+  const ck = await new CheckpointStore(runPaths(runDir).checkpoints).load(source)
   const st = ck.state as { trainer?: TrainerState | null }
   if (!st.trainer) throw new Error(`checkpoint ${source} holds no model (it was taken between stages); use "latest"`)
   return st.trainer.params
@@ -118,9 +69,7 @@ async function loadWeights(runDir: string, source: MapSpec['source'], layer: Map
 export async function computeMap(runDir: string, config: RunConfig, spec: MapSpec, onProgress: (p: MapProgress) => void, signal: AbortSignal, readRegistered?: RegisteredReader): Promise<MapResult> {
   const t0 = performance.now()
   const key = mapKey(spec)
-  const artifacts = path.join(runDir, 'artifacts')
   const weightsId = await weightsIdOf(runDir, spec.source, spec.layer)
-  const featDir = path.join(artifacts, 'features')
   const fkey = featuresKey(spec)
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
@@ -129,7 +78,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
     let dim: number
     let set: { n: number; labels: Int32Array; classNames: string[] }
     let take: Int32Array
-    const stored = await readFeatures(featDir, fkey, weightsId)
+    const stored = await readFeatures(runDir, fkey, weightsId)
     if (stored) {
       onProgress({ phase: 'features', fraction: 1 })
       ;({ data: feats, dim } = stored)
@@ -145,7 +94,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       }
       const weights = await loadWeights(runDir, spec.source, spec.layer)
       if (method && !weights) throw new Error('pretraining has not finished, so there is no projection head to map yet: choose a pretraining checkpoint')
-      if (weights) ps.loadMatching(weights, (k) => BACKBONE.test(k) || (method !== null && k.startsWith('proj_head.')))
+      if (weights) ps.loadMatching(weights, (k) => isBackboneParam(k) || (method !== null && k.startsWith('proj_head.')))
       const data = await loadSplits(config.dataset, readRegistered)
       const full = spec.split === 'train' ? data.train : data.test
       // A seeded subset when the split is larger than the map may show.
@@ -158,7 +107,7 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       take = idx.subarray(0, Math.min(spec.maxPoints, full.n)).sort()
       const sub = selectImages(full, take)
       const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' || spec.layer === 'proj' ? 'fc' : spec.layer
-      ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: backbone.inputSize === 224 ? 6 : 3, signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
+      ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: featurePool(0, backbone.inputSize), signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
       if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
         // The decoupled halves of RFD's feature: first half rotation, second half invariant.
         const half = Math.floor(dim / 2)
@@ -187,9 +136,10 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       set = sub
       if (feats.byteLength <= MAX_STORED_FEATURE_BYTES) {
         const meta: StoredFeatures = { n: set.n, dim, indices: Array.from(take), labels: Array.from(set.labels), classNames: set.classNames, weights: weightsId }
-        await fs.mkdir(featDir, { recursive: true })
-        await writeFileAtomic(path.join(featDir, `${fkey}.f32`), Buffer.from(feats.buffer, feats.byteOffset, feats.byteLength))
-        await writeFileAtomic(path.join(featDir, `${fkey}.json`), JSON.stringify(meta))
+        const files = featureFiles(runDir, fkey)
+        await fs.mkdir(runPaths(runDir).features, { recursive: true })
+        await writeFileAtomic(files.data, Buffer.from(feats.buffer, feats.byteOffset, feats.byteLength))
+        await writeFileAtomic(files.meta, JSON.stringify(meta))
       }
     }
     if (signal.aborted) throw new Error('cancelled')
@@ -243,21 +193,10 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       knnPreservation: quality,
       seconds: (performance.now() - t0) / 1000
     }
-    await fs.mkdir(path.join(artifacts, 'maps'), { recursive: true })
-    await writeFileAtomic(path.join(artifacts, 'maps', `${key}.json`), JSON.stringify(result))
+    await writeMap(runDir, result)
     onProgress({ phase: 'done', fraction: 1 })
     return result
   } finally {
     ps.dispose()
   }
 }
-
-export async function readMap(runDir: string, key: string): Promise<MapResult | null> {
-  if (!/^[A-Za-z0-9._-]+$/.test(key)) return null
-  try {
-    return JSON.parse(await fs.readFile(path.join(runDir, 'artifacts', 'maps', `${key}.json`), 'utf8')) as MapResult
-  } catch {
-    return null
-  }
-}
-

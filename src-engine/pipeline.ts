@@ -1,22 +1,23 @@
 // Runs one run's stages inside a worker: [PU estimation] -> [pretraining] -> [fine-tuning] ->
-// evaluation. Checkpoints at every epoch end, every `checkpoint.intervalMin` and on pause or
-// cancel; a resumed (or crashed-then-resumed) run continues from the newest intact checkpoint
-// with the metrics after it truncated. Stage outputs (pretrained / fine-tuned backbone, PU
-// probabilities, results) are artifacts of the run folder.
-//
-// PU estimation runs before pretraining (not after, as a list of stages might suggest): it
-// trains its own RotNets, and RFD needs its probabilities from `puFromEpoch` on.
+// evaluation (src-shared/stages.ts). Checkpoints at every epoch end, every
+// `checkpoint.intervalMin` and on pause or cancel; a resumed (or crashed-then-resumed) run
+// continues from the newest intact checkpoint with the metrics after it truncated. Stage outputs
+// (pretrained / fine-tuned backbone, PU probabilities, results) go to the run folder through
+// src-node/run-folder.ts, which also says which weights each stage loads.
 import { promises as fs } from 'node:fs'
 import { createHash } from 'node:crypto'
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
 import type { RunConfig } from '../src-shared/config/run'
 import type { TrainConfig } from '../src-shared/config/train'
 import { Trainer, type StepResult } from './trainer'
 import { exportTrainerState, importTrainerState, type TrainerState } from './trainer-state'
-import { CheckpointStore, encodeBundle, decodeBundle } from '../src-node/checkpoint'
+import { CheckpointStore } from '../src-node/checkpoint'
 import { MetricsLog } from '../src-node/metrics-log'
+import { STAGE_WEIGHTS, evaluationWeights, featurePool, finetuneStartWeights, isBackboneParam, readPuProbs, readResults, readWeights, runPaths, saveEvaluation, writePuProbs, writeWeights, type WeightsArtifact } from '../src-node/run-folder'
+import { stagesOf, type StageName } from '../src-shared/stages'
+import type { Evaluation } from '../src-shared/contract/runs'
+import type { PipelineEvent, PipelineOutcome } from '../src-shared/contract/worker'
 import { labelledSubset, loadSplits, type RegisteredReader, type Splits, type SubsetReader } from './data/sources'
 import { estimatePuProbabilities } from './pu'
 import { selectImages } from './data/cache-reader'
@@ -29,33 +30,8 @@ import { knnClassify, scoreCounts, trainProbe, type EvalResult, type FeatureSet 
 import type { ImageSet } from './data/sample-dataset'
 import { Rng } from './util/rng'
 import type { LrSchedule } from './optim/schedule'
-import { writeFileAtomic } from '../src-node/fsutil'
 
-export type StageName = 'pu' | 'pretrain' | 'finetune' | 'evaluate'
-
-export interface Evaluation {
-  id: string
-  protocol: 'linear' | 'nonlinear' | 'knn' | 'finetune'
-  dataset: string
-  transfer: boolean
-  layer: string
-  accuracy: number
-  perClass: number[]
-  confusion: number[][]
-  classNames: string[]
-  trainImages: number
-  testImages: number
-}
-
-export type PipelineEvent =
-  | { type: 'stage'; stage: StageName; index: number; total: number }
-  | { type: 'progress'; stage: StageName; epoch: number; epochs: number; step: number; steps: number; etaSec: number | null }
-  | { type: 'metrics'; record: Record<string, unknown> }
-  | { type: 'checkpoint'; seq: number; label: Record<string, unknown> }
-  | { type: 'evaluation'; evaluation: Evaluation }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
-  /** Exactly which data the run saw: content hashes of the decoded splits. */
-  | { type: 'data'; items: { label: string; split: string; images: number; sha256: string }[] }
+export type { PipelineEvent, PipelineOutcome }
 
 export interface PipelineIO {
   runDir: string
@@ -67,34 +43,22 @@ export interface PipelineIO {
   readSubset?: SubsetReader
 }
 
-export type PipelineOutcome = 'done' | 'paused' | 'cancelled'
-
 interface SavedState {
   stage: StageName
   metricsBytes: number
   trainer: TrainerState | null
 }
 
-const BACKBONE_PARAM = /^(conv\d|fc6|fc7)\./
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
 
-export function stagesOf(c: RunConfig): StageName[] {
-  const s: StageName[] = []
-  if (c.pu.enabled) s.push('pu')
-  if (c.pretrain.enabled) s.push('pretrain')
-  if (c.finetune.enabled) s.push('finetune')
-  s.push('evaluate')
-  return s
-}
-
 export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<PipelineOutcome> {
-  const artifacts = path.join(io.runDir, 'artifacts')
-  await fs.mkdir(artifacts, { recursive: true })
-  const ckpts = new CheckpointStore(path.join(io.runDir, 'checkpoints'), config.checkpoint.keep)
+  const paths = runPaths(io.runDir)
+  await fs.mkdir(paths.artifacts, { recursive: true })
+  const ckpts = new CheckpointStore(paths.checkpoints, config.checkpoint.keep)
   const latest = await ckpts.loadLatest()
   for (const s of latest?.skipped ?? []) io.emit({ type: 'log', level: 'warn', message: `Skipped a damaged checkpoint: ${s}; using the previous one.` })
   const saved = (latest?.state ?? null) as SavedState | null
-  const metrics = new MetricsLog(path.join(io.runDir, 'metrics.jsonl'))
+  const metrics = new MetricsLog(paths.metrics)
   // Resuming: drop metrics written after the checkpoint; a fresh start: drop any partial run.
   const opened = await metrics.open(saved ? saved.metricsBytes : 0)
   if (opened.missingBytes > 0) {
@@ -125,16 +89,16 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
       let outcome: PipelineOutcome | null = null
       switch (stage) {
         case 'pu':
-          outcome = await puStage(config, data, artifacts, io)
+          outcome = await puStage(config, data, io)
           break
         case 'pretrain':
-          outcome = await pretrainStage(config, data, artifacts, io, metrics, checkpoint, resumeState)
+          outcome = await pretrainStage(config, data, io, metrics, checkpoint, resumeState)
           break
         case 'finetune':
-          outcome = await finetuneStage(config, data, artifacts, io, metrics, checkpoint, resumeState)
+          outcome = await finetuneStage(config, data, io, metrics, checkpoint, resumeState)
           break
         case 'evaluate':
-          outcome = await evaluateStage(config, data, artifacts, io)
+          outcome = await evaluateStage(config, data, io)
           break
       }
       if (outcome) {
@@ -207,25 +171,12 @@ function trainConfigOf(config: RunConfig, slice: RunConfig['pretrain'] | RunConf
   return { seed: config.seed, backbone: config.backbone, method, optimizer: slice.optimizer, schedule: slice.schedule, batchSize: slice.batchSize, epochs: slice.epochs, hflip: slice.hflip }
 }
 
-async function saveParams(file: string, ps: ParamStore, accept: (name: string) => boolean = () => true): Promise<void> {
+async function saveWeights(runDir: string, a: WeightsArtifact, ps: ParamStore, accept: (name: string) => boolean = () => true): Promise<void> {
   const all = await ps.snapshot()
-  const kept = Object.fromEntries(Object.entries(all).filter(([k]) => accept(k)))
-  const { json, bin } = encodeBundle(kept)
-  await writeFileAtomic(file + '.bin', bin)
-  await writeFileAtomic(file + '.json', JSON.stringify(json))
+  await writeWeights(runDir, a, Object.fromEntries(Object.entries(all).filter(([k]) => accept(k))))
 }
 
-export async function loadParams(file: string): Promise<Record<string, { shape: number[]; data: Float32Array }> | null> {
-  try {
-    const json = JSON.parse(await fs.readFile(file + '.json', 'utf8')) as unknown
-    const bin = await fs.readFile(file + '.bin')
-    return decodeBundle(json, bin) as Record<string, { shape: number[]; data: Float32Array }>
-  } catch {
-    return null
-  }
-}
-
-async function puStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO): Promise<PipelineOutcome | null> {
+async function puStage(config: RunConfig, data: Splits, io: PipelineIO): Promise<PipelineOutcome | null> {
   const probs = estimatePuProbabilities(data.train, {
     folds: config.pu.folds,
     epochs: config.pu.epochs,
@@ -234,19 +185,13 @@ async function puStage(config: RunConfig, data: Splits, artifacts: string, io: P
     seed: config.seed,
     onProgress: (f, n) => io.emit({ type: 'log', level: 'info', message: `PU estimation: fold ${f} of ${n} done` })
   })
-  // prob.dat layout of the reference: one p per line, line 4i + r.
-  await writeFileAtomic(path.join(artifacts, 'prob.dat'), Array.from(probs, (p) => p.toFixed(6)).join('\n') + '\n')
+  await writePuProbs(io.runDir, probs)
   return null
 }
 
-async function readPuProbs(artifacts: string): Promise<Float32Array | undefined> {
-  const text = await fs.readFile(path.join(artifacts, 'prob.dat'), 'utf8').catch(() => null)
-  return text ? Float32Array.from(text.trim().split('\n').map(Number)) : undefined
-}
-
-async function pretrainStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
   const method = config.pretrain.method
-  const trainer = new Trainer(trainConfigOf(config, config.pretrain, method), data.train, { puProbs: config.pu.enabled ? await readPuProbs(artifacts) : undefined })
+  const trainer = new Trainer(trainConfigOf(config, config.pretrain, method), data.train, { puProbs: config.pu.enabled ? await readPuProbs(io.runDir) : undefined })
   try {
     if (resume) importTrainerState(trainer, resume)
     const nceByEpoch: number[] = []
@@ -264,16 +209,15 @@ async function pretrainStage(config: RunConfig, data: Splits, artifacts: string,
       }
     })
     if (outcome) return outcome
-    await saveParams(path.join(artifacts, 'backbone-pretrain'), trainer.params, (k) => BACKBONE_PARAM.test(k))
-    // The whole model (heads included): rotation previews and later analyses load it.
-    await saveParams(path.join(artifacts, 'model-pretrain'), trainer.params)
+    await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.backbone, trainer.params, isBackboneParam)
+    await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.model, trainer.params)
     return null
   } finally {
     trainer.dispose()
   }
 }
 
-async function finetuneStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+async function finetuneStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
   const spec = config.finetune.labelled
   let idx: Int32Array
   if (spec.kind === 'subset') {
@@ -292,19 +236,20 @@ async function finetuneStage(config: RunConfig, data: Splits, artifacts: string,
   try {
     if (resume) {
       importTrainerState(trainer, resume)
-    } else if (config.pretrain.enabled) {
-      const pre = await loadParams(path.join(artifacts, 'backbone-pretrain'))
-      if (!pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
-      trainer.params.loadMatching(pre, (k) => BACKBONE_PARAM.test(k))
+    } else {
+      const start = finetuneStartWeights(config)
+      const pre = start && (await readWeights(io.runDir, start))
+      if (start && !pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
+      if (pre) trainer.params.loadMatching(pre, isBackboneParam)
     }
     io.emit({ type: 'log', level: 'info', message: `Fine-tuning on ${labelled.n} labelled images (${spec.kind === 'subset' ? `saved subset ${spec.id}` : spec.kind}).` })
     const outcome = await trainLoop('finetune', trainer, config.finetune.epochs, config, io, metrics, checkpoint)
     if (outcome) return outcome
-    await saveParams(path.join(artifacts, 'backbone-finetune'), trainer.params, (k) => BACKBONE_PARAM.test(k))
+    await saveWeights(io.runDir, STAGE_WEIGHTS.finetune.backbone, trainer.params, isBackboneParam)
     // The fine-tuned network's own test accuracy (the seed's "fine-tuned" entries).
     const pred = classify(trainer, data.test)
     const r = scoreCounts(pred, data.test.labels, data.train.classNames.length)
-    await appendEvaluation(artifacts, io, {
+    await recordEvaluation(io, {
       id: `finetune:${data.label}`,
       protocol: 'finetune',
       dataset: data.label,
@@ -340,34 +285,21 @@ function scheduleFor(s: RunConfig['evaluation']['linear']['schedule'], epochs: n
   return s.kind === 'cosine' ? { ...s, epochs } : s
 }
 
-export interface RunResults {
-  evaluations: Evaluation[]
-}
-
-export async function readResults(runDir: string): Promise<RunResults> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(runDir, 'artifacts', 'results.json'), 'utf8')) as RunResults
-  } catch {
-    return { evaluations: [] }
-  }
-}
-
-async function appendEvaluation(artifacts: string, io: PipelineIO, e: Evaluation): Promise<void> {
-  const res = await readResults(path.dirname(artifacts))
-  res.evaluations = res.evaluations.filter((x) => x.id !== e.id).concat(e)
-  await writeFileAtomic(path.join(artifacts, 'results.json'), JSON.stringify(res, null, 1))
+async function recordEvaluation(io: PipelineIO, e: Evaluation): Promise<void> {
+  await saveEvaluation(io.runDir, e)
   io.emit({ type: 'evaluation', evaluation: e })
 }
 
-async function evaluateStage(config: RunConfig, data: Splits, artifacts: string, io: PipelineIO): Promise<PipelineOutcome | null> {
+async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO): Promise<PipelineOutcome | null> {
   const ev = config.evaluation
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
   try {
-    const weights = config.finetune.enabled ? await loadParams(path.join(artifacts, 'backbone-finetune')) : config.pretrain.enabled ? await loadParams(path.join(artifacts, 'backbone-pretrain')) : null
-    if ((config.finetune.enabled || config.pretrain.enabled) && !weights) throw new Error('the trained backbone artifact is missing or unreadable; re-run the training stage')
-    if (weights) ps.loadMatching(weights, (k) => BACKBONE_PARAM.test(k))
-    const pool = ev.pool || (backbone.inputSize === 224 ? 6 : 3)
+    const trained = evaluationWeights(config)
+    const weights = trained && (await readWeights(io.runDir, trained))
+    if (trained && !weights) throw new Error('the trained backbone artifact is missing or unreadable; re-run the training stage')
+    if (weights) ps.loadMatching(weights, isBackboneParam)
+    const pool = featurePool(ev.pool, backbone.inputSize)
     const done = new Set((await readResults(io.runDir)).evaluations.map((e) => e.id))
     const sets: { splits: Splits; transfer: boolean }[] = [{ splits: data, transfer: false }]
     for (const ref of ev.transfer) sets.push({ splits: await loadSplits(ref, io.readRegistered), transfer: true })
@@ -395,7 +327,7 @@ async function evaluateStage(config: RunConfig, data: Splits, artifacts: string,
         const c = io.control()
         if (c) return c === 'pause' ? 'paused' : 'cancelled'
         const r = job.run()
-        await appendEvaluation(artifacts, io, {
+        await recordEvaluation(io, {
           id: job.id,
           protocol: job.protocol,
           dataset: splits.label,

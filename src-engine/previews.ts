@@ -5,13 +5,13 @@
 //   from a chosen pretraining checkpoint, the newest one, or the finished model;
 // - training views: the views the run's pretraining method makes of them (SimCLR's
 //   augmentations; the rotation methods' flips and crops), drawn by the training code itself.
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { Trainer } from './trainer'
 import { CheckpointStore } from '../src-node/checkpoint'
-import { loadParams } from './pipeline'
+import { STAGE_WEIGHTS, readWeights, runPaths } from '../src-node/run-folder'
+import type { AugmentOptions, AugmentResult, PreviewOptions, PreviewResult } from '../src-shared/contract/runs'
 import type { RegisteredReader } from './data/sources'
-import { classNameOf, imageRgb, pickImages, PreviewInputError, runSplit, type SplitName } from './data/run-split'
+import { classNameOf, imageRgb, pickImages, PreviewInputError, runSplit } from './data/run-split'
 import { makeBatch } from './data/batcher'
 import { rotateBatch } from './data/rotate'
 import { simclrAugment } from './data/augment'
@@ -22,24 +22,12 @@ import { findMethod, methodEntry, simclrPairOf } from '../src-shared/methods/cat
 import { Rng } from './util/rng'
 import { pngDataUrl, rotateRgb } from './util/png'
 
-export interface AugmentResult {
-  method: string
-  description: string
-  size: number
-  images: { index: number; label: number; className: string; original: string; views: string[] }[]
-}
-
-export interface PreviewResult {
-  checkpoint: number | null
-  images: { index: number; label: number; className: string; views: { rotation: 0 | 1 | 2 | 3; png: string; probs: number[] }[] }[]
-}
-
-export type PreviewWeights = 'latest' | 'final' | number
+export type PreviewWeights = PreviewOptions['checkpoint']
 
 /** The pretraining weights to predict with, and the checkpoint they come from (null = finished model). */
 async function pretrainWeights(runDir: string, which: PreviewWeights): Promise<{ params: TrainerState['params']; checkpoint: number | null }> {
-  const store = new CheckpointStore(path.join(runDir, 'checkpoints'))
-  const final = async (): Promise<TrainerState['params'] | null> => loadParams(path.join(runDir, 'artifacts', 'model-pretrain'))
+  const store = new CheckpointStore(runPaths(runDir).checkpoints)
+  const final = async (): Promise<TrainerState['params'] | null> => readWeights(runDir, STAGE_WEIGHTS.pretrain.model)
   if (which === 'final') {
     const params = await final()
     if (!params) throw new PreviewInputError('Pretraining has not finished yet: choose a checkpoint instead.')
@@ -57,7 +45,7 @@ async function pretrainWeights(runDir: string, which: PreviewWeights): Promise<{
 export async function rotationPreview(
   runDir: string,
   config: RunConfig,
-  o: { count: number; split: SplitName; seed: number; indices?: number[]; checkpoint: PreviewWeights },
+  o: PreviewOptions,
   readRegistered?: RegisteredReader
 ): Promise<PreviewResult> {
   const method = config.pretrain.method.method
@@ -112,7 +100,7 @@ function floatToPng(x: Float32Array, size: number): string {
  * flip (and crop when the backbone upsamples), then SimCLR's augmentations for SimCLR. Shown in
  * [0,1] RGB, before ImageNet normalisation.
  */
-export async function augmentations(config: RunConfig, o: { split: SplitName; count: number; seed: number; indices?: number[]; views: number }, reader?: RegisteredReader): Promise<AugmentResult> {
+export async function augmentations(config: RunConfig, o: AugmentOptions, reader?: RegisteredReader): Promise<AugmentResult> {
   const set = await runSplit(config, o.split, reader)
   const idx = pickImages(set, o)
   const m = config.pretrain.method

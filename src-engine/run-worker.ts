@@ -1,44 +1,17 @@
-// Worker entry for runs: executes one run folder's pipeline and streams its events. Started by
-// the host as an Electron utilityProcess (process.parentPort) or a child_process.fork
-// (process.send); the same messages either way. One run per process: it exits when the run
-// finishes, pauses, is cancelled or fails.
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
-import { z } from 'zod'
-import { selectBackend } from './backends'
+// Worker entry: the process where TensorFlow.js runs. It trains one run folder and streams its
+// events, or computes one embedding map, one engine benchmark or one backend probe, or serves
+// previews by id. Started by the host as an Electron utilityProcess (process.parentPort) or a
+// child_process.fork (process.send); the same messages either way, declared and validated by
+// src-shared/contract/worker.ts. One job per process: it exits when the job ends (a run when it
+// finishes, pauses, is cancelled or fails).
+import { selectBackend, detectBackends } from './backends'
 import { parseRunConfig, type RunConfig } from '../src-shared/config/run'
-import { runPipeline, type PipelineEvent, type PipelineOutcome } from './pipeline'
-import type { BackendStatus } from '../src-shared/contract'
-import { MapSpecSchema } from '../src-shared/contract/maps'
-import { computeMap, type MapProgress } from './maps'
-import { workspaceReader, workspaceOfRun, workspaceSubsetReader } from './data/sources'
-import { benchmarkEngine, type BenchProgress } from './estimate'
-import type { EngineBenchmark } from '../src-shared/estimate'
-
-export const ToRunWorkerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run'), runDir: z.string().min(1) }),
-  /** Compute an embedding map of the run's features instead of training. */
-  z.object({ type: z.literal('map'), runDir: z.string().min(1), spec: MapSpecSchema }),
-  /** Previews of a run (answered by id; the worker serves many while it lives). */
-  z.object({ type: z.literal('analysis'), reqId: z.number().int(), runDir: z.string().min(1), request: z.discriminatedUnion('kind', [z.object({ kind: z.literal('preview'), options: z.record(z.string(), z.unknown()) }), z.object({ kind: z.literal('augment'), options: z.record(z.string(), z.unknown()) })]) }),
-  /** Time the steps of a run config on this machine (the New-run form's estimate). */
-  z.object({ type: z.literal('bench'), config: z.unknown() }),
-  z.object({ type: z.literal('pause') }),
-  z.object({ type: z.literal('cancel') })
-])
-export type ToRunWorker = z.infer<typeof ToRunWorkerSchema>
-
-export type FromRunWorker =
-  | { type: 'ready'; backend: string; statuses: BackendStatus[] }
-  | { type: 'event'; event: PipelineEvent }
-  | { type: 'finished'; outcome: PipelineOutcome }
-  | { type: 'mapProgress'; progress: MapProgress }
-  | { type: 'mapDone'; key: string }
-  | { type: 'benchProgress'; progress: BenchProgress }
-  | { type: 'benchDone'; result: EngineBenchmark }
-  | { type: 'reply'; reqId: number; value: unknown }
-  | { type: 'replyError'; reqId: number; message: string; code?: string }
-  | { type: 'error'; message: string; stage: string; code?: string }
+import { runPipeline } from './pipeline'
+import { ToRunWorkerSchema, type AnalysisRequest, type FromRunWorker } from '../src-shared/contract/worker'
+import { readStoredConfig } from '../src-node/run-folder'
+import { computeMap } from './maps'
+import { workspaceReader, workspaceSubsetReader } from './data/sources'
+import { benchmarkEngine } from './estimate'
 
 interface Port {
   send(msg: FromRunWorker): void
@@ -84,8 +57,8 @@ export function serveRunWorker(port: Port): void {
       return
     }
     if (msg.data.type === 'analysis') {
-      const { reqId, runDir, request } = msg.data
-      void answerAnalysis(runDir, request).then(
+      const { reqId, runDir, workspaceDir, request } = msg.data
+      void answerAnalysis(runDir, workspaceDir, request).then(
         (value) => port.send({ type: 'reply', reqId, value }),
         (err: unknown) => port.send({ type: 'replyError', reqId, message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code })
       )
@@ -93,6 +66,17 @@ export function serveRunWorker(port: Port): void {
     }
     if (started) return
     started = true
+    if (msg.data.type === 'detect') {
+      void (async () => {
+        stage = 'backend'
+        port.send({ type: 'backends', statuses: await detectBackends() })
+        exitSoon(0)
+      })().catch((err: unknown) => {
+        port.send({ type: 'error', message: (err as Error)?.message ?? String(err), stage })
+        exitSoon(1)
+      })
+      return
+    }
     if (msg.data.type === 'bench') {
       const raw = msg.data.config
       void (async () => {
@@ -111,7 +95,7 @@ export function serveRunWorker(port: Port): void {
       return
     }
     if (msg.data.type === 'map') {
-      const { runDir, spec } = msg.data
+      const { runDir, workspaceDir, spec } = msg.data
       const abort = new AbortController()
       const timer = setInterval(() => {
         if (control === 'cancel') abort.abort(new Error('cancelled'))
@@ -121,7 +105,7 @@ export function serveRunWorker(port: Port): void {
         stage = 'backend'
         await selectBackend(config.backend)
         stage = 'map'
-        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal, workspaceReader(workspaceOfRun(runDir)))
+        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal, workspaceReader(workspaceDir))
         clearInterval(timer)
         port.send({ type: 'mapDone', key: r.key })
         exitSoon(0)
@@ -131,7 +115,7 @@ export function serveRunWorker(port: Port): void {
       })
       return
     }
-    const runDir = msg.data.runDir
+    const { runDir, workspaceDir } = msg.data
     active = true
     void (async () => {
       stage = 'config'
@@ -147,8 +131,8 @@ export function serveRunWorker(port: Port): void {
           port.send({ type: 'event', event })
         },
         control: () => control,
-        readRegistered: workspaceReader(workspaceOfRun(runDir)),
-        readSubset: workspaceSubsetReader(workspaceOfRun(runDir))
+        readRegistered: workspaceReader(workspaceDir),
+        readSubset: workspaceSubsetReader(workspaceDir)
       })
       port.send({ type: 'finished', outcome })
       exitSoon(0)
@@ -160,23 +144,24 @@ export function serveRunWorker(port: Port): void {
   })
 }
 
-/** The checked config of the run whose folder this is. */
+/** The run's config, parsed here once: everything below takes it typed. */
 async function readRunConfig(runDir: string): Promise<RunConfig> {
-  const run = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { config: unknown }
-  return parseRunConfig(run.config)
+  return parseRunConfig(await readStoredConfig(runDir))
 }
 
 let analysisBackend: Promise<unknown> | null = null
-/** One analysis request: the run's config, its backend (once per process), then the preview. */
-async function answerAnalysis(runDir: string, request: { kind: 'preview' | 'augment'; options: Record<string, unknown> }): Promise<unknown> {
+/** One analysis request: the run's config, its backend (once per process; thumbnails need none), then the answer. */
+async function answerAnalysis(runDir: string, workspaceDir: string, request: AnalysisRequest): Promise<unknown> {
   const config = await readRunConfig(runDir)
+  const reader = workspaceReader(workspaceDir)
+  if (request.kind === 'images') {
+    const { runImages } = await import('./data/run-split')
+    return runImages(config, request.options, reader)
+  }
   analysisBackend ??= selectBackend(config.backend)
   await analysisBackend
   const { rotationPreview, augmentations } = await import('./previews')
-  const reader = workspaceReader(workspaceOfRun(runDir))
-  return request.kind === 'preview'
-    ? rotationPreview(runDir, config, request.options as Parameters<typeof rotationPreview>[2], reader)
-    : augmentations(config, request.options as Parameters<typeof augmentations>[1], reader)
+  return request.kind === 'preview' ? rotationPreview(runDir, config, request.options, reader) : augmentations(config, request.options, reader)
 }
 
 const port = parentPort()

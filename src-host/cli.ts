@@ -188,7 +188,8 @@ function workerEntry(): WorkerEntry {
 }
 
 async function doctor(configDir: string | undefined, json: boolean, io: CliIO): Promise<number> {
-  const host = createHeadlessHost({ configDir, shell: 'web' })
+  // Backends are probed in a worker process, the one a run would train in.
+  const host = createHeadlessHost({ configDir, shell: 'web', runWorker: workerEntry() })
   const [backends, workspace] = await Promise.all([host.call('backends.detect', {}), host.call('workspace.get', {})])
   if (json) {
     io.out(JSON.stringify({ version: APP_VERSION, node: process.versions.node, platform: process.platform, backends, workspace }, null, 2))

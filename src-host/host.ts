@@ -9,6 +9,7 @@ import {
   type Envelope,
   type EventName,
   type EventPayload,
+  type HostEvent,
   type RequestArg,
   type RequestParsedArg,
   type RequestName,
@@ -17,12 +18,12 @@ import {
 import { ServiceError } from './errors'
 import { SettingsService, type KeyValueStore } from './services/settings'
 import { WorkspaceService } from './services/workspace'
-import { detectBackends } from '../src-engine/backends'
 import { DatasetService } from './datasets/service'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
 import { exportReport } from './reports/export'
 import { EngineBench } from './runs/engine-bench'
+import { BackendProbe } from './runs/backend-probe'
 import path from 'node:path'
 
 export interface HostOptions {
@@ -51,6 +52,7 @@ export class Host {
   readonly runs: RunsService
   readonly datasets: DatasetService
   readonly bench: EngineBench
+  readonly backends: BackendProbe
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
@@ -58,24 +60,28 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.settings = new SettingsService(opts.store)
     this.workspace = new WorkspaceService(this.settings, opts.defaultWorkspace)
-    // Training, maps, previews and engine benchmarks all run in worker processes.
+    // Training, maps, previews, engine benchmarks and backend detection all run in worker
+    // processes: TensorFlow.js never loads in the host.
     const launch: WorkerLauncher =
       opts.launchRunWorker ??
       (() => {
-        throw new ServiceError('This host cannot start worker processes (training, maps, previews, time estimates).', 'unsupported')
+        throw new ServiceError('This host cannot start worker processes (training, maps, previews, time estimates, backend detection).', 'unsupported')
       })
     this.runs = new RunsService({
       workspace: this.workspace,
       settings: this.settings,
       launch,
-      versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' }
+      versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' },
+      logError: opts.logError
     })
     this.bench = new EngineBench({
       launch,
       workspaceDir: () => this.workspace.ensureReady(),
       appVersion: opts.version,
-      emit: (e) => this.emit(e.name, e.payload)
+      emit: (e) => this.emit(e.name, e.payload),
+      logError: opts.logError
     })
+    this.backends = new BackendProbe({ launch, logError: opts.logError })
     this.datasets = new DatasetService(
       this.workspace,
       this.settings,
@@ -85,7 +91,7 @@ export class Host {
     this.unsubscribe.push(
       this.settings.onChanged((s) => this.emit('settings.changed', s)),
       this.workspace.onChanged((w) => this.emit('workspace.changed', w)),
-      this.runs.onEvent((e) => this.emit(e.name, e.payload as never))
+      this.runs.onEvent((e) => this.push(e))
     )
     this.handlers = {
       'app.info': () => ({
@@ -104,7 +110,7 @@ export class Host {
         if (!opts.pickFolder) throw new ServiceError('This window has no native folder picker: type the folder path instead.', 'unsupported')
         return { path: await opts.pickFolder() }
       },
-      'backends.detect': () => detectBackends(),
+      'backends.detect': () => this.backends.detect(),
       'engine.benchmark': ({ config, mode }) => this.bench.measure(config, mode),
       'runs.list': () => this.runs.list(),
       'runs.get': ({ id }) => this.runs.get(id),
@@ -187,6 +193,11 @@ export class Host {
 
   private emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
     for (const l of this.listeners) l(name, payload)
+  }
+
+  /** Push an event a service built as one value. */
+  private push<E extends EventName>(e: HostEvent<E>): void {
+    this.emit<E>(e.name, e.payload)
   }
 
   async shutdown(): Promise<void> {

@@ -3,29 +3,9 @@
 // step time = fixed + per-image x batch (per-op overhead + work that grows with the batch); the
 // estimate multiplies that by the steps each stage takes. TensorFlow-free: the form uses it.
 import type { RunConfig } from './config/run'
+import type { EngineBenchmark, StepCost } from './contract/runs'
 
-/** Milliseconds of one training step: fixedMs + perImageMs x batch (images, before rotation). */
-export interface StepCost {
-  fixedMs: number
-  perImageMs: number
-}
-
-export interface EngineBenchmark {
-  backend: string
-  /** wasm threads, when the backend is wasm. */
-  threads: number | null
-  /** The run's pretraining method; null when pretraining is off. */
-  pretrain: StepCost | null
-  /** PU estimation's RotNets; null when PU estimation is off. */
-  rotnet: StepCost | null
-  /** Fine-tuning (and supervised training) steps. */
-  supervised: StepCost
-  /** Feature extraction in inference mode, per image. */
-  forwardPerImageMs: number
-  measuredAt: string
-  /** Wall time the benchmark itself took. */
-  seconds: number
-}
+export type { EngineBenchmark, StepCost }
 
 export const stepMs = (c: StepCost, batch: number): number => c.fixedMs + c.perImageMs * batch
 

@@ -1,8 +1,10 @@
 // A run's dataset split as images for people to look at: decoded once per process and kept for
 // the last two splits asked about (a preview, a page of thumbnails and a map hover all read the
 // same split within seconds of each other), image picking (by hand or seeded), and thumbnails.
-// Tensor-free: the host serves thumbnails from it without loading a backend.
+// Tensor-free, but it runs in the analysis worker like the previews: decoding a split is a job
+// for a worker, not the host.
 import type { RunConfig } from '../../src-shared/config/run'
+import type { RunImages, RunImagesOptions } from '../../src-shared/contract/runs'
 import { loadSplits, type RegisteredReader } from './sources'
 import type { ImageSet } from './sample-dataset'
 import { Rng } from '../util/rng'
@@ -53,16 +55,8 @@ export function imageRgb(set: ImageSet, index: number): Uint8Array {
 
 export const classNameOf = (set: ImageSet, label: number): string => set.classNames[label] ?? String(label)
 
-export interface RunImages {
-  split: SplitName
-  total: number
-  size: number
-  classNames: string[]
-  items: { index: number; label: number; png: string }[]
-}
-
 /** Thumbnails (the cached pixels, as PNG) of a page of the split or of given indices. */
-export async function runImages(config: RunConfig, o: { split: SplitName; indices?: number[]; offset: number; limit: number }, reader?: RegisteredReader): Promise<RunImages> {
+export async function runImages(config: RunConfig, o: RunImagesOptions, reader?: RegisteredReader): Promise<RunImages> {
   const set = await runSplit(config, o.split, reader)
   const idx = o.indices ? pickImages(set, { count: 0, seed: 0, indices: o.indices }) : Int32Array.from({ length: Math.max(0, Math.min(o.limit, set.n - o.offset)) }, (_, k) => o.offset + k)
   return {

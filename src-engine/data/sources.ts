@@ -84,8 +84,3 @@ export function workspaceSubsetReader(workspaceDir: string): SubsetReader {
     }
   }
 }
-
-/** The workspace a run folder (workspace/runs/<id>) belongs to. */
-export function workspaceOfRun(runDir: string): string {
-  return path.dirname(path.dirname(runDir))
-}

@@ -5,13 +5,13 @@ import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { parseRunConfig, type RunConfig } from '../../src-shared/config/run'
-import type { EngineBenchmark } from '../../src-shared/estimate'
-import type { FromRunWorker } from '../../src-engine/run-worker'
+import type { HostEvent } from '../../src-shared/contract'
+import type { EngineBenchmark, EngineBenchmarkResult } from '../../src-shared/contract/runs'
 import { ServiceError } from '../errors'
 import { writeFileAtomic } from '../../src-node/fsutil'
-import type { WorkerLauncher } from './service'
+import { onWorkerMessages, type LogError, type WorkerLauncher } from './workers'
 
-export type BenchEvent = { name: 'engine.progress'; payload: { key: string; phase: string; fraction: number } }
+export type BenchEvent = HostEvent<'engine.progress'>
 
 const CACHE_FILE = 'engine-benchmarks.json'
 /** Measurements older than this are taken again (a new version, other load, other kernels). */
@@ -35,7 +35,7 @@ export class EngineBench {
   private running = new Map<string, Promise<EngineBenchmark>>()
 
   constructor(
-    private readonly o: { launch: WorkerLauncher; workspaceDir: () => Promise<string>; appVersion: string; emit: (e: BenchEvent) => void }
+    private readonly o: { launch: WorkerLauncher; workspaceDir: () => Promise<string>; appVersion: string; emit: (e: BenchEvent) => void; logError?: LogError }
   ) {}
 
   private async cacheFile(): Promise<string> {
@@ -51,7 +51,7 @@ export class EngineBench {
   }
 
   /** The stored measurement for a config ('cached': or null), or a new one ('refresh' forces it). */
-  async measure(rawConfig: unknown, mode: 'cached' | 'measure' | 'refresh'): Promise<(EngineBenchmark & { key: string; cached: boolean }) | null> {
+  async measure(rawConfig: unknown, mode: 'cached' | 'measure' | 'refresh'): Promise<EngineBenchmarkResult | null> {
     let config: RunConfig
     try {
       config = parseRunConfig(rawConfig)
@@ -83,12 +83,15 @@ export class EngineBench {
       const w = this.o.launch()
       let result: EngineBenchmark | null = null
       let error: string | null = null
-      w.onMessage((raw) => {
-        const m = raw as FromRunWorker
-        if (m.type === 'benchProgress') this.o.emit({ name: 'engine.progress', payload: { key, ...m.progress } })
-        if (m.type === 'benchDone') result = m.result
-        if (m.type === 'error') error = `${m.message} (while ${m.stage})`
-      })
+      onWorkerMessages(
+        w,
+        (m) => {
+          if (m.type === 'benchProgress') this.o.emit({ name: 'engine.progress', payload: { key, ...m.progress } })
+          if (m.type === 'benchDone') result = m.result
+          if (m.type === 'error') error = `${m.message} (while ${m.stage})`
+        },
+        this.o.logError
+      )
       w.onExit((code) => {
         if (result) resolve(result)
         else reject(new ServiceError(`The engine benchmark did not finish: ${error ?? `its worker stopped (exit code ${code})`}.`))

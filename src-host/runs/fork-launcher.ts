@@ -1,7 +1,7 @@
 // Headless worker launcher: child_process.fork, with the same message protocol the Electron
 // shell speaks over utilityProcess.
 import { fork } from 'node:child_process'
-import type { WorkerLauncher } from './service'
+import type { WorkerLauncher } from './workers'
 
 export interface WorkerEntry {
   /** The run-worker script (built out/main/run-worker.js, or the .ts source with tsx). */

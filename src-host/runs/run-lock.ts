@@ -10,12 +10,11 @@
 // (a shared workspace), when its heartbeat is older than STALE_MS.
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { writeFileAtomic } from '../../src-node/fsutil'
+import { runPaths } from '../../src-node/run-folder'
 
-export const LOCK_FILE = 'lock.json'
 export const HEARTBEAT_MS = 10_000
 export const STALE_MS = 120_000
 
@@ -68,7 +67,7 @@ function pidExists(pid: number): boolean {
 
 /** Who holds a run's lock, if anyone (a lock file that cannot be read counts as held while fresh). */
 export async function readLock(runDir: string): Promise<LockInfo | null> {
-  const file = path.join(runDir, LOCK_FILE)
+  const file = runPaths(runDir).lock
   const text = await fs.readFile(file, 'utf8').catch(() => null)
   if (text === null) return null
   try {
@@ -106,7 +105,7 @@ export class RunLock {
    * `onLost` is called if a heartbeat finds the lock no longer ours (we were judged dead).
    */
   static async acquire(runDir: string, owner: string, purpose: string, onLost: (by: LockInfo | null) => void = () => {}): Promise<RunLock | LockInfo> {
-    const file = path.join(runDir, LOCK_FILE)
+    const file = runPaths(runDir).lock
     const info: LockInfo = { pid: process.pid, host: os.hostname(), owner, purpose, since: new Date().toISOString(), heartbeat: Date.now() }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -155,7 +154,7 @@ export class RunLock {
       return
     }
     this.info = { ...this.info, heartbeat: Date.now() }
-    await writeFileAtomic(path.join(this.runDir, LOCK_FILE), JSON.stringify(this.info) + '\n').catch(() => {})
+    await writeFileAtomic(runPaths(this.runDir).lock, JSON.stringify(this.info) + '\n').catch(() => {})
   }
 
   private stop(): void {
@@ -169,6 +168,6 @@ export class RunLock {
     if (this.released) return
     this.stop()
     const now = await readLock(this.runDir)
-    if (now?.owner === this.info.owner) await fs.rm(path.join(this.runDir, LOCK_FILE), { force: true })
+    if (now?.owner === this.info.owner) await fs.rm(runPaths(this.runDir).lock, { force: true })
   }
 }

@@ -16,55 +16,31 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { z } from 'zod'
 import { parseRunConfig, presetByName, type RunConfig } from '../../src-shared/config/run'
-import { stagesOf, readResults } from '../../src-engine/pipeline'
+import { stagesOf } from '../../src-shared/stages'
 import { CheckpointStore } from '../../src-node/checkpoint'
 import { readMetrics } from '../../src-node/metrics-log'
-import type { FromRunWorker, ToRunWorker } from '../../src-engine/run-worker'
-import { RunStatusSchema, type MetricRecord, type RunDetail, type RunStatus, type RunSummary } from '../../src-shared/contract/runs'
+import { RunFileSchema, listMaps, makeRunFolder, mapKey, queueFileOf, readMap, readResults, runDirOf, runPaths, runsDirOf, weightsIdOf, type RunFile } from '../../src-node/run-folder'
+import type { FromRunWorker } from '../../src-shared/contract/worker'
+import type { HostEvent } from '../../src-shared/contract'
+import { RunStatusSchema, type AugmentOptions, type AugmentResult, type MetricRecord, type PreviewOptions, type PreviewResult, type RunDetail, type RunImages, type RunImagesOptions, type RunStatus, type RunSummary } from '../../src-shared/contract/runs'
 import { ServiceError, describeFsError } from '../errors'
-import type { AugmentResult, PreviewResult, rotationPreview, augmentations } from '../../src-engine/previews'
-import { runImages, type RunImages } from '../../src-engine/data/run-split'
 import { AnalysisWorker } from './analysis-worker'
-import { mapKey, readMap, weightsIdOf, type MapResult } from '../../src-engine/maps'
-import { workspaceReader, workspaceOfRun } from '../../src-engine/data/sources'
-import type { MapSpec } from '../../src-shared/contract/maps'
+import type { MapInfo, MapResult, MapSpec } from '../../src-shared/contract/maps'
 import { writeFileAtomic } from '../../src-node/fsutil'
 import { slugify } from '../../src-shared/slug'
 import { runMethodOf } from '../../src-shared/methods/catalog'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
 import { RunLock, describeHolder, newOwner, retireOwner, type LockInfo } from './run-lock'
+import { onWorkerMessages, type LogError, type RunPlace, type WorkerHandle, type WorkerLauncher } from './workers'
 
-export interface WorkerHandle {
-  /** The worker's process id, where the launcher knows it (recorded in the run's lock). */
-  pid?: number
-  send(msg: ToRunWorker): void
-  onMessage(fn: (msg: unknown) => void): void
-  onExit(fn: (code: number | null, signal: string | null) => void): void
-  kill(signal?: NodeJS.Signals): void
-}
-export type WorkerLauncher = () => WorkerHandle
-
-interface RunFile {
-  id: string
-  name: string
-  preset: string | null
-  createdAt: string
-  config: RunConfig
-  configHash: string
-  seed: number
-  versions: Record<string, string>
-  datasets: { ref: unknown; label: string }[]
-  /** Filled when the run first starts: content hashes of the splits it trained and tested on. */
-  dataFingerprints?: { label: string; split: string; images: number; sha256: string }[]
-  /** Backend of each attempt (a resumed run may land on another machine). */
-  backends?: string[]
-}
+export type { WorkerHandle, WorkerLauncher }
 
 interface LiveRun {
   dir: string
+  /** The workspace the run belongs to: its workers read that workspace's datasets. */
+  workspaceDir: string
   run: RunFile
   status: RunStatus
   worker: WorkerHandle | null
@@ -84,35 +60,14 @@ interface LiveRun {
   starting: boolean
 }
 
-/** What run.json must hold to be loaded (the config is checked by its own schema after). */
-const RunFileSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  preset: z.string().nullable(),
-  createdAt: z.string(),
-  config: z.unknown(),
-  configHash: z.string(),
-  seed: z.number(),
-  versions: z.record(z.string(), z.string()),
-  datasets: z.array(z.object({ ref: z.unknown(), label: z.string() })),
-  dataFingerprints: z.array(z.object({ label: z.string(), split: z.string(), images: z.number(), sha256: z.string() })).optional(),
-  backends: z.array(z.string()).optional()
-})
-
 /** Sections every stored (resolved) config has had since the first version. */
 const STORED_CONFIG_SECTIONS = ['name', 'seed', 'dataset', 'backbone', 'pretrain', 'finetune', 'evaluation'] as const
 
-function liveRun(dir: string, run: RunFile, status: RunStatus): LiveRun {
-  return { dir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0, lock: null, starting: false }
+function liveRun(dir: string, workspaceDir: string, run: RunFile, status: RunStatus): LiveRun {
+  return { dir, workspaceDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0, lock: null, starting: false }
 }
 
-export type MapsEvent = { name: 'maps.progress'; payload: { id: string; key: string; phase: string; fraction: number; preview?: number[]; error?: string } }
-
-export type RunsEvent =
-  | MapsEvent
-  | { name: 'runs.changed'; payload: RunSummary }
-  | { name: 'runs.metrics'; payload: { id: string; records: MetricRecord[] } }
-  | { name: 'runs.log'; payload: { id: string; level: 'info' | 'warn' | 'error'; message: string } }
+export type RunsEvent = HostEvent<'runs.changed' | 'runs.metrics' | 'runs.log' | 'maps.progress'>
 
 const METRICS_FLUSH_MS = 250
 const PROGRESS_PERSIST_MS = 2000
@@ -165,25 +120,21 @@ export class RunsService {
       settings: SettingsService
       launch: WorkerLauncher
       versions: Record<string, string>
+      logError?: LogError
     }
   ) {
-    this.analysis = new AnalysisWorker(() => this.opts.launch())
+    this.analysis = new AnalysisWorker(() => this.opts.launch(), opts.logError)
   }
 
   /** Computes previews in a worker process (never on the host's thread). */
   private readonly analysis: AnalysisWorker
-
-  private async runsDir(): Promise<string> {
-    return path.join(await this.opts.workspace.ensureReady(), 'runs')
-  }
 
   /** Load every run folder (starting nothing); a run left running by a dead process becomes interrupted. */
   async boot(): Promise<void> {
     if (this.booted) return
     this.booted = true
     await this.rescan()
-    const dir = await this.runsDir()
-    const saved = await fs.readFile(path.join(dir, 'queue.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => [])
+    const saved = await fs.readFile(queueFileOf(await this.opts.workspace.ensureReady()), 'utf8').then((t) => JSON.parse(t) as unknown, () => [])
     this.queue = (Array.isArray(saved) ? saved : []).filter((id): id is string => typeof id === 'string' && this.runs.get(id)?.status.state === 'queued')
     for (const [id, r] of this.runs) if (r.status.state === 'queued' && !this.queue.includes(id)) this.queue.push(id)
   }
@@ -200,7 +151,8 @@ export class RunsService {
    * runs trained elsewhere show their current state, and a run whose owner died is interrupted.
    */
   private async rescan(): Promise<void> {
-    const dir = await this.runsDir()
+    const ws = await this.opts.workspace.ensureReady()
+    const dir = runsDirOf(ws)
     const names = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
     for (const e of names) {
       if (!e.isDirectory() || e.name.startsWith('.')) continue
@@ -209,7 +161,7 @@ export class RunsService {
         if (!known.lock && !known.starting) await this.reloadWatched(known)
         continue
       }
-      const loaded = await this.load(path.join(dir, e.name))
+      const loaded = await this.load(runDirOf(ws, e.name), ws)
       if (!loaded) continue
       if ('damage' in loaded) {
         this.damaged.set(e.name, loaded.damage)
@@ -222,10 +174,11 @@ export class RunsService {
   }
 
   /** Read and check one run folder; null when it is not a run folder at all. */
-  private async load(runDir: string): Promise<{ live: LiveRun } | { damage: RunSummary } | null> {
+  private async load(runDir: string, workspaceDir: string): Promise<{ live: LiveRun } | { damage: RunSummary } | null> {
     const id = path.basename(runDir)
-    const runText = await fs.readFile(path.join(runDir, 'run.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
-    const statusText = await fs.readFile(path.join(runDir, 'status.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
+    const files = runPaths(runDir)
+    const runText = await fs.readFile(files.run, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
+    const statusText = await fs.readFile(files.status, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
     if (runText === null && statusText === null) return null
     let rawName: unknown = null
     const damaged = (reason: string, fix: string): { damage: RunSummary } => ({ damage: damagedSummary(id, typeof rawName === 'string' ? rawName : id, `${reason} ${fix}`) })
@@ -258,8 +211,8 @@ export class RunsService {
     } catch (err) {
       return damaged(`status.json is damaged (${(err as Error).message.slice(0, 300)}).`, `Restore it from a backup, or delete the folder ${runDir} to remove the run.`)
     }
-    const live = liveRun(runDir, run, status)
-    live.evaluations = (await readResults(runDir)).evaluations as RunSummary['evaluations']
+    const live = liveRun(runDir, workspaceDir, run, status)
+    live.evaluations = (await readResults(runDir)).evaluations
     return { live }
   }
 
@@ -280,11 +233,11 @@ export class RunsService {
 
   /** A run another process owns: show what is on disk now. */
   private async reloadWatched(r: LiveRun): Promise<void> {
-    const text = await fs.readFile(path.join(r.dir, 'status.json'), 'utf8').catch(() => null)
+    const text = await fs.readFile(runPaths(r.dir).status, 'utf8').catch(() => null)
     const parsed = text === null ? null : RunStatusSchema.safeParse((() => { try { return JSON.parse(text) as unknown } catch { return null } })())
     if (parsed?.success && JSON.stringify(parsed.data) !== JSON.stringify(r.status)) {
       r.status = parsed.data
-      r.evaluations = (await readResults(r.dir)).evaluations as RunSummary['evaluations']
+      r.evaluations = (await readResults(r.dir)).evaluations
       if (r.status.state !== 'queued') this.queue = this.queue.filter((q) => q !== r.run.id)
       this.changed(r)
     }
@@ -313,7 +266,7 @@ export class RunsService {
   }
 
   private async reloadStatusFromDisk(r: LiveRun): Promise<void> {
-    const text = await fs.readFile(path.join(r.dir, 'status.json'), 'utf8').catch(() => null)
+    const text = await fs.readFile(runPaths(r.dir).status, 'utf8').catch(() => null)
     if (text === null) return
     try {
       r.status = RunStatusSchema.parse(JSON.parse(text))
@@ -337,7 +290,8 @@ export class RunsService {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
     const slug = slugify(config.name, 30, 'run')
     const id = `${stamp}-${slug}-${randomBytes(2).toString('hex')}`
-    const dir = path.join(await this.runsDir(), id)
+    const ws = await this.opts.workspace.ensureReady()
+    const dir = runDirOf(ws, id)
     const run: RunFile = {
       id,
       name: config.name,
@@ -349,12 +303,11 @@ export class RunsService {
       versions: this.opts.versions,
       datasets: [config.dataset, ...config.evaluation.transfer].map((ref) => ({ ref, label: ref.kind === 'sample' ? `sample seed ${ref.seed}` : ref.id }))
     }
-    const live = liveRun(dir, run, newStatus())
+    const live = liveRun(dir, ws, run, newStatus())
     try {
-      await fs.mkdir(path.join(dir, 'checkpoints'), { recursive: true })
-      await fs.mkdir(path.join(dir, 'artifacts'), { recursive: true })
+      await makeRunFolder(dir)
       await this.withLock(live, 'creating', async () => {
-        await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n')
+        await writeFileAtomic(runPaths(dir).run, JSON.stringify(run, null, 2) + '\n')
         live.status = newStatus()
         await this.persist(live)
       })
@@ -384,11 +337,12 @@ export class RunsService {
     if (known && !known.lock && !known.starting) await this.reloadWatched(known)
     else if (!known) await this.rescan()
     const r = this.must(id)
-    const checkpoints = await new CheckpointStore(path.join(r.dir, 'checkpoints')).describe()
-    const log = (await readMetrics(path.join(r.dir, 'log.jsonl'))) as RunDetail['log']
+    const files = runPaths(r.dir)
+    const checkpoints = await new CheckpointStore(files.checkpoints).describe()
+    const log = (await readMetrics(files.log)) as RunDetail['log']
     const results = await readResults(r.dir)
-    r.evaluations = results.evaluations as RunSummary['evaluations']
-    const summaries = summarise(await readMetrics(path.join(r.dir, 'metrics.jsonl')))
+    r.evaluations = results.evaluations
+    const summaries = summarise(await readMetrics(files.metrics))
     return { ...this.summary(r), summaries, dataFingerprints: r.run.dataFingerprints ?? [], config: r.run.config as unknown as Record<string, unknown>, versions: r.run.versions, datasets: r.run.datasets, checkpoints, log }
   }
 
@@ -396,29 +350,28 @@ export class RunsService {
   async metrics(id: string, maxPoints = 5000): Promise<MetricRecord[]> {
     await this.boot()
     const r = this.must(id)
-    const all = (await readMetrics(path.join(r.dir, 'metrics.jsonl'))) as MetricRecord[]
+    const all = (await readMetrics(runPaths(r.dir).metrics)) as MetricRecord[]
     if (all.length <= maxPoints) return all
     const stride = Math.ceil(all.length / maxPoints)
     return all.filter((_, i) => i % stride === 0 || i === all.length - 1)
   }
 
   /** Rotated views of a few images with the model's predicted rotation probabilities. */
-  async preview(id: string, o: Parameters<typeof rotationPreview>[2]): Promise<PreviewResult> {
+  async preview(id: string, o: PreviewOptions): Promise<PreviewResult> {
     await this.boot()
-    return (await this.analysis.call(this.must(id).dir, { kind: 'preview', options: o })) as PreviewResult
+    return this.analysis.call(placeOf(this.must(id)), { kind: 'preview', options: o })
   }
 
   /** Training views of a few images, as the run's pretraining method makes them. */
-  async augmentations(id: string, o: Parameters<typeof augmentations>[1]): Promise<AugmentResult> {
+  async augmentations(id: string, o: AugmentOptions): Promise<AugmentResult> {
     await this.boot()
-    return (await this.analysis.call(this.must(id).dir, { kind: 'augment', options: o })) as AugmentResult
+    return this.analysis.call(placeOf(this.must(id)), { kind: 'augment', options: o })
   }
 
-  /** Thumbnails of the run's dataset split. */
-  async images(id: string, o: Parameters<typeof runImages>[1]): Promise<RunImages> {
+  /** Thumbnails of the run's dataset split (decoded in the analysis worker, like previews). */
+  async images(id: string, o: RunImagesOptions): Promise<RunImages> {
     await this.boot()
-    const r = this.must(id)
-    return runImages(r.run.config, o, workspaceReader(workspaceOfRun(r.dir)))
+    return this.analysis.call(placeOf(this.must(id)), { kind: 'images', options: o })
   }
 
   private mapJobs = new Map<string, WorkerHandle>()
@@ -439,16 +392,19 @@ export class RunsService {
     const w = this.opts.launch()
     this.mapJobs.set(jobId, w)
     let error: string | undefined
-    w.onMessage((raw) => {
-      const m = raw as FromRunWorker
-      if (m.type === 'mapProgress') this.emit({ name: 'maps.progress', payload: { id, key, ...m.progress } })
-      if (m.type === 'error') error = m.message
-    })
+    onWorkerMessages(
+      w,
+      (m) => {
+        if (m.type === 'mapProgress') this.emit({ name: 'maps.progress', payload: { id, key, ...m.progress } })
+        if (m.type === 'error') error = m.message
+      },
+      this.opts.logError
+    )
     w.onExit((code) => {
       this.mapJobs.delete(jobId)
       if (code !== 0) this.emit({ name: 'maps.progress', payload: { id, key, phase: 'failed', fraction: 0, error: error ?? `the map worker stopped (exit code ${code})` } })
     })
-    w.send({ type: 'map', runDir: r.dir, spec })
+    w.send({ type: 'map', ...placeOf(r), spec })
     return { key, cached: false }
   }
 
@@ -463,18 +419,9 @@ export class RunsService {
   }
 
   /** The maps stored for a run (without their points), newest first. */
-  async listMaps(id: string): Promise<{ key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number; weights?: string }[]> {
+  async listMaps(id: string): Promise<MapInfo[]> {
     await this.boot()
-    const runDir = this.must(id).dir
-    const dir = path.join(runDir, 'artifacts', 'maps')
-    const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))
-    const out: { key: string; spec: Record<string, unknown>; n: number; knnPreservation: number; seconds: number; weights?: string; mtime: number }[] = []
-    for (const f of names) {
-      const m = await readMap(runDir, f.slice(0, -5))
-      const st = await fs.stat(path.join(dir, f)).catch(() => null)
-      if (m && st) out.push({ key: m.key, spec: m.spec as Record<string, unknown>, n: m.n, knnPreservation: m.knnPreservation, seconds: m.seconds, weights: m.weights, mtime: st.mtimeMs })
-    }
-    return out.sort((a, b) => b.mtime - a.mtime).map(({ mtime: _, ...m }) => m)
+    return listMaps(this.must(id).dir)
   }
 
   async getMap(id: string, key: string): Promise<MapResult> {
@@ -610,7 +557,7 @@ export class RunsService {
     // Only the lock's holder writes a run: a state written by a watcher would overwrite the owner's.
     if (!r.lock) throw new Error(`internal: status of run ${r.run.id} written without its lock`)
     r.lastPersist = Date.now()
-    await writeFileAtomic(path.join(r.dir, 'status.json'), JSON.stringify(r.status, null, 2) + '\n')
+    await writeFileAtomic(runPaths(r.dir).status, JSON.stringify(r.status, null, 2) + '\n')
   }
 
   private async setState(r: LiveRun, state: RunStatus['state']): Promise<void> {
@@ -621,17 +568,17 @@ export class RunsService {
 
   private async saveRunFile(r: LiveRun): Promise<void> {
     if (!r.lock) return
-    await writeFileAtomic(path.join(r.dir, 'run.json'), JSON.stringify(r.run, null, 2) + '\n').catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
+    await writeFileAtomic(runPaths(r.dir).run, JSON.stringify(r.run, null, 2) + '\n').catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
   }
 
   private async saveQueue(): Promise<void> {
     // queue.json is the order this process serves; a process that only reads leaves it alone.
     if (!this.scheduling) return
-    await writeFileAtomic(path.join(await this.runsDir(), 'queue.json'), JSON.stringify(this.queue) + '\n')
+    await writeFileAtomic(queueFileOf(await this.opts.workspace.ensureReady()), JSON.stringify(this.queue) + '\n')
   }
 
   private log(r: LiveRun, level: 'info' | 'warn' | 'error', message: string): void {
-    if (r.lock) void fs.appendFile(path.join(r.dir, 'log.jsonl'), JSON.stringify({ t: Date.now(), level, message }) + '\n').catch(() => {})
+    if (r.lock) void fs.appendFile(runPaths(r.dir).log, JSON.stringify({ t: Date.now(), level, message }) + '\n').catch(() => {})
     this.emit({ name: 'runs.log', payload: { id: r.run.id, level, message } })
   }
 
@@ -686,13 +633,13 @@ export class RunsService {
       return this.schedule()
     }
     r.worker = worker
-    worker.onMessage((raw) => this.onWorkerMessage(r, raw as FromRunWorker))
+    onWorkerMessages(worker, (m) => this.onWorkerMessage(r, m), this.opts.logError)
     worker.onExit((code, signal) => {
       const done = this.onWorkerExit(r, code, signal).finally(() => this.exiting.delete(done))
       this.exiting.add(done)
     })
     await got.setWorker(worker.pid)
-    worker.send({ type: 'run', runDir: r.dir })
+    worker.send({ type: 'run', ...placeOf(r) })
   }
 
   private onWorkerMessage(r: LiveRun, m: FromRunWorker): void {
@@ -714,7 +661,7 @@ export class RunsService {
       case 'event': {
         const e = m.event
         if (e.type === 'metrics') {
-          r.pendingMetrics.push(e.record as MetricRecord)
+          r.pendingMetrics.push(e.record)
           this.scheduleFlush()
         } else if (e.type === 'progress') {
           Object.assign(r.status, { stage: e.stage, epoch: e.epoch, epochs: e.epochs, step: e.step, steps: e.steps, etaSec: e.etaSec })
@@ -794,6 +741,8 @@ export class RunsService {
     r.worker?.kill('SIGKILL')
   }
 }
+
+const placeOf = (r: LiveRun): RunPlace => ({ runDir: r.dir, workspaceDir: r.workspaceDir })
 
 function ownedElsewhere(id: string, holder: LockInfo): ServiceError {
   return new ServiceError(`Run ${id} is in use by ${describeHolder(holder)}. Pause, resume or cancel it there; other windows and commands can only watch it.`, 'failed')

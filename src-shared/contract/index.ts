@@ -26,7 +26,7 @@ import {
 import { MapInfoSchema, MapProgressEventSchema, MapResultSchema, MapSpecSchema } from './maps'
 import {
   AugmentArgSchema,
-  EngineBenchmarkSchema,
+  EngineBenchmarkResultSchema,
   AugmentResultSchema,
   MetricRecordSchema,
   PresetInfoSchema,
@@ -104,7 +104,7 @@ export const requests = {
    */
   'engine.benchmark': {
     arg: z.object({ config: z.record(z.string(), z.unknown()), mode: z.enum(['cached', 'measure', 'refresh']).default('measure') }).strict(),
-    result: EngineBenchmarkSchema.nullable()
+    result: EngineBenchmarkResultSchema.nullable()
   },
   'runs.list': { arg: NoArg, result: z.array(RunSummarySchema) },
   'runs.get': { arg: RunIdArg, result: RunDetailSchema },
@@ -176,6 +176,8 @@ export type RequestArg<K extends RequestName> = z.input<(typeof requests)[K]['ar
 export type RequestParsedArg<K extends RequestName> = z.output<(typeof requests)[K]['arg']>
 export type RequestResult<K extends RequestName> = z.output<(typeof requests)[K]['result']>
 export type EventPayload<K extends EventName> = z.output<(typeof events)[K]>
+/** A pushed event as one value: what services hand the Host to push (`name` picks `payload`'s type). */
+export type HostEvent<K extends EventName = EventName> = { [P in K]: { name: P; payload: EventPayload<P> } }[K]
 
 export const requestNames = Object.keys(requests) as RequestName[]
 export const eventNames = Object.keys(events) as EventName[]

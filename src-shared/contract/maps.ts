@@ -40,17 +40,28 @@ export const MapResultSchema = z.object({
   weights: z.string().optional()
 })
 
-export const MapProgressEventSchema = z.object({
-  id: z.string(),
-  key: z.string(),
-  phase: z.string(),
+export type MapResult = z.infer<typeof MapResultSchema>
+
+/** How far a map's worker is, as it reports it. */
+export const MapProgressSchema = z.object({
+  phase: z.enum(['features', 'pca', 'knn', 'affinities', 'optimize', 'umap', 'done']),
   fraction: z.number(),
+  /** The layout so far (x, y per point), while t-SNE optimises. */
   preview: z.array(z.number()).optional(),
   /** The points' classes, sent once with the first layout preview (so it can be coloured). */
   labels: z.array(z.number().int()).optional(),
-  classNames: z.array(z.string()).optional(),
+  classNames: z.array(z.string()).optional()
+})
+export type MapProgress = z.infer<typeof MapProgressSchema>
+
+/** A map's progress as the host pushes it: the worker's, or phase 'failed' with the error. */
+export const MapProgressEventSchema = MapProgressSchema.extend({
+  id: z.string(),
+  key: z.string(),
+  phase: z.string(),
   error: z.string().optional()
 })
 
 /** A stored map, without its points (for listings). */
 export const MapInfoSchema = z.object({ key: z.string(), spec: z.record(z.string(), z.unknown()), n: z.number().int(), knnPreservation: z.number(), seconds: z.number(), weights: z.string().optional() })
+export type MapInfo = z.infer<typeof MapInfoSchema>

@@ -38,7 +38,8 @@ export const EvaluationSchema = z.object({
   trainImages: z.number(),
   testImages: z.number()
 })
-export type EvaluationData = z.infer<typeof EvaluationSchema>
+/** One evaluation of a run (results.json, runs.get, the worker's evaluation events). */
+export type Evaluation = z.infer<typeof EvaluationSchema>
 
 export const RunSummarySchema = z.object({
   id: z.string(),
@@ -96,6 +97,12 @@ export const AugmentArgSchema = z
   })
   .strict()
 
+/** What a preview request asks of the analysis worker (the request without the run id). */
+export const PreviewOptionsSchema = PreviewArgSchema.omit({ id: true })
+export type PreviewOptions = z.output<typeof PreviewOptionsSchema>
+export const AugmentOptionsSchema = AugmentArgSchema.omit({ id: true })
+export type AugmentOptions = z.output<typeof AugmentOptionsSchema>
+
 export const AugmentResultSchema = z.object({
   method: z.string(),
   /** What the views vary, in words (e.g. "random resized crop (area 0.2–1), flip, colour jitter 0.5 (p 0.8), grayscale (p 0.2)"). */
@@ -111,6 +118,7 @@ export const AugmentResultSchema = z.object({
     })
   )
 })
+export type AugmentResult = z.infer<typeof AugmentResultSchema>
 
 /** Thumbnails of a run's dataset split: a page (offset/limit) or given indices (map hover). */
 export const RunImagesArgSchema = z
@@ -123,6 +131,9 @@ export const RunImagesArgSchema = z
   })
   .strict()
 
+export const RunImagesOptionsSchema = RunImagesArgSchema.omit({ id: true })
+export type RunImagesOptions = z.output<typeof RunImagesOptionsSchema>
+
 export const RunImagesResultSchema = z.object({
   split: z.enum(['train', 'test']),
   total: z.number().int(),
@@ -130,6 +141,7 @@ export const RunImagesResultSchema = z.object({
   classNames: z.array(z.string()),
   items: z.array(z.object({ index: z.number().int(), label: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }))
 })
+export type RunImages = z.infer<typeof RunImagesResultSchema>
 
 export const PreviewResultSchema = z.object({
   /** The checkpoint the predictions come from; null = the finished pretraining model. */
@@ -149,6 +161,7 @@ export const PreviewResultSchema = z.object({
     })
   )
 })
+export type PreviewResult = z.infer<typeof PreviewResultSchema>
 
 export const ReportArgSchema = z
   .object({
@@ -165,17 +178,29 @@ export const ReportArgSchema = z
 
 export const ReportResultSchema = z.object({ dir: z.string(), files: z.array(z.string()), html: z.string() })
 
-const StepCostSchema = z.object({ fixedMs: z.number(), perImageMs: z.number() })
-/** Timed training steps of a config on this machine (see src-shared/estimate.ts). */
+/** Milliseconds of one training step: fixedMs + perImageMs x batch (images, before rotation). */
+export const StepCostSchema = z.object({ fixedMs: z.number(), perImageMs: z.number() })
+export type StepCost = z.infer<typeof StepCostSchema>
+
+/** Timed training steps of a config on this machine, as a worker measures them (see src-shared/estimate.ts). */
 export const EngineBenchmarkSchema = z.object({
-  key: z.string(),
-  cached: z.boolean(),
   backend: z.string(),
+  /** wasm threads, when the backend is wasm. */
   threads: z.number().int().nullable(),
+  /** The run's pretraining method; null when pretraining is off. */
   pretrain: StepCostSchema.nullable(),
+  /** PU estimation's RotNets; null when PU estimation is off. */
   rotnet: StepCostSchema.nullable(),
+  /** Fine-tuning (and supervised training) steps. */
   supervised: StepCostSchema,
+  /** Feature extraction in inference mode, per image. */
   forwardPerImageMs: z.number(),
   measuredAt: z.string(),
+  /** Wall time the benchmark itself took. */
   seconds: z.number()
 })
+export type EngineBenchmark = z.infer<typeof EngineBenchmarkSchema>
+
+/** A measurement as the host answers it: stored under `key` (what step time depends on), or just taken. */
+export const EngineBenchmarkResultSchema = EngineBenchmarkSchema.extend({ key: z.string(), cached: z.boolean() })
+export type EngineBenchmarkResult = z.infer<typeof EngineBenchmarkResultSchema>

@@ -7,13 +7,17 @@ import { Host } from '../../src-host/host'
 import { SettingsService } from '../../src-host/services/settings'
 import { DEFAULT_SETTINGS } from '../../src-shared/contract'
 import { WORKSPACE_MARKER } from '../../src-host/services/workspace'
+import type { WorkerEntry } from '../../src-host/runs/fork-launcher'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 afterEach(cleanupTmp)
 
-function newHost(configDir = tmpDir(), defaultWorkspace = path.join(tmpDir(), 'ws')) {
-  return { host: createHeadlessHost({ configDir, defaultWorkspace, logError: () => {} }), configDir, defaultWorkspace }
+function newHost(configDir = tmpDir(), defaultWorkspace = path.join(tmpDir(), 'ws'), runWorker?: WorkerEntry) {
+  return { host: createHeadlessHost({ configDir, defaultWorkspace, logError: () => {}, runWorker }), configDir, defaultWorkspace }
 }
+
+/** The worker backends are probed in (TensorFlow.js never loads in the host). */
+const WORKER: WorkerEntry = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
 
 describe('Host.dispatch', () => {
   it('answers an unknown request with a typed error', async () => {
@@ -162,7 +166,7 @@ describe('workspace service', () => {
 
 describe('backends', () => {
   it('lists the four candidates best first, each loaded or with a reason and a fix', async () => {
-    const { host } = newHost()
+    const { host } = newHost(undefined, undefined, WORKER)
     const list = await host.call('backends.detect', {})
     expect(list.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
     for (const b of list) {

@@ -147,7 +147,7 @@ describe('runs', () => {
   }, 120_000)
 
   it('previews run in one long-lived worker process; a killed one fails its request with a message and the next starts afresh', async () => {
-    const { host } = newHost()
+    const { host, ws } = newHost()
     const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 1, batchSize: 10 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
     await host.runs.waitSettled(run.id)
     const children: WorkerHandle[] = []
@@ -158,7 +158,7 @@ describe('runs', () => {
       return w
     })
     try {
-      const dir = await host.runs.runDir(run.id)
+      const dir = { runDir: await host.runs.runDir(run.id), workspaceDir: ws }
       const a = (await analysis.call(dir, { kind: 'preview', options: { count: 2, split: 'test', seed: 1, checkpoint: 'final' } })) as { images: unknown[] }
       const b = (await analysis.call(dir, { kind: 'augment', options: { count: 1, split: 'train', seed: 1, views: 2 } })) as { images: { views: string[] }[] }
       expect(a.images).toHaveLength(2)
