@@ -1,28 +1,29 @@
-// The training worker as a real child process (child_process.fork, as the headless host runs
-// it): it selects a backend, trains, streams metrics, pauses, resumes and cancels between steps.
-import { describe, expect, it } from 'vitest'
-import { fork, type ChildProcess } from 'node:child_process'
+// The run worker as a real child process (child_process.fork, as the headless host runs it), and
+// the host's side of its messages: every message is checked against the contract on arrival.
+import { describe, expect, it, vi } from 'vitest'
+import { fork } from 'node:child_process'
 import path from 'node:path'
-import { FromWorkerSchema, type FromWorker, type ToWorker } from '../../src-engine/worker-protocol'
+import { FromRunWorkerSchema, type FromRunWorker, type ToRunWorker } from '../../src-shared/contract/worker'
+import { onWorkerMessages, type WorkerHandle } from '../../src-host/runs/workers'
 
-const WORKER = path.resolve('src-engine/worker.ts')
+const RUN_WORKER = path.resolve('src-engine/run-worker.ts')
 
-function start(): { child: ChildProcess; messages: FromWorker[]; next: (pred: (m: FromWorker) => boolean) => Promise<FromWorker>; send: (m: ToWorker) => void; exit: Promise<number | null> } {
-  const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
-  const messages: FromWorker[] = []
-  const waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = []
+/** A run worker, its messages (each checked against the contract) and its exit code. */
+function start(): { send: (m: ToRunWorker | Record<string, unknown>) => void; next: (pred: (m: FromRunWorker) => boolean) => Promise<FromRunWorker>; exit: Promise<number | null> } {
+  const child = fork(RUN_WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const messages: FromRunWorker[] = []
+  const waiters: { pred: (m: FromRunWorker) => boolean; resolve: (m: FromRunWorker) => void }[] = []
   child.on('message', (raw) => {
-    const m = FromWorkerSchema.parse(raw)
+    const m = FromRunWorkerSchema.parse(raw)
     messages.push(m)
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1)
-      w.resolve(m)
-    }
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(m)
+      }
   })
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   return {
-    child,
-    messages,
     send: (m) => void child.send(m),
     next: (pred) =>
       new Promise((resolve) => {
@@ -34,57 +35,58 @@ function start(): { child: ChildProcess; messages: FromWorker[]; next: (pred: (m
   }
 }
 
-const job = (steps: number): ToWorker => ({
-  type: 'start',
-  job: {
-    config: { seed: 1, backbone: { arch: 'alexnet32', width: 0.0625 }, method: { method: 'rotnet' }, batchSize: 8, schedule: { kind: 'constant', lr: 0.05 } },
-    data: { kind: 'sample', perClass: 2, size: 32, seed: 1 },
-    steps,
-    backend: 'wasm',
-    metricsIntervalMs: 0
-  }
-})
-
-describe('training worker', () => {
-  it('trains N steps on wasm and streams metrics, then exits', async () => {
-    const w = start()
-    w.send(job(6))
-    const ready = await w.next((m) => m.type === 'ready')
-    expect(ready).toMatchObject({ type: 'ready', backend: 'wasm', stepsPerEpoch: 3 })
-    await w.next((m) => m.type === 'status' && m.state === 'done')
-    const metrics = w.messages.filter((m) => m.type === 'metrics')
-    expect(metrics).toHaveLength(6)
-    for (const m of metrics) if (m.type === 'metrics') expect(m.metrics.values.loss).toBeGreaterThan(0)
-    expect(await w.exit).toBe(0)
-  }, 60_000)
-
-  it('pauses, resumes and cancels between steps', async () => {
-    const w = start()
-    w.send(job(10_000))
-    await w.next((m) => m.type === 'metrics')
-    w.send({ type: 'pause' })
-    const paused = await w.next((m) => m.type === 'status' && m.state === 'paused')
-    const countAtPause = w.messages.filter((m) => m.type === 'metrics').length
-    await new Promise((r) => setTimeout(r, 400))
-    expect(w.messages.filter((m) => m.type === 'metrics').length).toBe(countAtPause)
-    w.send({ type: 'resume' })
-    await w.next((m) => m.type === 'status' && m.state === 'running' && m !== paused && m.step > 0)
-    await w.next((m) => m.type === 'metrics' && w.messages.filter((x) => x.type === 'metrics').length > countAtPause)
-    w.send({ type: 'cancel' })
-    await w.next((m) => m.type === 'status' && m.state === 'cancelled')
-    expect(await w.exit).toBe(0)
-  }, 60_000)
-
+describe('run worker jobs', () => {
   it('reports an invalid config as an error naming the field, and exits non-zero', async () => {
     const w = start()
-    const bad = job(2) as Extract<ToWorker, { type: 'start' }>
-    ;(bad.job.config as Record<string, unknown>).batchSize = 1
-    w.send(bad)
+    w.send({ type: 'bench', config: { backend: 'wasm', backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { batchSize: 1 } } })
     const err = await w.next((m) => m.type === 'error')
-    expect(err).toMatchObject({ type: 'error', stage: 'setup' })
+    expect(err).toMatchObject({ type: 'error', stage: 'config' })
     if (err.type === 'error') expect(err.message).toMatch(/batch size must be at least 2/)
     expect(await w.exit).toBe(1)
   }, 60_000)
+
+  it('answers a malformed command with a protocol error instead of acting on it', async () => {
+    const w = start()
+    w.send({ type: 'run', runDir: '/nowhere' })
+    const err = await w.next((m) => m.type === 'error')
+    expect(err).toMatchObject({ type: 'error', stage: 'protocol', message: expect.stringMatching(/malformed command/) })
+    w.send({ type: 'cancel' })
+    w.send({ type: 'detect' })
+    const found = await w.next((m) => m.type === 'backends')
+    if (found.type === 'backends') expect(found.statuses.find((s) => s.name === 'cpu')?.ok).toBe(true)
+    expect(await w.exit).toBe(0)
+  }, 60_000)
+})
+
+describe('worker messages on arrival', () => {
+  function fakeWorker(): { w: WorkerHandle; deliver: (m: unknown) => void; kill: ReturnType<typeof vi.fn> } {
+    let listener: (m: unknown) => void = () => {}
+    const kill = vi.fn()
+    return { w: { send: () => {}, onMessage: (fn) => void (listener = fn), onExit: () => {}, kill }, deliver: (m) => listener(m), kill }
+  }
+
+  it('hands on messages that match the contract, typed', () => {
+    const { w, deliver, kill } = fakeWorker()
+    const got: FromRunWorker[] = []
+    onWorkerMessages(w, (m) => got.push(m), () => {})
+    deliver({ type: 'mapDone', key: 'fc-test-latest-pca-s0-n10' })
+    deliver({ type: 'event', event: { type: 'metrics', record: { stage: 'pretrain', loss: Number.NaN, step: 3 } } })
+    expect(got.map((m) => m.type)).toEqual(['mapDone', 'event'])
+    expect(kill).not.toHaveBeenCalled()
+  })
+
+  it('logs a malformed message, turns it into a protocol error and stops the worker', () => {
+    const { w, deliver, kill } = fakeWorker()
+    const got: FromRunWorker[] = []
+    const logged: unknown[] = []
+    onWorkerMessages(w, (m) => got.push(m), (err) => logged.push(err))
+    deliver({ type: 'finished', outcome: 'exploded' })
+    deliver('not even an object')
+    expect(got).toHaveLength(2)
+    for (const m of got) expect(m).toMatchObject({ type: 'error', stage: 'protocol', message: expect.stringMatching(/malformed message/) })
+    expect(logged).toHaveLength(2)
+    expect(kill).toHaveBeenCalledTimes(2)
+  })
 })
 
 describe('run worker', () => {
@@ -99,7 +101,7 @@ describe('run worker', () => {
     const script = `
       const { fork } = require('node:child_process')
       const w = fork(${JSON.stringify(path.resolve('src-engine/run-worker.ts'))}, [], { execArgv: ['--import', 'tsx'], stdio: 'ignore' })
-      w.send({ type: 'run', runDir: ${JSON.stringify(runDir)} })
+      w.send({ type: 'run', runDir: ${JSON.stringify(runDir)}, workspaceDir: ${JSON.stringify(path.dirname(runDir))} })
       w.on('message', (m) => { if (m.type === 'event' && m.event.type === 'metrics') console.log(w.pid) })
       setInterval(() => {}, 1000)
     `
