@@ -7,6 +7,7 @@
 // AlexNet.
 import * as tf from '@tensorflow/tfjs-core'
 import { Trainer } from './trainer'
+import { trainConfigFor } from './train-config'
 import { AlexNet, inputSizeOf } from './models/alexnet'
 import { ParamStore } from './models/params'
 import { extractFeatures } from './eval/features'
@@ -39,7 +40,7 @@ function timeSteps(config: RunConfig, method: MethodConfig, target: number, size
   const samples: { batch: number; ms: number }[] = []
   const timeAt = (batchSize: number): number => {
     const trainer = new Trainer(
-      { seed: 0, backbone: config.backbone, method, optimizer: config.pretrain.optimizer, schedule: { kind: 'constant', lr: 0.01 }, batchSize, epochs: 1000, hflip: true },
+      trainConfigFor(config, 'pretrain', { seed: 0, method, schedule: { kind: 'constant', lr: 0.01 }, batchSize, epochs: 1000, hflip: true }),
       randomImages(Math.max(16, batchSize), size, 1)
     )
     try {

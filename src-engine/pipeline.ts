@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
 import type { RunConfig } from '../src-shared/config/run'
-import type { TrainConfig } from '../src-shared/config/train'
+import { trainConfigFor } from './train-config'
 import { Trainer, type StepResult } from './trainer'
 import { exportTrainerState, importTrainerState, type TrainerState } from './trainer-state'
 import { CheckpointStore } from '../src-node/checkpoint'
@@ -167,10 +167,6 @@ async function trainLoop(
   return null
 }
 
-function trainConfigOf(config: RunConfig, slice: RunConfig['pretrain'] | RunConfig['finetune'], method: TrainConfig['method']): TrainConfig {
-  return { seed: config.seed, backbone: config.backbone, method, optimizer: slice.optimizer, schedule: slice.schedule, batchSize: slice.batchSize, epochs: slice.epochs, hflip: slice.hflip }
-}
-
 async function saveWeights(runDir: string, a: WeightsArtifact, ps: ParamStore, accept: (name: string) => boolean = () => true): Promise<void> {
   const all = await ps.snapshot()
   await writeWeights(runDir, a, Object.fromEntries(Object.entries(all).filter(([k]) => accept(k))))
@@ -191,7 +187,7 @@ async function puStage(config: RunConfig, data: Splits, io: PipelineIO): Promise
 
 async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
   const method = config.pretrain.method
-  const trainer = new Trainer(trainConfigOf(config, config.pretrain, method), data.train, { puProbs: config.pu.enabled ? await readPuProbs(io.runDir) : undefined })
+  const trainer = new Trainer(trainConfigFor(config, 'pretrain'), data.train, { puProbs: config.pu.enabled ? await readPuProbs(io.runDir) : undefined })
   try {
     if (resume) importTrainerState(trainer, resume)
     const nceByEpoch: number[] = []
@@ -232,7 +228,7 @@ async function finetuneStage(config: RunConfig, data: Splits, io: PipelineIO, me
     idx = labelledSubset(data.train, spec, config.seed)
   }
   const labelled = selectImages(data.train, idx)
-  const trainer = new Trainer(trainConfigOf(config, config.finetune, { method: 'supervised' }), labelled)
+  const trainer = new Trainer(trainConfigFor(config, 'finetune'), labelled)
   try {
     if (resume) {
       importTrainerState(trainer, resume)

@@ -7,6 +7,7 @@
 //   augmentations; the rotation methods' flips and crops), drawn by the training code itself.
 import * as tf from '@tensorflow/tfjs-core'
 import { Trainer } from './trainer'
+import { trainConfigFor } from './train-config'
 import { CheckpointStore } from '../src-node/checkpoint'
 import { STAGE_WEIGHTS, readWeights, runPaths } from '../src-node/run-folder'
 import type { AugmentOptions, AugmentResult, PreviewOptions, PreviewResult } from '../src-shared/contract/runs'
@@ -55,10 +56,7 @@ export async function rotationPreview(
   const { params, checkpoint } = await pretrainWeights(runDir, o.checkpoint)
   const set = await runSplit(config, o.split, readRegistered)
   const idx = pickImages(set, o)
-  const trainer = new Trainer(
-    { seed: config.seed, backbone: config.backbone, method: config.pretrain.method, optimizer: config.pretrain.optimizer, schedule: config.pretrain.schedule, batchSize: config.pretrain.batchSize, epochs: 1, hflip: false },
-    set
-  )
+  const trainer = new Trainer(trainConfigFor(config, 'pretrain', { epochs: 1, hflip: false }), set)
   try {
     trainer.params.load(params)
     const probs = tf.tidy(() => {
