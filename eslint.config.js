@@ -10,8 +10,6 @@ const noHost = { group: ['**/src-host', '**/src-host/**'], message: 'The engine 
 const noMain = { group: ['**/src-main', '**/src-main/**'], message: 'Only the Electron shell imports src-main.' }
 const noNodeLayer = { group: ['**/src-node', '**/src-node/**'], message: 'src-shared runs in the renderer too: it cannot import the plain-Node layer.' }
 const noNodeApi = { group: ['node:*'], message: 'src-shared runs in the renderer too: no Node APIs (put Node code in src-node).' }
-/** Dataset services still reading the dataset cache through src-engine/data (being moved to src-node). */
-const LEGACY_HOST_ENGINE_IMPORTS = ['src-host/datasets/service.ts', 'src-host/datasets/indexer.ts', 'src-host/datasets/sample.ts']
 
 export default tseslint.config(
   { ignores: ['out/**', 'scratch/**', 'src-engine/generated/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'resources/**'] },
@@ -45,12 +43,7 @@ export default tseslint.config(
   // would replace, not add to, an earlier one.
   {
     files: ['src-host/**'],
-    ignores: LEGACY_HOST_ENGINE_IMPORTS,
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noTensorFlow, noEngine, noMain] }] }
-  },
-  {
-    files: LEGACY_HOST_ENGINE_IMPORTS,
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noTensorFlow, noMain] }] }
   },
   {
     files: ['src-main/**'],

@@ -19,8 +19,8 @@ import path from 'node:path'
 import { Transformer } from '@napi-rs/image'
 import { startIndexJob } from '../src-host/datasets/jobs'
 import { IndexOptionsSchema } from '../src-shared/contract/datasets'
-import { CacheSplitFile, openCacheSplit } from '../src-engine/data/cache-reader'
-import { Rng } from '../src-engine/util/rng'
+import { CacheSplitFile, openCacheSplit } from '../src-node/dataset-folder'
+import { Rng } from '../src-shared/rng'
 
 const { values: a } = parseArgs({
   options: {

@@ -19,8 +19,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend, setWasmThreads } from '../src-engine/backends'
 import { wasmThreadsInfo } from '../src-engine/wasm-kernels'
 import { Trainer } from '../src-engine/trainer'
-import type { ImageSet } from '../src-engine/data/sample-dataset'
-import { Rng } from '../src-engine/util/rng'
+import type { ImageSet } from '../src-shared/image-set'
+import { Rng } from '../src-shared/rng'
 
 const { values: a } = parseArgs({
   options: {

@@ -20,7 +20,7 @@ import { inputSizeOf } from './models/alexnet'
 import type { TrainerState } from './trainer-state'
 import type { RunConfig } from '../src-shared/config/run'
 import { findMethod, methodEntry, simclrPairOf } from '../src-shared/methods/catalog'
-import { Rng } from './util/rng'
+import { Rng } from '../src-shared/rng'
 import { pngDataUrl, rotateRgb } from './util/png'
 
 export type PreviewWeights = PreviewOptions['checkpoint']

@@ -21,10 +21,10 @@ import './tf-gradients'
 import { Trainer } from './trainer'
 import { rotateBatch } from './data/rotate'
 import { makeBatch } from './data/batcher'
-import type { ImageSet } from './data/sample-dataset'
-import { selectImages } from './data/cache-reader'
+import type { ImageSet } from '../src-shared/image-set'
+import { selectImages } from '../src-node/dataset-folder'
 import type { BackboneConfig, OptimizerConfig, ScheduleConfig } from '../src-shared/config/train'
-import { Rng } from './util/rng'
+import { Rng } from '../src-shared/rng'
 
 export interface PuOptions {
   folds: number

@@ -14,8 +14,8 @@ import { createMethod } from './methods/registry'
 import { methodEntry, type MethodTraits } from '../src-shared/methods/catalog'
 import type { Method, StepBatch } from './methods/types'
 import { epochBatches, makeBatch } from './data/batcher'
-import type { ImageSet } from './data/sample-dataset'
-import { Rng } from './util/rng'
+import type { ImageSet } from '../src-shared/image-set'
+import { Rng } from '../src-shared/rng'
 
 export interface StepResult {
   epoch: number

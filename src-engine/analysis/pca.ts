@@ -13,7 +13,7 @@
 //
 // Pure TypeScript: runs in Node, browsers and workers.
 
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 import { symmetricEigen } from './eigen'
 
 export interface PcaOptions {

@@ -5,7 +5,7 @@
 //
 // Pure TypeScript: runs in Node, browsers and workers.
 
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 
 export interface ClusteredData {
   data: Float32Array

@@ -19,7 +19,7 @@
 // Pure TypeScript on typed arrays: runs in Node, browsers and workers (uses only setTimeout,
 // AbortSignal and performance.now, which all three provide).
 
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 import { conditionalP, symmetrize, type SparseP } from './affinities'
 import { QuadTree } from './bh'
 import { checkShape, pca } from './pca'

@@ -8,7 +8,7 @@
 // Runs wherever umap-js does (Node, browsers, workers).
 
 import { UMAP } from 'umap-js'
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 import { exactKnn } from './knn'
 import { checkShape, pca } from './pca'
 

@@ -10,7 +10,7 @@
 //
 // Pure TypeScript on typed arrays: runs in Node, browsers and workers.
 
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 import { checkShape } from './pca'
 
 const LEAF = 12

@@ -1,7 +1,7 @@
 // Image preprocessing on tensors: ImageNet normalisation (the reference's mean/std everywhere)
 // and SimCLR's augmentations (random resized crop with flip, colour jitter, grayscale).
 import * as tf from '@tensorflow/tfjs-core'
-import type { Rng } from '../util/rng'
+import type { Rng } from '../../src-shared/rng'
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const

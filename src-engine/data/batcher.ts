@@ -3,9 +3,9 @@
 // reference upsamples 64-pixel images: Resize(256) + RandomCrop(224) in training, Resize(224)
 // otherwise), ImageNet normalisation.
 import * as tf from '@tensorflow/tfjs-core'
-import type { Rng } from '../util/rng'
+import type { Rng } from '../../src-shared/rng'
 import { IMAGENET_MEAN, IMAGENET_STD } from './augment'
-import type { ImageSet } from './sample-dataset'
+import type { ImageSet } from '../../src-shared/image-set'
 
 export interface BatchOptions {
   inputSize: number

@@ -6,8 +6,8 @@
 import type { RunConfig } from '../../src-shared/config/run'
 import type { RunImages, RunImagesOptions } from '../../src-shared/contract/runs'
 import { loadSplits, type RegisteredReader } from './sources'
-import type { ImageSet } from './sample-dataset'
-import { Rng } from '../util/rng'
+import type { ImageSet } from '../../src-shared/image-set'
+import { Rng } from '../../src-shared/rng'
 import { pngDataUrl } from '../util/png'
 
 export type SplitName = 'train' | 'test'

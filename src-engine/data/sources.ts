@@ -1,8 +1,9 @@
 // Resolves a run's dataset reference to decoded image sets (train and test splits).
-import { generateSampleDataset, SAMPLE_CLASSES, type ImageSet } from './sample-dataset'
+import { generateSampleDataset, SAMPLE_CLASSES } from '../../src-shared/sample-dataset'
+import type { ImageSet } from '../../src-shared/image-set'
 import type { DatasetRef, LabelledSubset } from '../../src-shared/config/run'
-import { Rng } from '../util/rng'
-import path from 'node:path'
+import { Rng } from '../../src-shared/rng'
+import { datasetDirOf, openCacheSplit, readSubsetIndices } from '../../src-node/dataset-folder'
 
 export interface Splits {
   label: string
@@ -59,10 +60,9 @@ export function labelledSubset(set: ImageSet, spec: Exclude<LabelledSubset, { ki
  */
 export function workspaceReader(workspaceDir: string): RegisteredReader {
   return async (id, split) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new Error(`"${id}" is not a dataset id`)
-    const { openCacheSplit } = await import('./cache-reader')
+    const dir = datasetDirOf(workspaceDir, id)
     try {
-      return await openCacheSplit(path.join(workspaceDir, 'datasets', id), split)
+      return await openCacheSplit(dir, split)
     } catch (err) {
       throw new Error(`dataset "${id}" (split "${split}") cannot be read from the workspace: ${(err as Error).message}. Add it in the Datasets view or with \`quarterturn dataset add <folder>\`.`)
     }
@@ -74,10 +74,9 @@ export type SubsetReader = (datasetId: string, subsetId: string) => Promise<{ sp
 
 export function workspaceSubsetReader(workspaceDir: string): SubsetReader {
   return async (datasetId, subsetId) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(datasetId)) throw new Error(`"${datasetId}" is not a dataset id`)
-    const { readSubsetIndices } = await import('./cache-reader')
+    const dir = datasetDirOf(workspaceDir, datasetId)
     try {
-      const { subset, indices, missing } = await readSubsetIndices(path.join(workspaceDir, 'datasets', datasetId), subsetId)
+      const { subset, indices, missing } = await readSubsetIndices(dir, subsetId)
       return { split: subset.split, name: subset.name, indices, missing }
     } catch (err) {
       throw new Error(`subset "${subsetId}" of dataset "${datasetId}" cannot be read: ${(err as Error).message} Make it again in the dataset's Subsets panel.`)

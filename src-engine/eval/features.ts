@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { AlexNet, FeatureTap } from '../models/alexnet'
 import { newCtx } from '../models/layers'
 import { makeBatch } from '../data/batcher'
-import type { ImageSet } from '../data/sample-dataset'
-import { Rng } from '../util/rng'
+import type { ImageSet } from '../../src-shared/image-set'
+import { Rng } from '../../src-shared/rng'
 
 /** AdaptiveMaxPool2d to p x p: window i spans [floor(i*H/p), ceil((i+1)*H/p)). */
 export function adaptiveMaxPool(x: tf.Tensor4D, p: number): tf.Tensor4D {

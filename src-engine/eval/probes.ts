@@ -15,7 +15,7 @@ import { ParamStore } from '../models/params'
 import { BatchNorm, Dense, applyBnUpdates, newCtx, type ForwardCtx } from '../models/layers'
 import { Sgd } from '../optim/optimizers'
 import { lrAt, type LrSchedule } from '../optim/schedule'
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 
 export interface FeatureSet {
   data: Float32Array

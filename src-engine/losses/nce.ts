@@ -30,7 +30,7 @@
 // T (finite, > 0), momentum ([0, 1)), an index outside [0, N), or a sampled slot 0 that is not the
 // positive; Error for a z of the wrong shape or a state of another bank's size.
 import * as tf from '@tensorflow/tfjs-core'
-import { Rng } from '../util/rng'
+import { Rng } from '../../src-shared/rng'
 
 export interface MemoryBankOptions {
   /** N, the number of instances (dataset size). */

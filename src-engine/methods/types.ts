@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core'
 import type { AlexNet } from '../models/alexnet'
 import type { ForwardCtx } from '../models/layers'
 import type { ParamStore } from '../models/params'
-import type { Rng } from '../util/rng'
+import type { Rng } from '../../src-shared/rng'
 
 export interface StepBatch {
   /** Normalised images [B, S, S, 3] at the backbone's input size (SimCLR: [0,1] unnormalised). */

@@ -6,7 +6,7 @@
 // gamma=1, beta=0, running mean 0 / var 1. Values are drawn from the seeded RNG in JS, so the same
 // seed gives the same network on every backend.
 import * as tf from '@tensorflow/tfjs-core'
-import type { Rng } from '../util/rng'
+import type { Rng } from '../../src-shared/rng'
 
 /** tfjs variable names must be unique per process; parameter names repeat across models. */
 let variableCounter = 0

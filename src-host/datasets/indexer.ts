@@ -17,7 +17,7 @@ import os from 'node:os'
 import { createHash, randomBytes } from 'node:crypto'
 import type { ClassInfo, Fingerprint, IndexOptions, LayoutKind, Problem, ProblemCounts, SizeStats, SplitInfo, SplitName } from '../../src-shared/contract/datasets'
 import { SPLIT_NAMES } from '../../src-shared/contract/datasets'
-import { CACHE_DIR, CACHE_FORMAT, CACHE_INDEX, RESIZE_POLICY, readCacheIndex, type CacheIndex, type SplitColumns } from '../../src-engine/data/cache-reader'
+import { CACHE_FORMAT, RESIZE_POLICY, cacheFileName, datasetPaths, isCacheFileName, readCacheIndex, type CacheIndex, type SplitColumns } from '../../src-node/dataset-folder'
 import { writeFileAtomic } from '../fsutil'
 import { ImageProblem, decodeImage, resizeRgb } from './decode'
 import { CIFAR_RECORD, NoLayoutError, detectLayout, type Detected, type Item } from './layout'
@@ -279,7 +279,7 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
   // Decided the same way in both modes, so inspect tells what add will do.
   const { size: workingSize, reason: workingSizeReason } = await chooseWorkingSize(job.source, d, job.options, () => hooks.isCancelled())
   const px = workingSize * workingSize * 3
-  const cacheDir = writing ? path.join(job.datasetDir!, CACHE_DIR) : ''
+  const cacheDir = writing ? datasetPaths(job.datasetDir!).cache : ''
   if (writing) await fs.mkdir(cacheDir, { recursive: true })
 
   // The previous generation, when it was made the same way (same size and policy).
@@ -346,7 +346,7 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
       const items = d.items.filter((it) => it.split === split)
       if (items.length === 0) continue
       const cols: SplitColumns = {
-        file: `${split}-${gen}.u8`,
+        file: cacheFileName(split, gen),
         count: 0,
         sha256: '',
         labelled: split !== 'unlabelled',
@@ -486,13 +486,13 @@ export async function runIndex(job: IndexJob, hooks: JobHooks): Promise<IndexOut
         classNames: d.classNames,
         splits: splitsOut
       }
-      await writeFileAtomic(path.join(cacheDir, CACHE_INDEX), JSON.stringify(index))
+      await writeFileAtomic(datasetPaths(job.datasetDir!).cacheIndex, JSON.stringify(index))
       // Committed: the previous generation's files (and orphans of crashed runs) can go.
       await prev?.close()
       prev = null
-      const keep = new Set([CACHE_INDEX, ...Object.values(splitsOut).map((s) => s.file)])
+      const keep = new Set(Object.values(splitsOut).map((s) => s.file))
       for (const name of await fs.readdir(cacheDir)) {
-        if (!keep.has(name) && /^[a-z]+-[0-9a-f]+\.u8$/.test(name)) await fs.rm(path.join(cacheDir, name), { force: true })
+        if (!keep.has(name) && isCacheFileName(name)) await fs.rm(path.join(cacheDir, name), { force: true })
       }
       written.length = 0
       cacheBytes = usable * px

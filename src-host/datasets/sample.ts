@@ -1,13 +1,13 @@
-// The built-in sample dataset on disk: the engine's procedurally drawn ten classes
-// (src-engine/data/sample-dataset.ts), written as PNG class folders so it goes through the same
+// The built-in sample dataset on disk: the procedurally drawn ten classes
+// (src-shared/sample-dataset.ts), written as PNG class folders so it goes through the same
 // detection, indexing, cache and browsing as a user's folder. PNG is lossless and the images are
 // drawn at 64x64, the working size, so the cache holds exactly what generateSampleDataset returns.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Transformer } from '@napi-rs/image'
-import { SAMPLE_CLASSES, drawSample } from '../../src-engine/data/sample-dataset'
-import { Rng } from '../../src-engine/util/rng'
+import { SAMPLE_CLASSES, drawSample } from '../../src-shared/sample-dataset'
+import { Rng } from '../../src-shared/rng'
 import { Cancelled } from './scan'
 
 export const SAMPLE_SIZE = 64

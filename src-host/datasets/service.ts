@@ -42,7 +42,7 @@ import {
   SizeStatsSchema,
   SplitInfoSchema
 } from '../../src-shared/contract/datasets'
-import { CACHE_DIR, CACHE_INDEX, CacheSplitFile, SUBSETS_DIR, SubsetFileSchema, openCacheSplit, readCacheIndex, type CacheIndex, type CacheSplit, type SubsetFile } from '../../src-engine/data/cache-reader'
+import { CacheSplitFile, SubsetFileSchema, datasetPaths, datasetsDirOf, isDatasetId, openCacheSplit, readCacheIndex, subsetFileOf, type CacheIndex, type CacheSplit, type SubsetFile } from '../../src-node/dataset-folder'
 import { ServiceError, describeFsError } from '../errors'
 import { writeFileAtomic } from '../fsutil'
 import type { WorkspaceService } from '../services/workspace'
@@ -56,8 +56,6 @@ import type { WorkerFailure } from './protocol'
 
 export const SAMPLE_ID = 'sample'
 const RECORD_FORMAT = 1
-const DATASET_FILE = 'dataset.json'
-const PROBLEMS_FILE = 'problems.json'
 
 /** What dataset.json holds. */
 const DatasetRecordSchema = z.object({
@@ -145,12 +143,12 @@ export class DatasetService {
 
   private async datasetsRoot(create: boolean): Promise<string> {
     const ws = create ? await this.workspace.ensureReady() : (await this.workspace.info()).path
-    return path.join(ws, 'datasets')
+    return datasetsDirOf(ws)
   }
 
   /** datasets/<id>, after checking the id's shape (the CLI calls in without the contract). */
   private async dirOf(id: string, create = false): Promise<string> {
-    if (!DatasetIdSchema.safeParse(id).success) throw new DatasetError(`"${id}" is not a dataset id.`, 'not-found', 'invalid-argument')
+    if (!isDatasetId(id)) throw new DatasetError(`"${id}" is not a dataset id.`, 'not-found', 'invalid-argument')
     return path.join(await this.datasetsRoot(create), id)
   }
 
@@ -160,7 +158,7 @@ export class DatasetService {
    */
   private async loadRecord(id: string): Promise<{ rec: DatasetRecord } | { absent: true } | { damaged: Damage }> {
     const dir = await this.dirOf(id)
-    const file = path.join(dir, DATASET_FILE)
+    const file = datasetPaths(dir).record
     const action = (source?: string): string =>
       `Remove it (that deletes only ${dir} in the workspace, never the image folder) and add ${source ? `the folder ${source}` : 'its image folder'} again.`
     let text: string
@@ -212,7 +210,7 @@ export class DatasetService {
     const dir = await this.dirOf(rec.id, true)
     try {
       await fs.mkdir(dir, { recursive: true })
-      await writeFileAtomic(path.join(dir, DATASET_FILE), JSON.stringify(rec, null, 2) + '\n')
+      await writeFileAtomic(datasetPaths(dir).record, JSON.stringify(rec, null, 2) + '\n')
     } catch (err) {
       throw new DatasetError(describeFsError(err, dir, 'save the dataset record in'), 'fs')
     }
@@ -222,7 +220,7 @@ export class DatasetService {
     const dir = await this.dirOf(rec.id)
     const [sourceAvailable, cacheReady] = await Promise.all([
       fs.access(rec.source, fs.constants.R_OK).then(() => fs.stat(rec.source).then((s) => s.isDirectory()), () => false),
-      fs.stat(path.join(dir, CACHE_DIR, CACHE_INDEX)).then((s) => s.isFile(), () => false)
+      fs.stat(datasetPaths(dir).cacheIndex).then((s) => s.isFile(), () => false)
     ])
     let status = rec.status
     let statusMessage = rec.statusMessage
@@ -230,7 +228,7 @@ export class DatasetService {
       status = 'interrupted'
       statusMessage = `Indexing was interrupted (the app stopped).${cacheReady ? ' The previous cache is still in use.' : ''} Re-index to finish it.`
     }
-    if (status === 'ready' && !cacheReady) statusMessage = `The cache in ${path.join(dir, CACHE_DIR)} is missing (deleted?): re-index the dataset.`
+    if (status === 'ready' && !cacheReady) statusMessage = `The cache in ${datasetPaths(dir).cache} is missing (deleted?): re-index the dataset.`
     if (!sourceAvailable && status !== 'indexing') {
       statusMessage = `The folder ${rec.source} is missing or unreadable now.${cacheReady ? ' The cached images can still be browsed and trained on; re-indexing needs the folder back.' : ' Reconnect it or remove the dataset.'}`
     }
@@ -267,7 +265,7 @@ export class DatasetService {
     const out: DatasetSummary[] = []
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       // Only folders named as ids can be datasets (and be removed by id); anything else there is not ours.
-      if (!DatasetIdSchema.safeParse(e.name).success) continue
+      if (!isDatasetId(e.name)) continue
       if (!e.isDirectory() && !(e.isSymbolicLink() && (await fs.stat(path.join(root, e.name)).then((st) => st.isDirectory(), () => false)))) continue
       try {
         const r = await this.loadRecord(e.name)
@@ -323,7 +321,7 @@ export class DatasetService {
   async problems(arg: z.input<typeof ProblemsArgSchema>): Promise<{ total: number; offset: number; items: Problem[] }> {
     const a = ProblemsArgSchema.parse(arg)
     await this.readRecord(a.id)
-    const file = path.join(await this.dirOf(a.id), PROBLEMS_FILE)
+    const file = datasetPaths(await this.dirOf(a.id)).problems
     const all = await fs
       .readFile(file, 'utf8')
       .then((t) => z.array(ProblemSchema).parse(JSON.parse(t)))
@@ -407,7 +405,7 @@ export class DatasetService {
     if (err instanceof JobFailed) {
       const f = err.failure
       if (f.kind === 'fs') {
-        const target = datasetDir ? path.join(datasetDir, CACHE_DIR) : source
+        const target = datasetDir ? datasetPaths(datasetDir).cache : source
         return new DatasetError(describeFsError(Object.assign(new Error(f.message), { code: f.code }), target, 'write the dataset cache in'), 'fs')
       }
       return new DatasetError(f.kind === 'cancelled' ? 'Indexing was cancelled.' : f.message, f.kind)
@@ -453,7 +451,7 @@ export class DatasetService {
   async addSample(arg: z.input<typeof AddSampleArgSchema> = {}): Promise<DatasetSummary> {
     const a = AddSampleArgSchema.parse(arg)
     const dir = await this.dirOf(SAMPLE_ID, true)
-    const source = path.join(dir, 'source')
+    const source = datasetPaths(dir).sampleSource
     const existing = await this.readRecord(SAMPLE_ID).catch(() => null)
     if (existing && existing.sample?.perClass === a.perClass && existing.sample.seed === a.seed && existing.status === 'ready') {
       const s = await this.summaryOf(existing)
@@ -527,7 +525,7 @@ export class DatasetService {
     let next: DatasetRecord
     try {
       if (o) {
-        await writeFileAtomic(path.join(dir, PROBLEMS_FILE), JSON.stringify(o.problems))
+        await writeFileAtomic(datasetPaths(dir).problems, JSON.stringify(o.problems))
         next = {
           ...rec,
           status: 'ready',
@@ -548,7 +546,7 @@ export class DatasetService {
           lastJob: { decoded: o.decoded, reused: o.reused, skipped: o.skipped, elapsedMs: Math.round(o.elapsedMs), runner: handle.runner }
         }
       } else {
-        const hadCache = await fs.stat(path.join(dir, CACHE_DIR, CACHE_INDEX)).then(() => true, () => false)
+        const hadCache = await fs.stat(datasetPaths(dir).cacheIndex).then(() => true, () => false)
         const keep = hadCache ? ' The previous cache is still in use.' : ''
         next = {
           ...rec,
@@ -614,7 +612,7 @@ export class DatasetService {
   private async cacheOf(id: string): Promise<{ dir: string; index: CacheIndex }> {
     await this.readRecord(id)
     const dir = await this.dirOf(id)
-    const file = path.join(dir, CACHE_DIR, CACHE_INDEX)
+    const file = datasetPaths(dir).cacheIndex
     const st = await fs.stat(file).catch(() => null)
     if (!st) throw new DatasetError(`Dataset "${id}" has no cache yet: wait for indexing to finish, or re-index it.`, 'not-found')
     const key = `${st.mtimeMs}:${st.size}`
@@ -719,7 +717,7 @@ export class DatasetService {
     const { dir, index } = await this.cacheOf(a.id)
     const s = this.splitColumns(index, a.id, a.split)
     const id = subsetIdOf(a.split, a.selection)
-    const file = path.join(dir, SUBSETS_DIR, `${id}.json`)
+    const file = subsetFileOf(dir, id)
     const existing = await fs.readFile(file, 'utf8').then((t) => SubsetFileSchema.parse(JSON.parse(t)), () => null)
     if (existing) return this.subsetInfo(existing)
     const indices = selectSubset(s.paths, s.labels, a.selection)
@@ -766,7 +764,7 @@ export class DatasetService {
 
   async listSubsets(id: string): Promise<SubsetInfo[]> {
     await this.readRecord(id)
-    const dir = path.join(await this.dirOf(id), SUBSETS_DIR)
+    const dir = datasetPaths(await this.dirOf(id)).subsets
     const names = await fs.readdir(dir).catch(() => [] as string[])
     const out: SubsetInfo[] = []
     for (const n of names.filter((x) => x.endsWith('.json')).sort()) {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { SAMPLE_CLASSES } from '../../src-engine/data/sample-dataset'
+import { SAMPLE_CLASSES } from '../../src-shared/sample-dataset'
 import { startServe, type RunningHost } from './web-host'
 import { collectProblems, expectNoLongTasks, horizontalOverflow, setTheme } from './ui-helpers'
 

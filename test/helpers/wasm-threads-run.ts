@@ -9,7 +9,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import { selectBackend, setWasmThreads } from '../../src-engine/backends'
 import { wasmThreadsInfo } from '../../src-engine/wasm-kernels'
 import { Trainer } from '../../src-engine/trainer'
-import { generateSampleDataset } from '../../src-engine/data/sample-dataset'
+import { generateSampleDataset } from '../../src-shared/sample-dataset'
 
 const globalsBefore = [os.cpus, URL.createObjectURL]
 setWasmThreads(Number(process.argv[2]))

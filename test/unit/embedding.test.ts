@@ -7,7 +7,7 @@ import { conditionalP, symmetrize } from '../../src-engine/analysis/affinities'
 import { graphOverlap, knnClassify, knnLabelAccuracy, knnPreservation, trustworthiness } from '../../src-engine/analysis/metrics'
 import { clusteredGaussians } from '../../src-engine/analysis/synthetic'
 import { runUmap } from '../../src-engine/analysis/umap'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 function bruteKnn(x: Float32Array, n: number, d: number, k: number): { idx: number[][]; dist: number[][] } {
   const idx: number[][] = []

@@ -7,7 +7,7 @@ import { nearestBrute, PointGrid } from '../../src-shared/report/map-index'
 import { classColour, svgMap } from '../../src-shared/report/map-svg'
 import { discMask, rasterPoints, rgbOf, warmUpRaster } from '../../src-shared/report/map-raster'
 import { colour } from '../../src-shared/report/svg'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 function randomLayout(rng: Rng, n: number, kind: 'uniform' | 'blobs' | 'line' | 'duplicates'): number[] {
   const xy: number[] = []

@@ -8,9 +8,9 @@ import { Trainer } from '../../src-engine/trainer'
 import { AlexNet } from '../../src-engine/models/alexnet'
 import { ParamStore } from '../../src-engine/models/params'
 import { extractFeatures, extractFeaturesAsync } from '../../src-engine/eval/features'
-import { generateSampleDataset } from '../../src-engine/data/sample-dataset'
+import { generateSampleDataset } from '../../src-shared/sample-dataset'
 import { METHOD_NAMES, type MethodName } from '../../src-shared/config/train'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
 

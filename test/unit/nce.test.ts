@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import '../../src-engine/tf-gradients' // tfjs-core alone registers no gradient functions
 import { MemoryBank, sampleNegatives } from '../../src-engine/losses/nce'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { pca } from '../../src-engine/analysis/pca'
 import { symmetricEigen } from '../../src-engine/analysis/eigen'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 describe('symmetricEigen', () => {
   it('decomposes random symmetric matrices to machine precision', () => {

@@ -3,7 +3,8 @@
 // upright, photo-like images they stay near 1.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../src-engine/backends'
-import { generateSampleDataset, type ImageSet } from '../../src-engine/data/sample-dataset'
+import { generateSampleDataset } from '../../src-shared/sample-dataset'
+import type { ImageSet } from '../../src-shared/image-set'
 import { estimatePuProbabilities, meanRotatedWeight } from '../../src-engine/pu'
 
 /** Make every image invariant to 90-degree turns: the mean of its four rotations. */

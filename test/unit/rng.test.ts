@@ -1,6 +1,6 @@
 // Seeded PRNG: determinism, checkpoint state round-trip, ranges and rough distribution moments.
 import { describe, expect, it } from 'vitest'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 
 describe('Rng', () => {
   it('is deterministic per seed and differs between seeds', () => {

@@ -6,7 +6,7 @@ import WebSocket from 'ws'
 import { createHeadlessHost } from '../../src-host/headless'
 import type { Host } from '../../src-host/host'
 import { startWebHost, type WebHost } from '../../src-host/web/server'
-import { Rng } from '../../src-engine/util/rng'
+import { Rng } from '../../src-shared/rng'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 import { OP, rawExchange, upgradeRequest, wsFrame, type RawAnswer } from '../helpers/raw-socket'
 

@@ -1,27 +1,82 @@
-// Reads a dataset cache written by the host's indexer (src-host/datasets/indexer.ts):
+// The layout of a dataset folder, workspace/datasets/<id>/, and the only code that names its
+// files or checks a dataset id (DatasetIdSchema: a lower-case slug, so an id can never name a
+// path outside datasets/):
 //
+//   datasets/<id>/dataset.json              the registration: source folder, layout, classes, splits, fingerprint
+//   datasets/<id>/problems.json             what indexing found wrong, per file
+//   datasets/<id>/source/                   the built-in sample's drawn images (a user's folder stays where it is)
 //   datasets/<id>/cache/index.json          the commit point: working size, classes, and per split
 //                                            the cache file name, its SHA-256 and one column per
 //                                            image (relative path, label, original size, ...)
 //   datasets/<id>/cache/<split>-<gen>.u8     uint8 RGB, [count, size, size, 3] row-major (NHWC)
+//   datasets/<id>/subsets/<subset>.json      saved labelled subsets
 //
-// A training batch is a slice of that file, never a decode. Node has no mmap, so
+// Written by the host's dataset service and indexer (src-host/datasets/), read by them and by the
+// run workers. A training batch is a slice of a cache file, never a decode. Node has no mmap, so
 // `openCacheSplit` reads the whole split into memory: fine up to a few GiB (a typed array tops out
 // at 4 GiB; 64x64 images take 12 KiB each, so ~350 000 of them; 224x224 take 147 KiB, ~29 000).
 // For larger splits, `CacheSplitFile` reads batches from disk with positional reads instead.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import type { ImageSet } from './sample-dataset'
+import type { ImageSet } from '../src-shared/image-set'
+import { DatasetIdSchema, SubsetIdSchema } from '../src-shared/contract/datasets'
+
+// ---- where things are --------------------------------------------------------------------------
+
+/** The folder of every registered dataset of a workspace. */
+export const datasetsDirOf = (workspaceDir: string): string => path.join(workspaceDir, 'datasets')
+
+export const isDatasetId = (id: string): boolean => DatasetIdSchema.safeParse(id).success
+
+/** datasets/<id> of a workspace; throws for anything that is not a dataset id. */
+export function datasetDirOf(workspaceDir: string, id: string): string {
+  if (!isDatasetId(id)) throw new Error(`"${id}" is not a dataset id`)
+  return path.join(datasetsDirOf(workspaceDir), id)
+}
+
+const CACHE_DIR = 'cache'
+const CACHE_INDEX = 'index.json'
+
+/** Every file and folder of one dataset folder. */
+export function datasetPaths(datasetDir: string) {
+  const cache = path.join(datasetDir, CACHE_DIR)
+  return {
+    dir: datasetDir,
+    record: path.join(datasetDir, 'dataset.json'),
+    problems: path.join(datasetDir, 'problems.json'),
+    /** Where the built-in sample's images are drawn. */
+    sampleSource: path.join(datasetDir, 'source'),
+    cache,
+    cacheIndex: path.join(cache, CACHE_INDEX),
+    subsets: path.join(datasetDir, 'subsets')
+  }
+}
+
+/** A cache file of the folder, by the name its index records. */
+export const cacheFileOf = (datasetDir: string, name: string): string => path.join(datasetDir, CACHE_DIR, name)
+
+/** A split's cache file name: one generation of one split. */
+export const cacheFileName = (split: string, generation: string): string => `${split}-${generation}.u8`
+const CACHE_FILE_NAME = /^[a-z]+-[0-9a-f]+\.u8$/
+/** Whether a file in cache/ is a split file (the rest of a generation's leftovers are not touched). */
+export const isCacheFileName = (name: string): boolean => CACHE_FILE_NAME.test(name)
+
+export const isSubsetId = (id: string): boolean => SubsetIdSchema.safeParse(id).success
+/** subsets/<id>.json of a dataset folder; throws for anything that is not a subset id. */
+export function subsetFileOf(datasetDir: string, subsetId: string): string {
+  if (!isSubsetId(subsetId)) throw new Error(`"${subsetId}" is not a subset id.`)
+  return path.join(datasetPaths(datasetDir).subsets, `${subsetId}.json`)
+}
+
+// ---- the cache -----------------------------------------------------------------------------------
 
 export const CACHE_FORMAT = 1
-export const CACHE_DIR = 'cache'
-export const CACHE_INDEX = 'index.json'
 /** The resize policy, recorded in every index so a cache made another way is never reused. */
 export const RESIZE_POLICY = 'shorter side to the working size (antialiased bilinear), centre crop = Resize(S) + CenterCrop(S); EXIF orientation applied; alpha dropped'
 
 const SplitColumnsSchema = z.object({
-  file: z.string().regex(/^[a-z]+-[0-9a-f]+\.u8$/),
+  file: z.string().regex(CACHE_FILE_NAME),
   count: z.number().int().nonnegative(),
   sha256: z.string().length(64),
   labelled: z.boolean(),
@@ -52,7 +107,7 @@ export type CacheSplitName = keyof CacheIndex['splits']
 
 /** Read and check `cache/index.json` of a dataset folder (datasets/<id>). */
 export async function readCacheIndex(datasetDir: string): Promise<CacheIndex> {
-  const file = path.join(datasetDir, CACHE_DIR, CACHE_INDEX)
+  const file = datasetPaths(datasetDir).cacheIndex
   let text: string
   try {
     text = await fs.readFile(file, 'utf8')
@@ -96,7 +151,7 @@ export interface CacheSplit extends ImageSet {
 export async function openCacheSplit(datasetDir: string, split: string): Promise<CacheSplit> {
   const index = await readCacheIndex(datasetDir)
   const s = splitOf(index, split, datasetDir)
-  const file = path.join(datasetDir, CACHE_DIR, s.file)
+  const file = cacheFileOf(datasetDir, s.file)
   const px = index.size * index.size * 3
   const expected = s.count * px
   const buf = await fs.readFile(file).catch((err: Error) => {
@@ -154,7 +209,7 @@ export class CacheSplitFile {
   static async open(datasetDir: string, split: string, index?: CacheIndex): Promise<CacheSplitFile> {
     const idx = index ?? (await readCacheIndex(datasetDir))
     const s = splitOf(idx, split, datasetDir)
-    const file = path.join(datasetDir, CACHE_DIR, s.file)
+    const file = cacheFileOf(datasetDir, s.file)
     const handle = await fs.open(file, 'r').catch((err: Error) => {
       throw new Error(`Cannot open the dataset cache file ${file}: ${err.message}. Re-index the dataset.`)
     })
@@ -189,8 +244,7 @@ export class CacheSplitFile {
   }
 }
 
-// Labelled subsets: datasets/<id>/subsets/<subsetId>.json, written by the host's dataset service.
-export const SUBSETS_DIR = 'subsets'
+// ---- labelled subsets, written by the host's dataset service -----------------------------------
 
 export const SubsetFileSchema = z.object({
   format: z.literal(1),
@@ -217,8 +271,7 @@ export type SubsetFile = z.infer<typeof SubsetFileSchema>
  * positions are found again by path; images no longer in the cache are listed in `missing`.
  */
 export async function readSubsetIndices(datasetDir: string, subsetId: string, index?: CacheIndex): Promise<{ subset: SubsetFile; indices: Int32Array; missing: string[] }> {
-  if (!/^[a-z0-9][a-z0-9._-]{0,79}$/.test(subsetId)) throw new Error(`"${subsetId}" is not a subset id.`)
-  const file = path.join(datasetDir, SUBSETS_DIR, `${subsetId}.json`)
+  const file = subsetFileOf(datasetDir, subsetId)
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'ENOENT' ? `The dataset has no subset "${subsetId}" (${file} is missing).` : `Cannot read the subset ${file}: ${err.message}`)
   })

@@ -3,18 +3,11 @@
 // colour, size, position and background texture. Deterministic for a seed, so it needs no
 // download and its licence is the project's own. Rotation prediction is learnable on it, and the
 // classes are separable, so every method and evaluation can be tried in minutes.
-import { Rng } from '../util/rng'
+import { Rng } from './rng'
+import type { ImageSet } from './image-set'
 
 export const SAMPLE_CLASSES = ['house', 'tree', 'arrow', 'tee', 'mushroom', 'person', 'lamp', 'rocket', 'goblet', 'flag'] as const
 
-export interface ImageSet {
-  /** uint8 RGB, [n, size, size, 3] row-major. */
-  images: Uint8Array
-  labels: Int32Array
-  n: number
-  size: number
-  classNames: string[]
-}
 
 type RGB = [number, number, number]
 
