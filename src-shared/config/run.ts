@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, ScheduleConfigSchema } from './train'
 import { FEATURE_TAPS, REFERENCE_LUTS } from './names'
+import { DATASET_ID_MESSAGE, DATASET_ID_PATTERN, SubsetIdSchema } from '../contract/datasets'
 import { methodEntry, methodsWith } from '../methods/catalog'
 
 const int = (min: number, max: number, def: number, what: string) =>
@@ -23,7 +24,7 @@ export const DatasetRefSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('dataset'),
     /** A dataset registered in the workspace. */
-    id: z.string().min(1, 'choose a dataset'),
+    id: z.string().min(1, 'choose a dataset').regex(DATASET_ID_PATTERN, DATASET_ID_MESSAGE),
     trainSplit: z.string().default('train'),
     testSplit: z.string().default('test')
   })
@@ -37,7 +38,7 @@ export const LabelledSubsetSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('first-per-class'), value: int(1, 100000, 100, 'images per class') }),
   z.strictObject({ kind: z.literal('per-class'), value: int(1, 100000, 100, 'images per class') }),
   /** A labelled subset saved in the Datasets view (or `quarterturn dataset subset`), by id: the same images every time. */
-  z.strictObject({ kind: z.literal('subset'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'a subset id is lower-case letters, digits, ".", "-" or "_"') })
+  z.strictObject({ kind: z.literal('subset'), id: SubsetIdSchema })
 ])
 export type LabelledSubset = z.infer<typeof LabelledSubsetSchema>
 

@@ -4,9 +4,9 @@
 import { z } from 'zod'
 
 /** Registered dataset id: lower-case slug, so it can never name a path outside datasets/. */
-export const DatasetIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a dataset id is lower-case letters, digits, "-" or "_" (at most 64)')
+export const DATASET_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+export const DATASET_ID_MESSAGE = 'a dataset id is lower-case letters, digits, "-" or "_" (at most 64)'
+export const DatasetIdSchema = z.string().regex(DATASET_ID_PATTERN, DATASET_ID_MESSAGE)
 export type DatasetId = z.infer<typeof DatasetIdSchema>
 
 /** Caller-chosen id of an inspect job, so its progress events and a cancel can name it. */
