@@ -23,7 +23,7 @@ function run(method: 'rfd' | 'rfd-contrastive'): { losses: number[]; paramBits: 
     {
       seed: 3,
       backbone: { arch: 'alexnet32', width: 0.125 },
-      method: { method, nceK: 8 },
+      method: method === 'rfd' ? { method, nceK: 8 } : { method },
       optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
       schedule: { kind: 'constant', lr: 0.05 },
       batchSize: 16,
