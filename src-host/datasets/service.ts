@@ -44,7 +44,7 @@ import {
 } from '../../src-shared/contract/datasets'
 import { CacheSplitFile, SubsetFileSchema, datasetPaths, datasetsDirOf, isDatasetId, openCacheSplit, readCacheIndex, subsetFileOf, type CacheIndex, type CacheSplit, type SubsetFile } from '../../src-node/dataset-folder'
 import { ServiceError, describeFsError } from '../errors'
-import { writeFileAtomic } from '../fsutil'
+import { writeFileAtomic } from '../../src-node/fsutil'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
 import { rgbToPngDataUrl } from './decode'
