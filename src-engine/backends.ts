@@ -1,6 +1,9 @@
 // Training backend detection and selection, best first:
-//   tensorflow-gpu (@tensorflow/tfjs-node-gpu, CUDA) -> tensorflow (@tensorflow/tfjs-node, native
-//   CPU) -> wasm (with this project's training kernels) -> cpu (pure JS, last resort).
+//   tensorflow-gpu (@tensorflow/tfjs-node-gpu, CUDA) -> webgpu (@tensorflow/tfjs-backend-webgpu on
+//   a hardware adapter, through Dawn under Node: src-engine/webgpu/) -> tensorflow
+//   (@tensorflow/tfjs-node, native CPU) -> wasm (with this project's training kernels) -> cpu
+//   (pure JS, last resort). A software WebGPU adapter (llvmpipe, SwiftShader) is reported but only
+//   used when named (backend 'webgpu') or allowed by QUARTERTURN_WEBGPU_ALLOW_SOFTWARE=1.
 // Each is detected by really loading it and running a tiny training op (a conv2d gradient),
 // never by the package merely being present: a native binding built for another Node ABI, or
 // libtensorflow missing because its install script did not run, shows up here with the fix.
@@ -8,6 +11,8 @@ import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
 import type { BackendStatus } from '../src-shared/contract'
+import { describeGpuAdapter, type GpuAdapter } from '../src-shared/contract/gpu'
+import { disposeNodeWebGpu, initNodeWebGpu, nodeGpuAdapter, webGpuSkipReason, WebGpuUnavailable } from './webgpu/node-gpu'
 
 export type BackendName = BackendStatus['name']
 
@@ -33,7 +38,7 @@ export function wasmThreads(): number {
   }
   return Math.min(8, availableParallelism())
 }
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']
 
 interface Candidate {
   name: BackendName
@@ -42,6 +47,12 @@ interface Candidate {
   tfName: string
   load: () => Promise<void>
   fix: string
+  /** The GPU adapter it found (webgpu), reported whether or not it is used. */
+  adapter?: () => GpuAdapter | null
+  /** Why it loads but is used only when named (a software GPU adapter), or null. */
+  skipUnlessNamed?: () => { reason: string; fix: string } | null
+  /** Undo load() when the backend is not used (frees the GPU device so the process can exit). */
+  release?: () => void
 }
 
 const nativeFix = (pkg: string, extra = ''): string =>
@@ -54,6 +65,16 @@ export const CANDIDATES: readonly Candidate[] = [
     tfName: 'tensorflow',
     load: async () => void (await import(/* @vite-ignore */ '@tensorflow/tfjs-node-gpu' as string)),
     fix: nativeFix('@tensorflow/tfjs-node-gpu', 'Needs Linux with an NVIDIA GPU, CUDA 11.8 and cuDNN 8; then ')
+  },
+  {
+    name: 'webgpu',
+    pkg: '@tensorflow/tfjs-backend-webgpu',
+    tfName: 'webgpu',
+    load: async () => void (await initNodeWebGpu()),
+    fix: 'Reinstall the project dependencies: npm ci.',
+    adapter: nodeGpuAdapter,
+    skipUnlessNamed: webGpuSkipReason,
+    release: disposeNodeWebGpu
   },
   {
     name: 'tensorflow',
@@ -95,8 +116,19 @@ function smokeTest(): void {
   })
 }
 
-async function probe(c: Candidate, taken: Set<string>): Promise<BackendStatus> {
+interface ProbeOptions {
+  /** The user named this backend: a software GPU adapter is used too. */
+  named: boolean
+  /** Run the gradient even on a backend that will not be used (the doctor's report). */
+  thorough: boolean
+}
+
+async function probe(c: Candidate, taken: Set<string>, opts: ProbeOptions = { named: false, thorough: true }): Promise<BackendStatus> {
   const base = { name: c.name, pkg: c.pkg }
+  const withAdapter = (s: BackendStatus): BackendStatus => {
+    const adapter = c.adapter?.()
+    return adapter ? { ...s, adapter } : s
+  }
   if (c.tfName === 'tensorflow' && taken.has('tensorflow')) {
     return { ...base, ok: false, detail: "not probed: the other TensorFlow package already provides the 'tensorflow' backend in this process", fix: null }
   }
@@ -110,15 +142,36 @@ async function probe(c: Candidate, taken: Set<string>): Promise<BackendStatus> {
   }
   try {
     await c.load()
+    const skip = opts.named ? null : (c.skipUnlessNamed?.() ?? null)
+    // Compiling the gradient's shaders on a software adapter takes seconds: selection skips it.
+    if (skip && !opts.thorough) {
+      const s = withAdapter({ ...base, ok: false, detail: `${skip.reason} (not tried)`, fix: skip.fix })
+      c.release?.()
+      return s
+    }
     const ok = await tf.setBackend(c.tfName)
     if (!ok) throw new Error(`tf.setBackend('${c.tfName}') failed`)
     smokeTest()
+    const ran = `ran a conv2d gradient in ${(performance.now() - t0).toFixed(0)} ms`
+    const adapter = c.adapter?.()
+    const on = adapter ? ` on ${describeGpuAdapter(adapter)}` : ''
+    if (skip) {
+      const s = withAdapter({ ...base, ok: false, detail: `${ran}${on}, but ${skip.reason}`, fix: skip.fix })
+      c.release?.()
+      return s
+    }
     taken.add(c.tfName)
-    return { ...base, ok: true, detail: `loaded and ran a conv2d gradient in ${(performance.now() - t0).toFixed(0)} ms`, fix: null }
+    return withAdapter({ ...base, ok: true, detail: `loaded and ${ran}${on}`, fix: null })
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split('\n')[0]!
     const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package) '@tensorflow\/tfjs-node/.test(msg)
-    return { ...base, ok: false, detail: missing ? `${c.pkg} is not installed` : `failed to load: ${msg}`, fix: c.fix }
+    const s = withAdapter(
+      err instanceof WebGpuUnavailable
+        ? { ...base, ok: false, detail: msg, fix: err.fix }
+        : { ...base, ok: false, detail: missing ? `${c.pkg} is not installed` : `failed to load: ${msg}`, fix: c.fix }
+    )
+    c.release?.()
+    return s
   } finally {
     console.warn = warn
   }
@@ -143,7 +196,7 @@ export async function selectBackend(preferred: BackendName | 'auto' = 'auto'): P
   const statuses: BackendStatus[] = []
   const order = preferred === 'auto' ? CANDIDATES : CANDIDATES.filter((c) => c.name === preferred)
   for (const c of order) {
-    const s = await probe(c, taken)
+    const s = await probe(c, taken, { named: preferred === c.name, thorough: false })
     statuses.push(s)
     if (s.ok) {
       await tf.setBackend(c.tfName)

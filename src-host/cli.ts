@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs'
 import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
 import type { WorkerEntry } from './runs/fork-launcher'
 import { DATASET_HELP, cmdDataset } from './datasets/cli'
+import { gpuAdapterFacts } from '../src-shared/contract/gpu'
 
 export interface CliIO {
   out: (line: string) => void
@@ -187,6 +188,17 @@ function workerEntry(): WorkerEntry {
   return { entry: fileURLToPath(new URL('../src-engine/run-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] }
 }
 
+/**
+ * The doctor runs under plain Node; the desktop app's training process is an Electron
+ * utilityProcess, where V8's memory cage forbids ArrayBuffers over memory V8 did not allocate.
+ * Dawn's Node bindings hand those out (GPUBuffer.getMappedRange); tfjs-node 4.22's binding does
+ * not (it copies tensor data into napi_create_arraybuffer buffers and reads inputs in place).
+ */
+const DESKTOP_GPU_NOTE =
+  'In the desktop app: webgpu through Dawn (the webgpu package) cannot run inside Electron, whose memory cage forbids the external buffers Dawn maps GPU memory into; ' +
+  "the app is to train on the GPU in its own GPU window (Chromium's WebGPU). tfjs-node and tfjs-node-gpu create no external buffers (their binding copies tensor data into buffers V8 allocates), " +
+  'so the memory cage does not stop them there. Here, under plain Node (CLI, web host), webgpu uses Dawn.'
+
 async function doctor(configDir: string | undefined, json: boolean, io: CliIO): Promise<number> {
   // Backends are probed in a worker process, the one a run would train in.
   const host = createHeadlessHost({ configDir, shell: 'web', runWorker: workerEntry() })
@@ -200,6 +212,7 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   io.out('Training backends, best first:')
   for (const b of backends) {
     io.out(`  ${b.ok ? 'ok  ' : 'no  '} ${b.name.padEnd(15)} ${b.detail}`)
+    if (b.adapter) io.out(`       ${''.padEnd(15)} adapter: ${gpuAdapterFacts(b.adapter)}`)
     if (b.fix) io.out(`       ${''.padEnd(15)} fix: ${b.fix}`)
   }
   const chosen = backends.find((b) => b.ok)
@@ -207,6 +220,8 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   io.out(chosen ? `Training will use: ${chosen.name}` : 'No training backend loads: run `npm ci` in the project folder.')
   const gib = (n: number): string => (n / 2 ** 30).toFixed(1)
   io.out(`Workspace: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free of ${gib(workspace.totalBytes)} GiB)`)
+  io.out('')
+  io.out(DESKTOP_GPU_NOTE)
   return 0
 }
 

@@ -61,7 +61,8 @@ export const ProbeConfigSchema = z.strictObject({
 export const RunConfigSchema = z.strictObject({
   name: z.string().trim().min(1, 'give the run a name').max(80, 'name: at most 80 characters').default('run'),
   seed: int(0, 2 ** 31 - 1, 1, 'seed'),
-  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** 'webgpu' named here also forces a software adapter (llvmpipe, SwiftShader), which 'auto' skips. */
+  backend: z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   dataset: DatasetRefSchema.prefault({ kind: 'sample' }),
   backbone: BackboneConfigSchema.prefault({}),
   pretrain: TrainSliceSchema.extend({

@@ -3,6 +3,7 @@
 // renderer and tests import it; no other file defines a channel or request name.
 import { z } from 'zod'
 import { SettingsPatchSchema, SettingsSchema } from './settings'
+import { GpuAdapterSchema } from './gpu'
 import {
   AddArgSchema,
   AddSampleArgSchema,
@@ -44,6 +45,7 @@ export * from './channels'
 export * from './settings'
 export * from './datasets'
 export * from './runs'
+export * from './gpu'
 
 const NoArg = z.object({}).strict()
 /** Run ids are folder names the host made: no path separators, no dots at the start. */
@@ -63,14 +65,16 @@ export const WorkspaceInfoSchema = z.object({
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfoSchema>
 
 export const BackendStatusSchema = z.object({
-  name: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+  name: z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']),
   /** The npm package that provides it. */
   pkg: z.string(),
   ok: z.boolean(),
   /** What was checked and what happened ("ran a 2x2 matmul in 3 ms", or the error). */
   detail: z.string(),
   /** How to make it load, when it did not. */
-  fix: z.string().nullable()
+  fix: z.string().nullable(),
+  /** The GPU adapter found (webgpu only), whether or not it is used. */
+  adapter: GpuAdapterSchema.optional()
 })
 export type BackendStatus = z.infer<typeof BackendStatusSchema>
 

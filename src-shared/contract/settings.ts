@@ -3,7 +3,7 @@
 import { z } from 'zod'
 
 export const ThemeSchema = z.enum(['system', 'light', 'dark'])
-export const BackendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+export const BackendPreferenceSchema = z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
 
 export const SettingsSchema = z.object({
   /** Absolute path of the workspace folder; null until the user picks one (the default is then used). */

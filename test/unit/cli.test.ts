@@ -32,7 +32,8 @@ describe('quarterturn CLI', () => {
   it('doctor lists each backend best first, loaded or why not', async () => {
     const r = await run(['doctor', '--config-dir', tmpDir()])
     expect(r.code).toBe(0)
-    const order = ['tensorflow-gpu', 'tensorflow ', 'wasm', 'cpu'].map((n) => r.out.indexOf(n))
+    // Row starts (name padded to its column): details may mention other backends by name.
+    const order = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].map((n) => r.out.indexOf(` ${n.padEnd(15)} `))
     expect(order.every((i) => i > 0)).toBe(true)
     expect([...order].sort((x, y) => x - y)).toEqual(order)
     expect(r.out).toMatch(/Workspace: .* GiB free/)
@@ -42,7 +43,7 @@ describe('quarterturn CLI', () => {
     const r = await run(['doctor', '--json', '--config-dir', tmpDir()])
     const j = JSON.parse(r.out)
     expect(j.version).toBe(APP_VERSION)
-    expect(j.backends).toHaveLength(4)
+    expect(j.backends).toHaveLength(5)
   })
 
   it('serve validates --port', async () => {

@@ -165,10 +165,10 @@ describe('workspace service', () => {
 })
 
 describe('backends', () => {
-  it('lists the four candidates best first, each loaded or with a reason and a fix', async () => {
+  it('lists the five candidates best first, each loaded or with a reason and a fix', async () => {
     const { host } = newHost(undefined, undefined, WORKER)
     const list = await host.call('backends.detect', {})
-    expect(list.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+    expect(list.map((b) => b.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
     for (const b of list) {
       expect(b.detail.length).toBeGreaterThan(0)
       if (!b.ok) expect(b.fix).toBeTruthy()
