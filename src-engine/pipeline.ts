@@ -98,7 +98,7 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
           outcome = await finetuneStage(config, data, io, metrics, checkpoint, resumeState)
           break
         case 'evaluate':
-          outcome = await evaluateStage(config, data, io)
+          outcome = await evaluateStage(config, data, io, metrics)
           break
       }
       if (outcome) {
@@ -286,7 +286,7 @@ async function recordEvaluation(io: PipelineIO, e: Evaluation): Promise<void> {
   io.emit({ type: 'evaluation', evaluation: e })
 }
 
-async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO): Promise<PipelineOutcome | null> {
+async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog): Promise<PipelineOutcome | null> {
   const ev = config.evaluation
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
@@ -307,22 +307,40 @@ async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO): P
       }
       const train = feats(splits.train)
       const test = feats(splits.test)
+      // A probe's training curve: a record per epoch under the stage "<protocol>:<dataset>" (the
+      // evaluation's id), so the probes of several datasets never share step numbers.
+      let curve: Record<string, number | string>[] = []
+      const onEpoch =
+        (stage: string) =>
+        (epoch: number, loss: number, acc: number, lr: number): void => {
+          curve.push({ stage, epoch, step: epoch, lr, loss, acc, t: Date.now() })
+        }
       const jobs: { id: string; protocol: Evaluation['protocol']; run: () => EvalResult }[] = []
-      if (ev.linear.enabled)
-        jobs.push({ id: `linear:${splits.label}`, protocol: 'linear', run: () => trainProbe(train, test, { kind: 'linear', classes, epochs: ev.linear.epochs, batchSize: ev.linear.batchSize, schedule: scheduleFor(ev.linear.schedule, ev.linear.epochs), weightDecay: ev.linear.weightDecay, seed: config.seed }) })
-      if (ev.nonlinear.enabled)
+      if (ev.linear.enabled) {
+        const id = `linear:${splits.label}`
+        jobs.push({ id, protocol: 'linear', run: () => trainProbe(train, test, { kind: 'linear', classes, epochs: ev.linear.epochs, batchSize: ev.linear.batchSize, schedule: scheduleFor(ev.linear.schedule, ev.linear.epochs), weightDecay: ev.linear.weightDecay, seed: config.seed, onEpoch: onEpoch(id) }) })
+      }
+      if (ev.nonlinear.enabled) {
+        const id = `nonlinear:${splits.label}`
         jobs.push({
-          id: `nonlinear:${splits.label}`,
+          id,
           protocol: 'nonlinear',
-          run: () => trainProbe(train, test, { kind: 'mlp', hidden: backbone.featureDim, classes, epochs: ev.nonlinear.epochs, batchSize: ev.nonlinear.batchSize, schedule: scheduleFor(ev.nonlinear.schedule, ev.nonlinear.epochs), weightDecay: ev.nonlinear.weightDecay, seed: config.seed })
+          run: () => trainProbe(train, test, { kind: 'mlp', hidden: backbone.featureDim, classes, epochs: ev.nonlinear.epochs, batchSize: ev.nonlinear.batchSize, schedule: scheduleFor(ev.nonlinear.schedule, ev.nonlinear.epochs), weightDecay: ev.nonlinear.weightDecay, seed: config.seed, onEpoch: onEpoch(id) })
         })
+      }
       if (ev.knn.enabled) jobs.push({ id: `knn:${splits.label}`, protocol: 'knn', run: () => knnClassify(train, test, classes, ev.knn.k, ev.knn.temperature) })
       for (const job of jobs) {
         if (done.has(job.id)) continue
         await tick()
         const c = io.control()
         if (c) return c === 'pause' ? 'paused' : 'cancelled'
+        curve = []
         const r = job.run()
+        // The probe trains synchronously: its epochs are written once it is done, before its result.
+        for (const record of curve) {
+          await metrics.append(record)
+          io.emit({ type: 'metrics', record })
+        }
         await recordEvaluation(io, {
           id: job.id,
           protocol: job.protocol,

@@ -58,7 +58,8 @@ export interface ProbeOptions {
   /** MLP hidden width. */
   hidden?: number
   seed: number
-  onEpoch?: (epoch: number, loss: number) => void
+  /** After each epoch: its mean training loss, training accuracy (0..1) and learning rate. */
+  onEpoch?: (epoch: number, loss: number, accuracy: number, lr: number) => void
 }
 
 /** Train a probe on `train` features and score it on `test`. */
@@ -113,6 +114,7 @@ export function trainProbe(train: FeatureSet, test: FeatureSet, o: ProbeOptions)
     }
     let sum = 0
     let count = 0
+    let hits = 0
     const lr = lrAt(o.schedule, epoch)
     for (let s = 0; s < train.n; s += o.batchSize) {
       const idx = order.subarray(s, Math.min(train.n, s + o.batchSize))
@@ -120,8 +122,11 @@ export function trainProbe(train: FeatureSet, test: FeatureSet, o: ProbeOptions)
       const x = rowsOf(train, idx)
       const y = tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32')
       const ctx = newCtx(true)
+      // Training accuracy only for a caller that logs it: one more read back per batch.
+      const right: { n: tf.Scalar | null } = { n: null }
       const { value, grads } = tf.variableGrads(() => {
         const logits = forward(x, ctx)
+        if (o.onEpoch) right.n = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar)
         return tf.mean(tf.losses.softmaxCrossEntropy(tf.cast(tf.oneHot(y, o.classes), 'float32'), logits, undefined, 0, tf.Reduction.NONE)) as tf.Scalar
       }, ps.trainableList())
       const byName: Record<string, tf.Tensor> = {}
@@ -130,10 +135,11 @@ export function trainProbe(train: FeatureSet, test: FeatureSet, o: ProbeOptions)
       applyBnUpdates(ctx)
       sum += value.dataSync()[0]! * idx.length
       count += idx.length
-      tf.dispose([x, y, value, ...Object.values(grads)])
+      if (right.n) hits += right.n.dataSync()[0]!
+      tf.dispose([x, y, value, ...Object.values(grads), ...(right.n ? [right.n] : [])])
     }
     losses.push(sum / Math.max(count, 1))
-    o.onEpoch?.(epoch, losses.at(-1)!)
+    o.onEpoch?.(epoch, losses.at(-1)!, hits / Math.max(count, 1), lr)
   }
   const pred = new Int32Array(test.n)
   for (let s = 0; s < test.n; s += 256) {

@@ -73,6 +73,17 @@ describe('runs', () => {
     const records = await readMetrics(path.join(ws, 'runs', run.id, 'metrics.jsonl'))
     expect(records.filter((r) => r.stage === 'pretrain')).toHaveLength(12)
     expect(records.filter((r) => r.stage === 'finetune')).toHaveLength(6)
+    // The linear probe's training curve: a record per epoch under the evaluation's id.
+    const linearId = detail.evaluations.find((e) => e.protocol === 'linear')!.id
+    const probe = records.filter((r) => r.stage === linearId)
+    expect(probe.map((r) => [r.epoch, r.step])).toEqual([[0, 0], [1, 1], [2, 2]])
+    for (const r of probe) {
+      expect(r.loss).toBeGreaterThan(0)
+      expect(r.acc).toBeGreaterThanOrEqual(0)
+      expect(r.acc).toBeLessThanOrEqual(1)
+      expect(r.lr).toBeGreaterThan(0)
+      expect(r.t).toBeGreaterThan(0)
+    }
 
     // Summaries and the data the run saw, recorded with it.
     expect(detail.summaries['pretrain.loss']).toMatchObject({ count: 12 })
