@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend, setWasmThreads } from '../src-engine/backends'
 import { wasmThreadsInfo } from '../src-engine/wasm-kernels'
 import { Trainer } from '../src-engine/trainer'
+import { parseTrainConfig } from '../src-shared/config/train'
 import type { ImageSet } from '../src-shared/image-set'
 import { Rng } from '../src-shared/rng'
 
@@ -52,7 +53,7 @@ const images = new Uint8Array(n * input * input * 3)
 for (let i = 0; i < images.length; i++) images[i] = rng.int(256)
 const data: ImageSet = { images, labels: new Int32Array(n), n, size: input, classNames: ['x'] }
 const trainer = new Trainer(
-  {
+  parseTrainConfig({
     seed: 0,
     backbone: { arch, width },
     method: { method: 'rfd-contrastive', rotationHead: 'linear', projectionHead: 'linear', tau: 0.5 },
@@ -61,7 +62,7 @@ const trainer = new Trainer(
     batchSize: batch,
     epochs: 1,
     hflip: false
-  },
+  }),
   data
 )
 const times: number[] = []

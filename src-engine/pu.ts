@@ -23,7 +23,7 @@ import { rotateBatch } from './data/rotate'
 import { makeBatch } from './data/batcher'
 import type { ImageSet } from '../src-shared/image-set'
 import { selectImages } from '../src-node/dataset-folder'
-import type { BackboneConfig, OptimizerConfig, ScheduleConfig } from '../src-shared/config/train'
+import { parseTrainConfig, type BackboneConfig, type OptimizerConfig, type ScheduleConfig } from '../src-shared/config/train'
 import { Rng } from '../src-shared/rng'
 
 export interface PuOptions {
@@ -55,8 +55,9 @@ export function estimatePuProbabilities(set: ImageSet, o: PuOptions): Float32Arr
   for (let f = 0; f < o.folds; f++) {
     const trainIdx = Int32Array.from(order.filter((i) => foldOf[i] !== f))
     const heldIdx = Int32Array.from(order.filter((i) => foldOf[i] === f)).sort()
+    // PU estimation's own RotNets: the schema fills in what the options leave out.
     const trainer = new Trainer(
-      {
+      parseTrainConfig({
         seed: o.seed + f + 1,
         backbone: o.backbone,
         method: { method: 'rotnet' },
@@ -65,7 +66,7 @@ export function estimatePuProbabilities(set: ImageSet, o: PuOptions): Float32Arr
         batchSize: o.batchSize,
         epochs: o.epochs,
         hflip: true
-      },
+      }),
       selectImages(set, trainIdx)
     )
     const steps = o.epochs * trainer.stepsPerEpoch

@@ -4,7 +4,7 @@
 // give the same losses.
 import * as tf from '@tensorflow/tfjs-core'
 import './tf-gradients'
-import { parseTrainConfig, type TrainConfig } from '../src-shared/config/train'
+import type { TrainConfig } from '../src-shared/config/train'
 import { AlexNet } from './models/alexnet'
 import { applyBnUpdates, newCtx } from './models/layers'
 import { ParamStore } from './models/params'
@@ -50,8 +50,9 @@ export class Trainer {
   stepInEpoch = 0
   globalStep = 0
 
-  constructor(config: unknown, readonly data: ImageSet, opts: TrainerOptions = {}) {
-    this.config = parseTrainConfig(config)
+  /** `config` is parsed already (trainConfigFor, or parseTrainConfig for a hand-written one): it is not checked again. */
+  constructor(config: TrainConfig, readonly data: ImageSet, opts: TrainerOptions = {}) {
+    this.config = config
     const c = this.config
     this.rng = new Rng(c.seed)
     this.params = new ParamStore(this.rng)

@@ -9,6 +9,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import { selectBackend, setWasmThreads } from '../../src-engine/backends'
 import { wasmThreadsInfo } from '../../src-engine/wasm-kernels'
 import { Trainer } from '../../src-engine/trainer'
+import { parseTrainConfig } from '../../src-shared/config/train'
 import { generateSampleDataset } from '../../src-shared/sample-dataset'
 
 const globalsBefore = [os.cpus, URL.createObjectURL]
@@ -20,7 +21,7 @@ const data = generateSampleDataset({ perClass: 4, size: 32, seed: 5 })
 
 function run(method: 'rfd' | 'rfd-contrastive'): { losses: number[]; paramBits: string } {
   const t = new Trainer(
-    {
+    parseTrainConfig({
       seed: 3,
       backbone: { arch: 'alexnet32', width: 0.125 },
       method: method === 'rfd' ? { method, nceK: 8 } : { method },
@@ -28,7 +29,7 @@ function run(method: 'rfd' | 'rfd-contrastive'): { losses: number[]; paramBits: 
       schedule: { kind: 'constant', lr: 0.05 },
       batchSize: 16,
       epochs: 10
-    },
+    }),
     data
   )
   const losses = [0, 1, 2].map(() => t.step().metrics.loss!)

@@ -9,7 +9,7 @@ import { registerMethod } from '../../src-engine/methods/registry'
 import { Trainer } from '../../src-engine/trainer'
 import { generateSampleDataset } from '../../src-shared/sample-dataset'
 import { parseRunConfig } from '../../src-shared/config/run'
-import { METHOD_NAMES } from '../../src-shared/config/train'
+import { METHOD_NAMES, parseTrainConfig } from '../../src-shared/config/train'
 import { defineMethod, methodEntry, methodLabel, registerMethodEntry, runMethodOf } from '../../src-shared/methods/catalog'
 import { toyColour } from '../helpers/toy-method/entry'
 import { createToyColour } from '../helpers/toy-method/method'
@@ -18,7 +18,8 @@ import { createToyColour } from '../helpers/toy-method/method'
 registerMethod(toyColour, createToyColour)
 
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
-const trainConfig = (method: Record<string, unknown>, lr = 0.03) => ({
+const trainConfig = (method: Record<string, unknown>, lr = 0.03) =>
+  parseTrainConfig({
   seed: 1,
   backbone: { arch: 'alexnet32', width: 0.125 },
   method,

@@ -9,13 +9,13 @@ import { AlexNet } from '../../src-engine/models/alexnet'
 import { ParamStore } from '../../src-engine/models/params'
 import { extractFeatures, extractFeaturesAsync } from '../../src-engine/eval/features'
 import { generateSampleDataset } from '../../src-shared/sample-dataset'
-import { METHOD_NAMES, type MethodName } from '../../src-shared/config/train'
+import { METHOD_NAMES, parseTrainConfig, type MethodName, type TrainConfig } from '../../src-shared/config/train'
 import { Rng } from '../../src-shared/rng'
 
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
 
-function config(method: MethodName, seed = 1): Record<string, unknown> {
-  return {
+function config(method: MethodName, seed = 1): TrainConfig {
+  return parseTrainConfig({
     seed,
     backbone: { arch: 'alexnet32', width: 0.125 },
     // RFD: Z re-estimated each step; with the reference's fixed Z and K/N this large the NCE term
@@ -29,7 +29,7 @@ function config(method: MethodName, seed = 1): Record<string, unknown> {
     schedule: { kind: 'constant', lr: method === 'simclr' ? 0.02 : 0.03 },
     batchSize: 10,
     epochs: 100
-  }
+  })
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
