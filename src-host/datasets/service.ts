@@ -1,13 +1,9 @@
 // Dataset service: the registry of datasets in the workspace (datasets/<id>/dataset.json), their
 // indexing jobs, and browsing served from the cache. The renderer names datasets by id only; the
 // host maps an id to datasets/<id>/ itself and reads nothing else for it, so no path the renderer
-// sends can reach a file outside a registered dataset's folder or the workspace.
-//
-//   datasets/<id>/dataset.json     what the UI lists: layout, evidence, classes, splits, fingerprint
-//   datasets/<id>/problems.json    every problem found, with path and reason
-//   datasets/<id>/cache/           index.json + one uint8 file per split (see cache-reader.ts)
-//   datasets/<id>/subsets/<s>.json labelled subsets, reused by id
-//   datasets/sample/source/        the built-in sample's PNG class folders
+// sends can reach a file outside a registered dataset's folder or the workspace. The folder's
+// layout (dataset.json, problems.json, cache/, subsets/, the sample's source/) is
+// src-node/dataset-folder.ts's.
 import { promises as fs } from 'node:fs'
 import { slugify } from '../../src-shared/slug'
 import path from 'node:path'
