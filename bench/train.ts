@@ -4,13 +4,19 @@
 // same command so the printed ratio compares like with like on this machine.
 //
 //   npm run bench:train -- --backend wasm --width 1 --batch 32 --input 64 [--steps 5] [--warmup 2] [--no-peer]
-//                          [--wasm-threads N] [--threads N]
+//                          [--wasm-threads N] [--threads N] [--no-wasm]
+//   npm run bench:train -- --backend webgpu --width 1 --batch 64 --input 64
 //
 // --wasm-threads: threads of the wasm backend (default: one per core, as the app uses it; 1 = the
 // single-threaded build tfjs picks by itself in Node). --threads: the PyTorch peer's threads.
 // --batch counts images; each gives 4 rotated views, as in the peer. FLOPs are counted
 // analytically (conv + fc multiply-adds of the backbone; FLOP = 2 MAC; training ~ 3x forward,
 // the peer's convention).
+//
+// Any backend other than wasm is also compared with the wasm path (the app's CPU backend): the
+// same step is timed on wasm in a child process (each backend alone in its process, as the peer
+// is) and the ratio printed; --no-wasm skips it. --backend webgpu names the backend, so it runs
+// on a software adapter too (then it measures the CPU, not a GPU: the adapter line says which).
 import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -34,7 +40,8 @@ const { values: a } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     peer: { type: 'string', default: path.resolve(import.meta.dirname, '../../shared/peer-bench/rfd_torch_bench.py') },
     threads: { type: 'string', default: '2' },
-    'wasm-threads': { type: 'string' }
+    'wasm-threads': { type: 'string' },
+    'no-wasm': { type: 'boolean', default: false }
   }
 })
 const width = Number(a.width)
@@ -46,7 +53,9 @@ const arch = input === 224 ? 'alexnet224' : input === 32 ? 'alexnet32' : 'alexne
 if (![32, 64, 224].includes(input)) throw new Error('--input must be 32, 64 or 224')
 
 if (a['wasm-threads'] !== undefined) setWasmThreads(Number(a['wasm-threads']))
-const { name: backend } = await selectBackend(a.backend as 'auto')
+const { name: backend, statuses } = await selectBackend(a.backend as 'auto')
+const adapter = backend === 'webgpu' ? statuses.find((s) => s.name === 'webgpu')?.adapter : undefined
+if (adapter) console.log(`adapter      ${JSON.stringify({ description: adapter.description, vendor: adapter.vendor, architecture: adapter.architecture, software: adapter.software, limits: adapter.limits })}`)
 const rng = new Rng(0)
 const n = batch * (steps + warmup)
 const images = new Uint8Array(n * input * input * 3)
@@ -90,6 +99,21 @@ const ours = {
   tensors_after: tf.memory().numTensors
 }
 console.log(`quarterturn  ${JSON.stringify(ours)}`)
+trainer.dispose()
+
+if (backend !== 'wasm' && !a['no-wasm']) {
+  const args = ['--backend', 'wasm', '--width', a.width!, '--batch', a.batch!, '--input', a.input!, '--steps', a.steps!, '--warmup', a.warmup!, '--no-peer', '--no-wasm']
+  if (a['wasm-threads'] !== undefined) args.push('--wasm-threads', a['wasm-threads'])
+  const p = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, ...args], { encoding: 'utf8' })
+  const line = p.stdout.split('\n').find((l) => l.startsWith('quarterturn  ')) ?? ''
+  if (p.status !== 0 || !line) {
+    console.log(`wasm run failed: ${p.stderr.trim().split('\n').at(-1)}`)
+  } else {
+    const w = JSON.parse(line.slice('quarterturn  '.length)) as typeof ours
+    console.log(`wasm         ${JSON.stringify({ ms_per_step: w.ms_per_step, views_per_sec: w.views_per_sec, approx_gflops_per_sec: w.approx_gflops_per_sec, threads: w.wasm_threads })}`)
+    console.log(`ratio (${backend} / wasm views/s): ${(ours.views_per_sec / w.views_per_sec).toFixed(3)}`)
+  }
+}
 
 if (!a['no-peer']) {
   const python = '/usr/bin/python3'
@@ -110,4 +134,3 @@ if (!a['no-peer']) {
     }
   }
 }
-trainer.dispose()
