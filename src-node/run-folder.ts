@@ -17,6 +17,7 @@ import { decodeBundle, encodeBundle } from './checkpoint'
 import { writeFileAtomic } from './fsutil'
 import { EvaluationSchema, type Evaluation } from '../src-shared/contract/runs'
 import { MapResultSchema, type MapInfo, type MapResult, type MapSpec } from '../src-shared/contract/maps'
+import { GpuAdapterSchema } from '../src-shared/contract/gpu'
 import type { RunConfig } from '../src-shared/config/run'
 
 /** The folder of every run of a workspace, and the queue its serving process keeps there. */
@@ -64,7 +65,9 @@ export const RunFileSchema = z.object({
   /** Filled when the run first starts: content hashes of the splits it trained and tested on. */
   dataFingerprints: z.array(z.object({ label: z.string(), split: z.string(), images: z.number(), sha256: z.string() })).optional(),
   /** Backend of each attempt (a resumed run may land on another machine). */
-  backends: z.array(z.string()).optional()
+  backends: z.array(z.string()).optional(),
+  /** The GPU adapter of each attempt, index for index with `backends` (null: not a GPU backend). */
+  adapters: z.array(GpuAdapterSchema.nullable()).optional()
 })
 export type RunFile = Omit<z.infer<typeof RunFileSchema>, 'config'> & { config: RunConfig }
 

@@ -7,6 +7,7 @@
 // one that reports an error (or sends a malformed message) leaves it `failed` with the message and
 // the stage. Resuming either continues from the newest intact checkpoint.
 import type { FromRunWorker } from '../../src-shared/contract/worker'
+import { describeGpuAdapter } from '../../src-shared/contract/gpu'
 import type { MetricRecord, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import type { RunFile } from '../../src-node/run-folder'
 import type { RunLock } from './run-lock'
@@ -62,14 +63,19 @@ const PROGRESS_EMIT_MS = 200
 /** Apply one (checked) message of a run's training worker. */
 export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): void {
   switch (m.type) {
-    case 'ready':
+    case 'ready': {
+      const adapter = m.statuses.find((s) => s.name === m.backend)?.adapter ?? null
+      const earlier = r.run.backends ?? []
+      // Attempts from before adapters were recorded count as null, keeping the two lists aligned.
+      r.run.adapters = [...earlier.map((_, i) => r.run.adapters?.[i] ?? null), adapter]
       r.status.backend = m.backend
-      r.run.backends = [...(r.run.backends ?? []), m.backend]
+      r.run.backends = [...earlier, m.backend]
       void k.saveRunFile(r)
-      k.log(r, 'info', `Training on ${m.backend}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
+      k.log(r, 'info', `Training on ${m.backend}${adapter ? ` (${describeGpuAdapter(adapter)})` : ''}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
       void k.persist(r).catch(() => {})
       k.changed(r)
       break
+    }
     case 'error':
       r.errorSeen = { message: m.message, stage: m.stage, code: m.code }
       break
