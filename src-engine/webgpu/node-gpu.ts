@@ -123,6 +123,11 @@ async function start(): Promise<GpuAdapter> {
       'Run the training from `quarterturn run` or `quarterturn serve` (plain Node) to use the GPU through Dawn.'
     )
   }
+  // Loading a GPU driver runs native code in the worker: a broken driver that crashes it would
+  // take every run down with it, so it can be kept out of auto-selection entirely.
+  if (process.env.QUARTERTURN_WEBGPU === '0') {
+    throw new WebGpuUnavailable('turned off (QUARTERTURN_WEBGPU=0): no GPU adapter was looked for', 'Unset QUARTERTURN_WEBGPU to look for a GPU again.')
+  }
   let mod: { create(options: string[]): unknown; globals: object }
   try {
     mod = (await import('webgpu')) as unknown as typeof mod
