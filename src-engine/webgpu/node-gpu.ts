@@ -204,12 +204,12 @@ async function start(): Promise<GpuAdapter> {
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)
   // Importing the package registers tfjs's own factory when navigator.gpu exists; ours replaces it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu')
-  // Priority below wasm (2) and cpu (1): never picked implicitly by tf.ready(), only by name.
   if (!hasDawnPump()) {
     device.destroy()
     clearNavigator(ownNavigator)
     throw new WebGpuUnavailable('this version of the webgpu package processes GPU events in a way the engine does not know, so tensors cannot be read back synchronously', 'Reinstall the project dependencies (npm ci) to get the webgpu version in package-lock.json.')
   }
+  // Priority below wasm (2) and cpu (1): never picked implicitly by tf.ready(), only by name.
   tf.registerBackend(
     'webgpu',
     () => {
