@@ -2,8 +2,9 @@
 // by bin/quarterturn.js.
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { createHeadlessHost, APP_VERSION } from './headless'
+import { createHeadlessHost, defaultConfigDir, APP_VERSION } from './headless'
 import { startWebHost } from './web/server'
+import { workspaceToken } from './web/token'
 import { ServiceError } from './errors'
 import { existsSync } from 'node:fs'
 import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
@@ -44,6 +45,8 @@ serve options:
                       your network; the token is still required.
   --config-dir DIR    Folder for settings.json (default: your user config folder)
   --static DIR        Folder of the built renderer (default: the one next to this program)
+  --new-token         Replace the access token kept for this workspace (open tabs must then
+                      open the new URL); otherwise a restart prints the same URL
 
 doctor options:
   --json              Machine-readable output
@@ -102,6 +105,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         host: { type: 'string' },
         'config-dir': { type: 'string' },
         static: { type: 'string' },
+        'new-token': { type: 'boolean' },
         preset: { type: 'string' },
         dataset: { type: 'string' },
         'eval-dataset': { type: 'string', multiple: true },
@@ -225,7 +229,7 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   return 0
 }
 
-async function serve(values: { port?: string; host?: string; 'config-dir'?: string; static?: string }, io: CliIO): Promise<number> {
+async function serve(values: { port?: string; host?: string; 'config-dir'?: string; static?: string; 'new-token'?: boolean }, io: CliIO): Promise<number> {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     io.err(`quarterturn: --port must be an integer from 0 to 65535, got "${values.port}".`)
@@ -235,9 +239,12 @@ async function serve(values: { port?: string; host?: string; 'config-dir'?: stri
   const staticDir = values.static ?? fileURLToPath(new URL('../renderer', import.meta.url))
   const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() })
   await host.runs.startQueue().catch((err: unknown) => io.err(`warning: could not load the runs of the workspace: ${(err as Error).message}`))
+  await host.watchWorkspace().catch((err: unknown) => io.err(`warning: changes other processes make to the workspace will not show until a reload: ${(err as Error).message}`))
+  const configDir = values['config-dir'] ?? process.env.QUARTERTURN_CONFIG_DIR ?? defaultConfigDir()
+  const kept = await workspaceToken(configDir, (await host.workspace.info()).path, values['new-token'] === true)
   let web
   try {
-    web = await startWebHost({ host, staticDir, port, bindHost })
+    web = await startWebHost({ host, staticDir, port, bindHost, token: kept.token })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') {
@@ -251,6 +258,11 @@ async function serve(values: { port?: string; host?: string; 'config-dir'?: stri
   }
   io.out(`Quarterturn is serving at ${web.url}`)
   io.out('Open that URL (it carries the access token). Press Ctrl+C to stop.')
+  io.out(
+    kept.created && values['new-token']
+      ? `New access token (kept in ${kept.file}): tabs opened with the old one must open this URL.`
+      : `The token is kept in ${kept.file}: a restart on this workspace serves the same URL, and open tabs reconnect. --new-token replaces it.`
+  )
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop)

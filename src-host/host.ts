@@ -24,6 +24,7 @@ import { RunsService, type WorkerLauncher } from './runs/service'
 import { exportReport } from './reports/export'
 import { EngineBench } from './runs/engine-bench'
 import { BackendProbe } from './runs/backend-probe'
+import { WorkspaceWatcher } from './services/workspace-watch'
 import path from 'node:path'
 
 export interface HostOptions {
@@ -56,6 +57,7 @@ export class Host {
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
+  private watcher: WorkspaceWatcher | null = null
 
   constructor(private readonly opts: HostOptions) {
     this.settings = new SettingsService(opts.store)
@@ -118,6 +120,8 @@ export class Host {
       'runs.pause': ({ id }) => this.runs.pause(id),
       'runs.resume': ({ id }) => this.runs.resume(id),
       'runs.cancel': ({ id }) => this.runs.cancel(id),
+      'runs.annotate': ({ id, tags, notes }) => this.runs.annotate(id, { tags, notes }),
+      'runs.delete': ({ id }) => this.runs.delete(id),
       'runs.metrics': ({ id, maxPoints }) => this.runs.metrics(id, maxPoints),
       'runs.preview': ({ id, ...o }) => this.runs.preview(id, o),
       'runs.augmentations': ({ id, ...o }) => this.runs.augmentations(id, o),
@@ -152,6 +156,27 @@ export class Host {
       'datasets.createSubset': (arg) => this.datasets.createSubset(arg),
       'datasets.listSubsets': ({ id }) => this.datasets.listSubsets(id)
     }
+  }
+
+  /**
+   * Push what other processes change in the workspace (runs, datasets) to this host's
+   * subscribers, as the events this host's own changes make. Entry points with windows call it
+   * (the app, the web host); one-shot commands do not.
+   */
+  async watchWorkspace(o: { debounceMs?: number; rescanMs?: number } = {}): Promise<void> {
+    if (this.watcher) return
+    const logError = this.opts.logError ?? ((e: unknown, c: string) => console.error(`[host] ${c}:`, e))
+    const watcher = new WorkspaceWatcher({
+      dir: async () => (await this.workspace.info()).path,
+      runs: (ids) => this.runs.refreshFromDisk(ids ?? undefined),
+      datasets: () => this.datasets.refreshFromDisk(),
+      onError: logError,
+      ...o
+    })
+    this.watcher = watcher
+    await this.datasets.refreshFromDisk().catch((err) => logError(err, 'listing datasets'))
+    await watcher.start()
+    this.unsubscribe.push(this.workspace.onChanged(() => void watcher.restart().catch((err) => logError(err, 'watching the workspace'))))
   }
 
   /** Validate and run one request from an untrusted caller. */
@@ -201,6 +226,7 @@ export class Host {
   }
 
   async shutdown(): Promise<void> {
+    this.watcher?.close()
     await this.runs.shutdown()
     await this.datasets.shutdown()
     for (const u of this.unsubscribe) u()

@@ -115,6 +115,8 @@ void app.whenReady().then(() => {
   mainWindow = createWindow()
   // Finds runs interrupted by a previous crash and continues the queue.
   void host.runs.startQueue().catch((err) => console.error('[runs] boot failed:', err))
+  // Runs and datasets made by other processes (the CLI, a web host) appear in the window live.
+  void host.watchWorkspace().catch((err) => console.error('[workspace] watching failed:', err))
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
   })

@@ -274,6 +274,22 @@ export class DatasetService {
     return out.sort((a, b) => (a.builtIn !== b.builtIn ? (a.builtIn ? -1 : 1) : a.name.localeCompare(b.name)))
   }
 
+  /** Each dataset as last pushed from disk (JSON), for refreshFromDisk's comparison. */
+  private seenOnDisk: Map<string, string> | null = null
+
+  /**
+   * Push the datasets another process added, changed or removed (the workspace watcher calls
+   * this). The first call only records what is there: subscribers listed it already.
+   */
+  async refreshFromDisk(): Promise<void> {
+    const now = new Map((await this.list()).map((d) => [d.id, JSON.stringify(d)]))
+    const before = this.seenOnDisk
+    this.seenOnDisk = now
+    if (!before) return
+    for (const [id, json] of now) if (before.get(id) !== json) this.events.changed(id, JSON.parse(json) as DatasetSummary)
+    for (const id of before.keys()) if (!now.has(id)) this.events.changed(id, null)
+  }
+
   private damagedSummary(id: string, dir: string, damage: Damage): DatasetSummary {
     return {
       id,

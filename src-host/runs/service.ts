@@ -13,17 +13,23 @@
 // disk and refuses to change it. Loading the workspace (list, show) starts nothing: only a
 // process that creates or resumes a run, or that serves the queue (`startQueue`), trains.
 // A run folder that cannot be read is listed as `damaged`, with the reason, never hiding others.
+//
+// Runs changed by other processes reach this one's subscribers when the workspace watcher (the
+// Host's) calls refreshFromDisk: new and deleted run folders, status and notes changes, and the
+// metric records appended since (./run-watch.ts).
 import { promises as fs } from 'node:fs'
 import { stagesOf } from '../../src-shared/stages'
 import { makeRunFolder, readResults, runDirOf, runsDirOf } from '../../src-node/run-folder'
 import type { HostEvent } from '../../src-shared/contract'
-import type { AugmentOptions, AugmentResult, MetricRecord, PreviewOptions, PreviewResult, RunDetail, RunImages, RunImagesOptions, RunStatus, RunSummary } from '../../src-shared/contract/runs'
+import type { AugmentOptions, AugmentResult, MetricRecord, PreviewOptions, PreviewResult, RunDetail, RunImages, RunImagesOptions, RunNotes, RunStatus, RunSummary } from '../../src-shared/contract/runs'
 import type { MapInfo, MapResult, MapSpec } from '../../src-shared/contract/maps'
 import { runMethodOf } from '../../src-shared/methods/catalog'
 import { ServiceError, describeFsError } from '../errors'
 import type { WorkspaceService } from '../services/workspace'
 import type { SettingsService } from '../services/settings'
-import { RunLock, describeHolder, newOwner, retireOwner, type LockInfo } from './run-lock'
+import { RunLock, describeHolder, heldByOther, newOwner, retireOwner, type LockInfo } from './run-lock'
+import { readRunNotes, writeRunNotes } from './run-notes'
+import { RunDiskWatch } from './run-watch'
 import { appendLog, newRunFile, newStatus, readRunFolder, readRunMetrics, readRunRecords, readStatus, resolveRunConfig, writeRunFile, writeStatus } from './run-files'
 import { RunQueue } from './run-queue'
 import { RunAnalyses } from './run-analyses'
@@ -33,7 +39,7 @@ import { onWorkerMessages, type LogError, type WorkerHandle, type WorkerLauncher
 export type { WorkerHandle, WorkerLauncher }
 export { configHash, resolveRunConfig, summarise } from './run-files'
 
-export type RunsEvent = HostEvent<'runs.changed' | 'runs.metrics' | 'runs.log' | 'maps.progress'>
+export type RunsEvent = HostEvent<'runs.changed' | 'runs.removed' | 'runs.metrics' | 'runs.log' | 'maps.progress'>
 
 const METRICS_FLUSH_MS = 250
 
@@ -52,6 +58,12 @@ export class RunsService {
   private readonly analyses: RunAnalyses
   /** What supervising a worker may do to a run. */
   private readonly keeper: RunKeeper
+  /** Tags and notes by run id (runs/<id>/notes.json), for runs that have them. */
+  private readonly notes = new Map<string, RunNotes>()
+  /** What was last seen on disk of runs this process does not train. */
+  private readonly disk = new RunDiskWatch()
+  /** Runs being created here: a watcher must not load their half-written folders. */
+  private readonly creating = new Set<string>()
 
   constructor(
     private readonly opts: {
@@ -101,7 +113,7 @@ export class RunsService {
    * Bring the in-memory view up to date with the folder: runs created by other processes appear,
    * runs trained elsewhere show their current state, and a run whose owner died is interrupted.
    */
-  private async rescan(): Promise<void> {
+  private async rescan(announce = false): Promise<void> {
     const ws = await this.opts.workspace.ensureReady()
     const names = await fs.readdir(runsDirOf(ws), { withFileTypes: true }).catch(() => [])
     for (const e of names) {
@@ -111,19 +123,86 @@ export class RunsService {
         if (!known.lock && !known.starting) await this.reloadWatched(known)
         continue
       }
-      const dir = runDirOf(ws, e.name)
-      const loaded = await readRunFolder(dir)
-      if (!loaded) continue
-      if ('damage' in loaded) {
-        this.damaged.set(e.name, loaded.damage)
+      await this.loadFolder(ws, e.name, announce)
+    }
+  }
+
+  /** A run folder not loaded yet (created by another process, or at boot). */
+  private async loadFolder(ws: string, id: string, announce: boolean): Promise<void> {
+    const dir = runDirOf(ws, id)
+    const loaded = await readRunFolder(dir)
+    if (!loaded || this.runs.has(id) || this.creating.has(id)) return
+    if ('damage' in loaded) {
+      const was = this.damaged.get(id)
+      this.damaged.set(id, loaded.damage)
+      if (announce && JSON.stringify(was) !== JSON.stringify(loaded.damage)) this.emit({ name: 'runs.changed', payload: loaded.damage })
+      return
+    }
+    this.damaged.delete(id)
+    const live = liveRun(dir, ws, loaded.run, loaded.status)
+    live.evaluations = loaded.evaluations
+    this.runs.set(id, live)
+    await this.reloadNotes(live)
+    await this.disk.look(id, dir)
+    await this.recoverIfOrphaned(live)
+    if (announce) this.changed(live)
+  }
+
+  private async reloadNotes(r: LiveRun): Promise<boolean> {
+    const notes = await readRunNotes(r.dir)
+    const before = this.notes.get(r.run.id)
+    if (JSON.stringify(notes) === JSON.stringify(before ?? null)) return false
+    if (notes) this.notes.set(r.run.id, notes)
+    else this.notes.delete(r.run.id)
+    return true
+  }
+
+  /**
+   * Push what other processes changed in the workspace's runs. `ids`: the run folders a watcher
+   * saw change (each is re-read); without them, a cheap pass over every run (the periodic
+   * fallback): folders added or gone, and runs whose status.json or notes.json changed mtime.
+   * Metric records appended to a watched run's metrics.jsonl stream as runs.metrics.
+   */
+  async refreshFromDisk(ids?: Iterable<string>): Promise<void> {
+    if (!this.booted) return
+    const ws = await this.opts.workspace.ensureReady()
+    const present = ids ? null : new Set((await fs.readdir(runsDirOf(ws), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name))
+    const todo = ids ? new Set(ids) : new Set([...present!, ...this.runs.keys(), ...this.damaged.keys()])
+    for (const id of todo) {
+      if (this.creating.has(id)) continue
+      const r = this.runs.get(id)
+      const dir = runDirOf(ws, id)
+      const gone = present ? !present.has(id) : !(await fs.stat(dir).then((st) => st.isDirectory(), () => false))
+      if (gone) {
+        if (r?.lock || r?.starting || r?.worker) continue
+        if (r || this.damaged.has(id)) this.forgetRun(id)
         continue
       }
-      this.damaged.delete(e.name)
-      const live = liveRun(dir, ws, loaded.run, loaded.status)
-      live.evaluations = loaded.evaluations
-      this.runs.set(e.name, live)
-      await this.recoverIfOrphaned(live)
+      if (!r) {
+        await this.loadFolder(ws, id, true)
+        continue
+      }
+      if (r.lock || r.starting || r.worker || r.settling) {
+        // Trained here: this process pushes its changes as they happen.
+        this.disk.forget(id)
+        continue
+      }
+      const first = !this.disk.has(id)
+      const seen = await this.disk.look(id, r.dir)
+      if (ids || first || seen.status) await this.reloadWatched(r)
+      if ((ids || seen.notes) && (await this.reloadNotes(r))) this.changed(r)
+      const records = await this.disk.tail(id, r.dir)
+      if (records.length) this.emit({ name: 'runs.metrics', payload: { id, records } })
     }
+  }
+
+  private forgetRun(id: string): void {
+    this.runs.delete(id)
+    this.damaged.delete(id)
+    this.notes.delete(id)
+    this.disk.forget(id)
+    this.queue.remove(id)
+    this.emit({ name: 'runs.removed', payload: { id } })
   }
 
   /** A run saved as running whose owner is gone (killed, crashed, the app closed) is interrupted. */
@@ -198,6 +277,7 @@ export class RunsService {
     const ws = await this.opts.workspace.ensureReady()
     const dir = runDirOf(ws, run.id)
     const live = liveRun(dir, ws, run, newStatus())
+    this.creating.add(run.id)
     try {
       await makeRunFolder(dir)
       await this.withLock(live, 'creating', async () => {
@@ -208,6 +288,8 @@ export class RunsService {
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true }).catch(() => {})
       throw new ServiceError(describeFsError(err, dir, 'create the run folder'))
+    } finally {
+      this.creating.delete(run.id)
     }
     this.runs.set(run.id, live)
     this.queue.push(run.id)
@@ -343,6 +425,54 @@ export class RunsService {
     return this.summary(r)
   }
 
+  /** Set a run's tags and notes. No lock: training never touches notes.json (see ./run-notes.ts). */
+  async annotate(id: string, notes: RunNotes): Promise<RunSummary> {
+    await this.boot()
+    const r = this.must(id)
+    const saved = await writeRunNotes(r.dir, notes).catch((err: unknown) => {
+      throw new ServiceError(describeFsError(err, r.dir, 'save the notes of'))
+    })
+    this.notes.set(id, saved)
+    this.changed(r)
+    return this.summary(r)
+  }
+
+  /**
+   * Delete a run's folder (checkpoints, metrics, maps). Refused while it is queued or running,
+   * and while another live process holds its lock; the lock is held while the folder goes, so no
+   * process starts the run meanwhile. A damaged run can be deleted too.
+   */
+  async delete(id: string): Promise<{ removed: boolean }> {
+    await this.boot()
+    const ws = await this.opts.workspace.ensureReady()
+    const damaged = this.damaged.get(id)
+    if (!this.runs.has(id) && damaged) {
+      const dir = runDirOf(ws, id)
+      const holder = await heldByOther(dir, this.owner)
+      if (holder) throw ownedElsewhere(id, holder)
+      await fs.rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
+        throw new ServiceError(describeFsError(err, dir, 'delete'))
+      })
+      this.forgetRun(id)
+      return { removed: true }
+    }
+    const r = this.must(id)
+    if (r.worker || r.starting) throw new ServiceError(`Run ${id} is ${r.status.state}: pause or cancel it before deleting it.`)
+    await this.withLock(r, 'delete', async () => {
+      if (['queued', 'running'].includes(r.status.state)) throw new ServiceError(`Run ${id} is ${r.status.state}: pause or cancel it before deleting it.`)
+      // Everything but the lock first, so no process finds a half-deleted run it may take.
+      const entries = await fs.readdir(r.dir).catch(() => [] as string[])
+      try {
+        for (const name of entries) if (name !== 'lock.json') await fs.rm(`${r.dir}/${name}`, { recursive: true, force: true })
+      } catch (err) {
+        throw new ServiceError(describeFsError(err, r.dir, 'delete'))
+      }
+    })
+    await fs.rm(r.dir, { recursive: true, force: true }).catch(() => {})
+    this.forgetRun(id)
+    return { removed: true }
+  }
+
   /** Resolves when the run reaches a state other than queued/running. */
   waitSettled(id: string): Promise<RunSummary> {
     return new Promise((resolve) => {
@@ -400,7 +530,8 @@ export class RunsService {
       preset: r.run.preset,
       configHash: r.run.configHash,
       status: { ...r.status },
-      evaluations: r.evaluations
+      evaluations: r.evaluations,
+      ...this.notes.get(r.run.id)
     }
   }
 

@@ -38,6 +38,7 @@ import {
   RunDetailSchema,
   RunImagesArgSchema,
   RunImagesResultSchema,
+  RunNotesSchema,
   RunSummarySchema
 } from './runs'
 
@@ -117,6 +118,13 @@ export const requests = {
   'runs.pause': { arg: RunIdArg, result: RunSummarySchema },
   'runs.resume': { arg: RunIdArg, result: RunSummarySchema },
   'runs.cancel': { arg: RunIdArg, result: RunSummarySchema },
+  /**
+   * Set a run's tags and notes (runs/<id>/notes.json). Allowed whoever trains the run: the notes
+   * are a file of their own that training never writes.
+   */
+  'runs.annotate': { arg: RunIdArg.extend(RunNotesSchema.shape).strict(), result: RunSummarySchema },
+  /** Delete a run's folder. Refused while the run is queued or running, or another process owns it. */
+  'runs.delete': { arg: RunIdArg, result: z.object({ removed: z.boolean() }) },
   'runs.metrics': { arg: RunIdArg.extend({ maxPoints: z.number().int().min(10).max(200000).default(5000) }), result: z.array(MetricRecordSchema) },
   'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) },
   /** The four rotated views of a few images with the model's rotation probabilities. */
@@ -162,6 +170,8 @@ export const events = {
   'settings.changed': SettingsSchema,
   'workspace.changed': WorkspaceInfoSchema,
   'runs.changed': RunSummarySchema,
+  /** A run's folder was deleted (here or by another process on the workspace). */
+  'runs.removed': z.object({ id: z.string() }),
   /** Metric records, batched and throttled (every step is on disk). */
   'runs.metrics': z.object({ id: z.string(), records: z.array(MetricRecordSchema) }),
   'maps.progress': MapProgressEventSchema,

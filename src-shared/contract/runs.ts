@@ -48,9 +48,19 @@ export const RunSummarySchema = z.object({
   preset: z.string().nullable(),
   configHash: z.string(),
   status: RunStatusSchema,
-  evaluations: z.array(EvaluationSchema)
+  evaluations: z.array(EvaluationSchema),
+  /** The user's tags and notes (runs/<id>/notes.json); absent where none were written. */
+  tags: z.array(z.string()).optional(),
+  notes: z.string().optional()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
+
+/** runs/<id>/notes.json: what the user wrote about a run, kept apart from what training writes. */
+export const RunNotesSchema = z.object({
+  tags: z.array(z.string().trim().min(1, 'a tag cannot be empty').max(40, 'a tag has at most 40 characters')).max(30, 'at most 30 tags'),
+  notes: z.string().max(20000, 'notes have at most 20 000 characters')
+})
+export type RunNotes = z.infer<typeof RunNotesSchema>
 
 export const RunDetailSchema = RunSummarySchema.extend({
   config: z.record(z.string(), z.unknown()),
