@@ -7,6 +7,8 @@ import type { Host } from './host'
 import { PRESETS } from '../src-shared/config/run'
 import type { RunSummary } from '../src-shared/contract/runs'
 import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
+import { parseSeeds } from '../src-shared/seeds'
+import { mean, sampleSd, wilson } from '../src-shared/stats'
 import { ServiceError } from './errors'
 import { resolveRunConfig } from './runs/service'
 import { estimateRun, mainStep, runSizes } from '../src-shared/estimate'
@@ -27,6 +29,8 @@ export interface RunCliOptions {
   title?: string
   estimate?: boolean
   remeasure?: boolean
+  seeds?: string
+  diff?: string
 }
 
 function fmtDuration(sec: number | null): string {
@@ -84,6 +88,7 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     return EXIT.badInput
   }
   if (o.estimate) return cmdEstimate(host, config, o, io)
+  if (o.seeds !== undefined) return runGroup(host, config, o, io)
   let run: RunSummary
   try {
     run = await host.call('runs.create', { config, preset: o.preset ?? null })
@@ -127,6 +132,67 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     if (end.status.state === 'paused') io.err(`Paused. Continue with: quarterturn resume ${run.id}`)
   }
   return end.status.state === 'done' ? EXIT.ok : end.status.state === 'paused' ? EXIT.ok : EXIT.failed
+}
+
+/**
+ * `run --seeds`: a group of runs, the config the same but the seed, trained in turn (as many at
+ * once as the workspace's settings allow); prints each run's accuracies and the group's mean ± sd.
+ */
+async function runGroup(host: Host, config: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
+  const parsed = parseSeeds(o.seeds ?? '')
+  if ('error' in parsed) {
+    io.err(`quarterturn run: --seeds: ${parsed.error.replace(/^Seeds: /, '')}`)
+    return EXIT.badInput
+  }
+  let runs: RunSummary[]
+  try {
+    runs = await host.call('runs.createGroup', { config, preset: o.preset ?? null, seeds: parsed.seeds })
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'invalid-argument') {
+      io.err(`quarterturn run: ${err.message}`)
+      return EXIT.badInput
+    }
+    throw err
+  }
+  const group = runs[0]!.group ?? ''
+  if (!o.json) io.err(`Group ${group}: ${runs.length} runs of ${runs[0]!.name}, seeds ${parsed.seeds.join(', ')}, queued.`)
+  const off = host.onEvent((name, payload) => {
+    if (name !== 'runs.log' || o.json) return
+    const p = payload as { id: string; level: string; message: string }
+    const i = runs.findIndex((r) => r.id === p.id)
+    if (i >= 0) io.err(`[seed ${parsed.seeds[i]}] ${p.level === 'info' ? '' : `${p.level}: `}${p.message}`)
+  })
+  const onSignal = (): void => {
+    for (const r of runs) void host.call('runs.pause', { id: r.id }).catch(() => {})
+  }
+  process.once('SIGINT', onSignal)
+  const ends: RunSummary[] = []
+  for (const r of runs) ends.push(await host.runs.waitSettled(r.id))
+  process.off('SIGINT', onSignal)
+  off()
+  const details = await Promise.all(runs.map((r) => host.call('runs.get', { id: r.id })))
+  const keys = [...new Set(details.flatMap((d) => d.evaluations.map((e) => e.id)))]
+  const stats = Object.fromEntries(
+    keys.map((k) => {
+      const accs = details.flatMap((d) => d.evaluations.filter((e) => e.id === k).map((e) => e.accuracy * 100))
+      return [k, { mean: +mean(accs).toFixed(2), sd: +sampleSd(accs).toFixed(2), seeds: accs.length }]
+    })
+  )
+  if (o.json) {
+    io.out(
+      JSON.stringify({
+        group,
+        runs: ends.map((e, i) => ({ id: e.id, seed: parsed.seeds[i], state: e.status.state, accuracies: Object.fromEntries(details[i]!.evaluations.map((x) => [x.id, +(x.accuracy * 100).toFixed(2)])) })),
+        accuracies: stats
+      })
+    )
+  } else {
+    for (const [i, e] of ends.entries()) io.out(`${e.id} (seed ${parsed.seeds[i]}): ${e.status.state} in ${fmtDuration(e.status.wallMs / 1000)}${e.status.error ? ` — ${e.status.error}` : ''}`)
+    io.out(`group ${group}: mean ± sd over ${runs.length} seeds`)
+    for (const [k, s] of Object.entries(stats)) io.out(`  ${k.padEnd(40)} ${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}%${s.seeds < runs.length ? `  (${s.seeds} of ${runs.length} runs)` : ''}`)
+    if (ends.some((e) => e.status.state === 'paused')) io.err(`Paused. Continue each run with: quarterturn resume <id>`)
+  }
+  return ends.every((e) => e.status.state === 'done' || e.status.state === 'paused') ? EXIT.ok : EXIT.failed
 }
 
 /** `run --estimate`: time the config's training steps on this machine and print the run's time per stage. */
@@ -213,8 +279,12 @@ export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptio
   io.out(`${d.id}  ${d.name}  (${d.method}${d.preset ? `, preset ${d.preset}` : ''})`)
   io.out(`state: ${d.status.state}${d.status.error ? ` — ${d.status.error}` : ''}`)
   io.out(`backend: ${d.status.backend ?? '-'}   wall time: ${fmtDuration(d.status.wallMs / 1000)}   config hash: ${d.configHash}`)
+  if (d.group) io.out(`group: ${d.group} (seed ${d.seed ?? '?'}; quarterturn export ${d.group} shows the group's mean ± sd)`)
   if (d.status.steps) io.out(progressLine(d))
-  for (const e of d.evaluations) io.out(`  ${e.protocol.padEnd(10)} ${e.dataset.padEnd(30)} ${(e.accuracy * 100).toFixed(2)}%`)
+  for (const e of d.evaluations) {
+    const w = wilson(e.accuracy, e.testImages)
+    io.out(`  ${e.protocol.padEnd(10)} ${e.dataset.padEnd(30)} ${(e.accuracy * 100).toFixed(2)}%  95% CI [${(w.low * 100).toFixed(1)}, ${(w.high * 100).toFixed(1)}]  n=${e.testImages}`)
+  }
   io.out(`checkpoints: ${d.checkpoints.map((c) => `${c.seq} (${String(c.label.stage)} step ${String(c.label.step)})`).join(', ') || 'none'}`)
   return EXIT.ok
 }
@@ -236,12 +306,22 @@ export async function cmdControl(host: Host, action: 'resume' | 'cancel', id: st
 
 export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io: CliIO): Promise<number> {
   const all = await host.call('runs.list', {})
-  const chosen = ids.length ? ids.map((id) => all.find((r) => r.id === id)) : all
-  const missing = ids.filter((_, i) => !chosen[i])
+  // A group id (from `run --seeds`) stands for all of its runs.
+  const picks = ids.map((id) => {
+    const run = all.find((r) => r.id === id)
+    return run ? [run] : all.filter((r) => r.group === id).reverse()
+  })
+  const chosen = ids.length ? picks.flat() : all
+  const missing = ids.filter((_, i) => !picks[i]!.length)
   if (missing.length) {
-    io.err(`quarterturn export: no run ${missing.join(', ')} (see quarterturn list).`)
+    io.err(`quarterturn export: no run or group ${missing.join(', ')} (see quarterturn list).`)
     return EXIT.badInput
   }
+  if (o.diff !== undefined && o.diff !== 'rel' && o.diff !== 'pts') {
+    io.err(`quarterturn export: --diff must be rel or pts, got "${o.diff}".`)
+    return EXIT.badInput
+  }
+  const diff = o.diff === 'pts' ? 'pts' : 'rel'
   if (o.report) {
     const res = await host.call('reports.export', { runIds: chosen.map((r) => r!.id), baselineId: o.baseline ?? null, title: o.title ?? 'Quarterturn results', question: '' })
     io.out(`Report written to ${res.dir}`)
@@ -253,9 +333,9 @@ export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io:
   const table = buildResultsTable(runs, o.baseline ?? null)
   const format = o.format ?? 'md'
   if (format === 'csv') io.out(tableToCsv(table).trimEnd())
-  else if (format === 'latex') io.out(tableToLatex(table).trimEnd())
+  else if (format === 'latex') io.out(tableToLatex(table, { diff }).trimEnd())
   else if (format === 'json') io.out(JSON.stringify(table, null, 2))
-  else if (format === 'md') io.out(tableToMarkdown(table).trimEnd())
+  else if (format === 'md') io.out(tableToMarkdown(table, { diff }).trimEnd())
   else {
     io.err(`quarterturn export: --format must be md, csv, latex or json, got "${format}".`)
     return EXIT.badInput

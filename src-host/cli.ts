@@ -56,6 +56,8 @@ run options:
   --dataset ID        Pretraining dataset: a registered dataset id, or "sample"
   --eval-dataset ID   A transfer dataset to evaluate on (repeatable)
   --epochs N          Pretraining epochs
+  --seeds LIST|N      Repeat with several seeds (0,1,2, or a count: 3 = seeds 0,1,2): a group of
+                      runs, the same config but the seed, shown as one row (mean ± sd)
   --json              Print one JSON line at the end: id, state, wall time, accuracies
   --estimate          Do not run: time a few training steps here and print the time per stage
   --remeasure         With --estimate: time the steps again instead of using the stored timing
@@ -63,7 +65,8 @@ run options:
 
 export options:
   --format md|csv|latex|json   (default md)
-  --baseline RUN      Pin a baseline row; other rows get relative improvements
+  --baseline RUN      Pin a baseline row (a run id or a group id); other rows get differences
+  --diff rel|pts      md/latex: difference to the baseline as relative % (default) or points
   --report            Write the full report (HTML, Markdown, CSV, JSON) to workspace/reports/
   --title TEXT        The report's title
 
@@ -123,7 +126,9 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         sample: { type: 'boolean' },
         'per-class': { type: 'string' },
         estimate: { type: 'boolean' },
-        remeasure: { type: 'boolean' }
+        remeasure: { type: 'boolean' },
+        seeds: { type: 'string' },
+        diff: { type: 'string' }
       }
     })
   } catch (err) {

@@ -117,6 +117,7 @@ export class Host {
       'runs.list': () => this.runs.list(),
       'runs.get': ({ id }) => this.runs.get(id),
       'runs.create': ({ config, preset }) => this.runs.create(config, preset),
+      'runs.createGroup': ({ config, preset, seeds }) => this.runs.createGroup(config, preset, seeds),
       'runs.pause': ({ id }) => this.runs.pause(id),
       'runs.resume': ({ id }) => this.runs.resume(id),
       'runs.cancel': ({ id }) => this.runs.cancel(id),

@@ -67,7 +67,13 @@ export const RunFileSchema = z.object({
   /** Backend of each attempt (a resumed run may land on another machine). */
   backends: z.array(z.string()).optional(),
   /** The GPU adapter of each attempt, index for index with `backends` (null: not a GPU backend). */
-  adapters: z.array(GpuAdapterSchema.nullable()).optional()
+  adapters: z.array(GpuAdapterSchema.nullable()).optional(),
+  /**
+   * Runs made together by "repeat with N seeds" (same config but the seed) share this id. It
+   * lives beside the config, not in it: it says how the run was started, not how it trains, so
+   * the config (and its hash, up to the seed) stays what a single run of it would have been.
+   */
+  group: z.string().optional()
 })
 export type RunFile = Omit<z.infer<typeof RunFileSchema>, 'config'> & { config: RunConfig }
 

@@ -18,7 +18,9 @@
 // Host's) calls refreshFromDisk: new and deleted run folders, status and notes changes, and the
 // metric records appended since (./run-watch.ts).
 import { promises as fs } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { stagesOf } from '../../src-shared/stages'
+import type { RunConfig } from '../../src-shared/config/run'
 import { makeRunFolder, readResults, runDirOf, runsDirOf } from '../../src-node/run-folder'
 import type { HostEvent } from '../../src-shared/contract'
 import type { AugmentOptions, AugmentResult, MetricRecord, PreviewOptions, PreviewResult, RunDetail, RunImages, RunImagesOptions, RunNotes, RunStatus, RunSummary } from '../../src-shared/contract/runs'
@@ -72,6 +74,8 @@ export class RunsService {
       launch: WorkerLauncher
       versions: Record<string, string>
       logError?: LogError
+      /** Makes the datasets a new run names ready before its folder is written (the sample is drawn on first use). */
+      prepare?: (config: RunConfig) => Promise<void>
     }
   ) {
     this.queue = new RunQueue(() => opts.workspace.ensureReady())
@@ -269,11 +273,28 @@ export class RunsService {
     for (const l of this.listeners) l(e)
   }
 
+  /**
+   * "Repeat with N seeds": one run per seed, the same config otherwise, queued in seed order and
+   * sharing a group id in run.json, so tables show them as one row (mean ± sd). Every config is
+   * checked before any folder is written: a bad one creates none.
+   */
+  async createGroup(input: Record<string, unknown>, preset: string | null, seeds: number[]): Promise<RunSummary[]> {
+    await this.boot()
+    if (new Set(seeds).size !== seeds.length) throw new ServiceError(`seeds: each seed once, got ${seeds.join(', ')}`, 'invalid-argument')
+    const configs = seeds.map((seed) => resolveRunConfig({ ...input, seed }, preset))
+    if (configs[0]) await this.opts.prepare?.(configs[0])
+    const group = `g-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`
+    const out: RunSummary[] = []
+    for (const config of configs) out.push(await this.create(config, null, group, preset))
+    return out
+  }
+
   /** Validate, write the run folder, queue it. */
-  async create(input: unknown, preset: string | null = null): Promise<RunSummary> {
+  async create(input: unknown, preset: string | null = null, group?: string, presetLabel: string | null = preset): Promise<RunSummary> {
     await this.boot()
     const config = resolveRunConfig(input, preset)
-    const run = newRunFile(config, preset, this.opts.versions)
+    await this.opts.prepare?.(config)
+    const run = { ...newRunFile(config, presetLabel, this.opts.versions), ...(group ? { group } : {}) }
     const ws = await this.opts.workspace.ensureReady()
     const dir = runDirOf(ws, run.id)
     const live = liveRun(dir, ws, run, newStatus())
@@ -531,6 +552,8 @@ export class RunsService {
       configHash: r.run.configHash,
       status: { ...r.status },
       evaluations: r.evaluations,
+      group: r.run.group ?? null,
+      seed: r.run.seed,
       ...this.notes.get(r.run.id)
     }
   }

@@ -51,7 +51,11 @@ export const RunSummarySchema = z.object({
   evaluations: z.array(EvaluationSchema),
   /** The user's tags and notes (runs/<id>/notes.json); absent where none were written. */
   tags: z.array(z.string()).optional(),
-  notes: z.string().optional()
+  notes: z.string().optional(),
+  /** Runs made together by "repeat with N seeds" share this id (run.json's `group`). */
+  group: z.string().nullable().optional(),
+  /** The config's seed. */
+  seed: z.number().nullable().optional()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 

@@ -3,7 +3,7 @@
 // the tables as CSV and JSON. Pure functions over data the host gathers, so the app, the web
 // host and `quarterturn export --report` produce the same report.
 import type { RunDetail, MetricRecord } from '../contract/runs'
-import { buildResultsTable, tableToCsv, tableToMarkdown, type ResultsTable } from '../results-table'
+import { buildResultsTable, diffText, tableFootnote, tableToCsv, tableToMarkdown, uncertaintyText, type ResultsTable } from '../results-table'
 import { htmlText as esc, markdownCode, markdownText as mdText } from './escape'
 import { svgLineChart, svgScatter, type Series } from './svg'
 
@@ -111,20 +111,24 @@ export function buildReport(input: ReportInput): ReportOutput {
   md.push('')
 
   if (has('tables')) {
-    html.push('<h2>Results (top-1 %)</h2>')
-    html.push('<table class="results"><thead><tr><th>model</th>' + table.columns.map((c) => `<th>${esc(c.label)}</th>`).join('') + '</tr></thead><tbody>')
-    for (const row of table.rows) {
-      html.push(
-        `<tr${row.isBaseline ? ' class="baseline"' : ''}><td>${esc(row.name)}${row.isBaseline ? ' (baseline)' : ''}</td>` +
-          table.columns.map((c) => {
-            const rel = row.relative[c.key]
-            return `<td>${fmt(row.values[c.key])}${rel == null ? '' : ` <span class="rel">(${rel >= 0 ? '+' : ''}${rel.toFixed(1)}% relative)</span>`}</td>`
-          }).join('') +
-          '</tr>'
-      )
-    }
-    html.push('</tbody></table>')
+    html.push('<h2>Results (top-1 %)</h2>', resultsHtml(table))
     md.push('## Results (top-1 %)', '', tableToMarkdown(table))
+    const grouped = table.rows.filter((r) => r.group)
+    if (grouped.length) {
+      // The group rows show mean ± sd; each seed's own accuracy is listed too.
+      const runs = buildResultsTable(summaries, input.baselineId, { groupSeeds: false })
+      html.push('<h3>Runs of each group of seeds</h3>', resultsHtml({ ...runs, rows: runs.rows.filter((r) => grouped.some((g) => g.members.some((m) => m.id === r.id))) }))
+      md.push('### Runs of each group of seeds', '')
+      for (const g of grouped)
+        for (const c of table.columns) {
+          const per = g.members.map((m) => {
+            const e = summaries.find((d) => d.id === m.id)?.evaluations.find((x) => `${x.protocol}:${x.dataset}` === c.key)
+            return e ? `seed ${m.seed ?? '?'}: ${(e.accuracy * 100).toFixed(1)}` : null
+          })
+          if (per.some(Boolean)) md.push(`- ${mdText(`${g.name}, ${c.datasetShort} ${c.protocolLabel}: ${per.filter(Boolean).join(', ')}`)}`)
+        }
+      md.push('')
+    }
   }
 
   if (has('curves')) {
@@ -209,7 +213,8 @@ export function buildReport(input: ReportInput): ReportOutput {
   const style = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 16px;color:#1d1f23}
 h1{font-size:24px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
-tr.baseline td{background:#f1f4fb}.rel{color:#555;font-size:11px}tr.diff td{background:#fff3c4}
+.warn{color:#8a4b00;background:#fff4e0;border-left:3px solid #d98a00;padding:4px 8px;margin:4px 0}
+tr.baseline td{background:#f1f4fb}.rel,.ci{color:#555;font-size:11px}td.noise{color:#666}th.group{text-align:center}.note{font-size:11px;color:#555}tr.diff td{background:#fff3c4}
 .previews{display:flex;flex-direction:column;gap:6px}.img{display:flex;gap:8px;align-items:center}.cls{width:90px}
 figure{margin:4px}figure.bad figcaption{color:#b3261e}figure.ok figcaption{color:#1f7a3d}figcaption{font-size:11px}
 img{image-rendering:pixelated}code{font-size:12px}
@@ -231,6 +236,24 @@ ${html.join('\n')}
     csv: tableToCsv(table),
     json: JSON.stringify({ table, runs: input.runs.map((r) => ({ id: r.detail.id, name: r.detail.name, evaluations: r.detail.evaluations, summaries: r.detail.summaries })) }, null, 2)
   }
+}
+
+/** The results table as HTML: a dataset header row over its protocols, intervals, ≈ and bold best, and the footnote. */
+function resultsHtml(t: ResultsTable): string {
+  const head1 = t.groups.map((g) => `<th colspan="${g.keys.length}" class="group" title="${esc(g.dataset)}">${esc(g.datasetShort)}${g.transfer ? ' <span class="rel">(transfer)</span>' : ''}</th>`).join('')
+  const head2 = t.columns.map((c) => `<th>${esc(c.protocolLabel)}</th>`).join('')
+  const rows = t.rows.map((row) => {
+    const cells = t.columns.map((c) => {
+      const cell = row.cells[c.key]
+      if (!cell) return '<td></td>'
+      const v = cell.value.toFixed(1)
+      const diffs = [diffText(row, c.key, 'rel'), diffText(row, c.key, 'pts')].filter(Boolean).join(', ')
+      return `<td${row.noise[c.key] ? ' class="noise"' : ''}>${row.noise[c.key] ? '≈ ' : ''}${row.best[c.key] ? `<strong>${v}</strong>` : v} <span class="ci">${esc(uncertaintyText(cell))}</span>${diffs ? ` <span class="rel">(${esc(diffs)})</span>` : ''}</td>`
+    })
+    const label = `${esc(row.name)}${row.group ? ` (${row.members.length} seeds)` : ''}${row.isBaseline ? ' (baseline)' : ''}`
+    return `<tr${row.isBaseline ? ' class="baseline"' : ''}><td>${label}</td>${cells.join('')}</tr>`
+  })
+  return `<table class="results"><thead><tr><th rowspan="2">model</th>${head1}</tr><tr>${head2}</tr></thead><tbody>${rows.join('')}</tbody></table><p class="note">${esc(tableFootnote(t))}</p>`
 }
 
 function dataUrlBytes(url: string): Uint8Array {

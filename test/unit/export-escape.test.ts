@@ -227,11 +227,12 @@ function expectSafeCsv(csv: string, rows: number): void {
   for (const row of parsed) expect(row).toHaveLength(parsed[0]!.length)
   // Header and the run and method columns are text; every other cell a plain number or empty.
   for (const cell of [...parsed[0]!, ...parsed.slice(1).flatMap((r) => r.slice(0, 2))]) expect(cell).not.toMatch(/^[=+\-@\t\r]/)
-  for (const cell of parsed.slice(1).flatMap((r) => r.slice(2))) expect(cell).toMatch(/^(-?\d+\.\d\d)?$/)
+  for (const cell of parsed.slice(1).flatMap((r) => r.slice(2))) expect(cell).toMatch(/^(-?\d+(\.\d\d)?)?$/)
   expect(parsed[2]![0]).toBe(`'${RUN_NAME}`)
   expect(parsed[3]![0]).toBe(`'${NEG_NAME}`)
   // The run below the baseline keeps its negative relative difference as a number.
-  expect(parsed[3]!.slice(2)).toEqual(['40.00', '-20.00'])
+  // Columns: value, n, ci_low, ci_high, sd, seeds, relative %, delta pts, within noise.
+  expect(parsed[3]!.slice(2)).toEqual(['40.00', '10', '16.82', '68.73', '', '1', '-20.00', '-10.00', '1'])
   expect(parsed[0]![2]).toBe(`'${DATASET} linear`)
 }
 
@@ -259,8 +260,8 @@ function expectSafeLatex(tex: string): void {
   expect(tex).toContain('\\textbackslash{}input\\{/etc/passwd\\}')
   expect(tex).toContain('\\textasciicircum{}\\textasciicircum{}5c')
   expect(tex).toContain('\\_')
-  // One row per line: the name's line break did not start a new one.
-  expect(tex.split('\n').filter((l) => l.endsWith(' \\\\'))).toHaveLength(runs.length + 1)
+  // One row per line: the name's line break did not start a new one (two header rows).
+  expect(tex.split('\n').filter((l) => l.endsWith(' \\\\'))).toHaveLength(runs.length + 2)
 }
 
 describe('exports with hostile names', () => {
@@ -270,12 +271,12 @@ describe('exports with hostile names', () => {
     expectSafeCsv(tableToCsv(table), runs.length)
     const md = tableToMarkdown(table)
     expectSafeMarkdown(md)
-    expect(md.split('\n')[2]).toBe('| random init (baseline) | 50.00 |')
-    expect(md).toContain('| \\-2+3 | 40.00 (-20.0%) |')
-    expect(md.split('\n')[0]).toBe('| model | @SUM(1+1)\\|x\\_y linear |')
+    expect(md.split('\n')[2]).toBe('| random init (baseline) | 50.0 [23.7, 76.3] |')
+    expect(md).toContain('| \\-2+3 | ≈ 40.0 [16.8, 68.7] (-20.0 % rel.) |')
+    expect(md.split('\n')[0]).toBe('| model | @SUM(1+1)\\|x\\_y: linear |')
     const tex = tableToLatex(table)
     expectSafeLatex(tex)
-    expect(tex).toContain('-2+3 & 40.00 (-20.0\\%) \\\\')
+    expect(tex).toContain('-2+3 & $\\approx$ 40.0 {[}16.8, 68.7{]} ($-$20.0\\,\\% rel.) \\\\')
   })
 
   it('report: Markdown title, runs, per-class tables, captions and CSV are escaped', () => {

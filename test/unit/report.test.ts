@@ -42,13 +42,20 @@ describe('report export', () => {
     for (const d of details)
       for (const e of d.evaluations) {
         expect(csv).toContain((e.accuracy * 100).toFixed(2))
-        expect(res.html).toContain((e.accuracy * 100).toFixed(2))
+        expect(res.html).toContain((e.accuracy * 100).toFixed(1))
       }
     // The RotNet row carries a relative improvement against the pinned baseline.
     const rot = table.rows.find((r) => r.id === ids[1])!
-    const key = table.columns[0]!.key
+    // A column where the baseline is above 0 (a relative gain over 0 % is undefined).
+    const key = table.columns.find((c) => table.rows[0]!.values[c.key]! > 0)!.key
     expect(rot.relative[key]).toBeCloseTo(((rot.values[key]! - table.rows[0]!.values[key]!) / table.rows[0]!.values[key]!) * 100, 6)
-    expect(res.html).toMatch(/% relative\)/)
+    expect(res.html).toMatch(/% rel\., [+-]\d+\.\d pts\)/)
+    // Uncertainty: every accuracy with its Wilson interval, the test images and the noise rule.
+    expect(res.html).toMatch(/<span class="ci">\[\d+\.\d, \d+\.\d\]<\/span>/)
+    expect(res.html).toMatch(/n = 20 test images/)
+    expect(res.html).toContain('Welch t-test')
+    // A dataset header row spanning its protocols.
+    expect(res.html).toMatch(/<th colspan="2" class="group" title="sample \(10 classes, 32px, seed 1\)">sample<\/th>/)
     // Self-contained: no scripts, nothing fetched from anywhere.
     expect(res.html).not.toMatch(/<script/i)
     expect(res.html).not.toMatch(/(src|href)="(https?:)?\/\//i)
