@@ -1,11 +1,12 @@
 // The project's kernels for tfjs-backend-webgpu, registered over the stock ones (as the wasm
 // training kernels are for wasm): correctness fixes now; tiled replacements for the naive
-// training kernels belong here too. Host-agnostic: Dawn under Node and Chromium's WebGPU in the
+// training kernels (the tiled Conv2DBackpropFilter; README.md has the profile that picks the next). Host-agnostic: Dawn under Node and Chromium's WebGPU in the
 // app's GPU window register the same list after '@tensorflow/tfjs-backend-webgpu' is imported.
 import * as tf from '@tensorflow/tfjs-core'
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter'
 import { maxPoolGradConfig } from './max-pool-grad'
 
-export const WEBGPU_TRAINING_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradConfig]
+export const WEBGPU_TRAINING_KERNELS: readonly tf.KernelConfig[] = [maxPoolGradConfig, conv2DBackpropFilterConfig]
 
 const stock = new Map<string, tf.KernelConfig>()
 
