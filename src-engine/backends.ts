@@ -1,6 +1,7 @@
 // Training backend detection and selection, best first:
 //   tensorflow-gpu (@tensorflow/tfjs-node-gpu, CUDA) -> webgpu (@tensorflow/tfjs-backend-webgpu on
-//   a hardware adapter, through Dawn under Node: src-engine/webgpu/) -> tensorflow
+//   a hardware adapter, through Dawn under Node or Chromium's navigator.gpu in the app's trainer
+//   window: src-engine/webgpu/) -> tensorflow
 //   (@tensorflow/tfjs-node, native CPU) -> wasm (with this project's training kernels) -> cpu
 //   (pure JS, last resort). A software WebGPU adapter (llvmpipe, SwiftShader) is reported but only
 //   used when named (backend 'webgpu') or allowed by QUARTERTURN_WEBGPU_ALLOW_SOFTWARE=1.

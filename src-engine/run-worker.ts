@@ -1,9 +1,10 @@
 // Worker entry: the process where TensorFlow.js runs. It trains one run folder and streams its
 // events, or computes one embedding map, one engine benchmark or one backend probe, or serves
 // previews by id. Started by the host as an Electron utilityProcess (process.parentPort) or a
-// child_process.fork (process.send); the same messages either way, declared and validated by
+// child_process.fork (process.send), or served inside the app's trainer window by its preload
+// (src-preload/trainer.ts, over IPC); the same messages every way, declared and validated by
 // src-shared/contract/worker.ts. One job per process: it exits when the job ends (a run when it
-// finishes, pauses, is cancelled or fails).
+// finishes, pauses, is cancelled or fails); in the trainer window "exit" closes the window.
 import { selectBackend, detectBackends } from './backends'
 import { parseRunConfig, type RunConfig } from '../src-shared/config/run'
 import { runPipeline } from './pipeline'
@@ -13,13 +14,14 @@ import { computeMap } from './maps'
 import { workspaceReader, workspaceSubsetReader } from './data/sources'
 import { benchmarkEngine } from './estimate'
 
-interface Port {
+export interface Port {
   send(msg: FromRunWorker): void
   onMessage(fn: (msg: unknown) => void): void
 }
 
 function parentPort(): Port | null {
-  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', f: (ev: { data: unknown }) => void): void } }).parentPort
+  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', f: (ev: { data: unknown }) => void): void } })
+    .parentPort
   if (electronPort) return { send: (m) => electronPort.postMessage(m), onMessage: (fn) => electronPort.on('message', (ev) => fn(ev.data)) }
   if (process.send) {
     return {
@@ -33,19 +35,21 @@ function parentPort(): Port | null {
   return null
 }
 
-function exitSoon(code: number): void {
-  setTimeout(() => process.exit(code), 100)
-}
-
 /** Ask the running pipeline to checkpoint and stop (set by serveRunWorker). */
 let pauseNow: () => void = () => {}
 
-export function serveRunWorker(port: Port): void {
+/**
+ * Serves one job's messages on `port`. `exit` ends the worker with a code (the process by
+ * default; the trainer window's preload closes its window instead).
+ */
+export function serveRunWorker(port: Port, exit: (code: number) => void = (code) => process.exit(code)): void {
+  // A moment for the last messages to leave before the worker goes.
+  const exitSoon = (code: number): void => void setTimeout(() => exit(code), 100)
   let control: 'pause' | 'cancel' | null = null
   let active = false
   pauseNow = () => {
     control = 'pause'
-    if (!active) process.exit(2)
+    if (!active) exit(2)
   }
   let stage = 'setup'
   let started = false
@@ -105,7 +109,14 @@ export function serveRunWorker(port: Port): void {
         stage = 'backend'
         await selectBackend(config.backend)
         stage = 'map'
-        const r = await computeMap(runDir, config, spec, (progress) => port.send({ type: 'mapProgress', progress }), abort.signal, workspaceReader(workspaceDir))
+        const r = await computeMap(
+          runDir,
+          config,
+          spec,
+          (progress) => port.send({ type: 'mapProgress', progress }),
+          abort.signal,
+          workspaceReader(workspaceDir)
+        )
         clearInterval(timer)
         port.send({ type: 'mapDone', key: r.key })
         exitSoon(0)

@@ -1,12 +1,15 @@
-// Owns WebGPU under plain Node (CLI, web host, cluster jobs): Dawn's Node bindings (the `webgpu`
-// package) as navigator.gpu, one adapter and one device per process (created with the adapter's
-// largest buffer limits), the tfjs 'webgpu' backend registered on that device, the adapter's
-// description (hardware or software, and its limits), a clear error when a tensor does not fit the
-// device's buffers, and the teardown that lets the process exit.
+// Owns the engine's WebGPU device, from either of its two hosts: under plain Node (CLI, web host,
+// cluster jobs) Dawn's Node bindings (the `webgpu` package) become navigator.gpu; in the desktop
+// app's trainer window (src-main/gpu-window.ts) Chromium's own navigator.gpu is already there and
+// is used as it is (no Dawn, host 'chromium'). Either way: one adapter and one device per process
+// (created with the adapter's largest buffer limits), the project's webgpu kernels and the tfjs
+// 'webgpu' backend registered on that device, the adapter's description (hardware or software,
+// its limits, its host), a clear error when a tensor does not fit the device's buffers, and the
+// teardown that lets the process exit.
 //
-// Inside Electron this module refuses to start: Electron's V8 memory cage forbids external
-// ArrayBuffers, and dawn.node hands them out from GPUBuffer.getMappedRange (dawn-gpu/node-webgpu
-// issue 5). The desktop app gets WebGPU from Chromium in its GPU window instead.
+// Dawn inside Electron's own processes (utilityProcess) is refused: Electron's V8 memory cage
+// forbids external ArrayBuffers, and dawn.node hands them out from GPUBuffer.getMappedRange
+// (dawn-gpu/node-webgpu issue 5). The desktop app trains webgpu runs in its trainer window instead.
 import * as tf from '@tensorflow/tfjs-core'
 import type { GpuAdapter } from '../../src-shared/contract/gpu'
 import { captureDawnPump, forgetDawnPump, hasDawnPump, installSyncRead } from './sync-read'
@@ -46,7 +49,13 @@ const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic r
  * implementations as fallback adapters, but a Vulkan ICD such as lavapipe may also be reported
  * by name or architecture only, so all three are checked.
  */
-export function softwareReason(info: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }): string | null {
+export function softwareReason(info: {
+  vendor?: string
+  architecture?: string
+  device?: string
+  description?: string
+  isFallbackAdapter?: boolean
+}): string | null {
   if (info.isFallbackAdapter) return 'a fallback (CPU) adapter'
   if ((info.architecture ?? '').toLowerCase() === 'software') return "architecture 'software'"
   const name = [info.device, info.description, info.vendor].join(' ').match(SOFTWARE_NAMES)?.[0]
@@ -79,6 +88,8 @@ interface State {
   adapter: GpuAdapter
   /** navigator was created here (Node 20 has none) and is removed again on teardown. */
   ownNavigator: boolean
+  /** navigator.gpu was set here from Dawn (false for Chromium's own, which is left alone). */
+  ownGpu: boolean
   disposing: boolean
 }
 
@@ -104,9 +115,10 @@ export function webGpuSkipReason(): { reason: string; fix: string } | null {
 }
 
 /**
- * Sets up navigator.gpu from Dawn, creates the device and registers the tfjs 'webgpu' backend on
- * it (not selected: tf.setBackend('webgpu') does that). Idempotent. Throws WebGpuUnavailable with
- * the reason and the fix when there is no usable adapter.
+ * Takes the page's navigator.gpu (Chromium's, in the app's trainer window) or sets one up from
+ * Dawn, creates the device and registers the tfjs 'webgpu' backend on it (not selected:
+ * tf.setBackend('webgpu') does that). Idempotent. Throws WebGpuUnavailable with the reason and the
+ * fix when there is no usable adapter.
  */
 export function initNodeWebGpu(): Promise<GpuAdapter> {
   if (state) return Promise.resolve(state.adapter)
@@ -116,23 +128,38 @@ export function initNodeWebGpu(): Promise<GpuAdapter> {
   return starting
 }
 
+/**
+ * navigator.gpu as the page provides it: Chromium's own in the app's trainer window. Null under
+ * plain Node (and in a utilityProcess), where there is none until Dawn's is set up here.
+ */
+function existingGpu(): GpuLike | null {
+  const nav = (globalThis as unknown as { navigator?: { gpu?: unknown } }).navigator
+  const gpu = nav?.gpu
+  return gpu && typeof (gpu as GpuLike).requestAdapter === 'function' ? (gpu as GpuLike) : null
+}
+
 async function start(): Promise<GpuAdapter> {
-  if (process.versions.electron) {
-    throw new WebGpuUnavailable(
-      "not available in Electron's own processes: Electron's V8 memory cage forbids the external ArrayBuffers that Dawn's Node bindings (the webgpu package) map GPU buffers into. Use the app's GPU window (coming), or train on the GPU from the CLI or web host, which run under plain Node",
-      'Run the training from `quarterturn run` or `quarterturn serve` (plain Node) to use the GPU through Dawn.'
-    )
-  }
   // Loading a GPU driver runs native code in the worker: a broken driver that crashes it would
   // take every run down with it, so it can be kept out of auto-selection entirely.
   if (process.env.QUARTERTURN_WEBGPU === '0') {
     throw new WebGpuUnavailable('turned off (QUARTERTURN_WEBGPU=0): no GPU adapter was looked for', 'Unset QUARTERTURN_WEBGPU to look for a GPU again.')
   }
+  const native = existingGpu()
+  if (native) return setUp(native, 'chromium', { ownNavigator: false, ownGpu: false })
+  if (process.versions.electron) {
+    throw new WebGpuUnavailable(
+      "not available in Electron's utility processes: Electron's V8 memory cage forbids the external ArrayBuffers that Dawn's Node bindings (the webgpu package) map GPU buffers into. The app trains webgpu runs in its GPU window (a hidden trainer window) instead, on Chromium's WebGPU",
+      "Name the backend (backend: 'webgpu') so the app trains the run in its GPU window, or train on the GPU from `quarterturn run` or `quarterturn serve` (plain Node, through Dawn)."
+    )
+  }
   let mod: { create(options: string[]): unknown; globals: object }
   try {
     mod = (await import('webgpu')) as unknown as typeof mod
   } catch (err) {
-    throw new WebGpuUnavailable(`the webgpu package (Dawn's Node bindings) does not load: ${firstLine(err)}`, 'Reinstall the project dependencies: npm ci (webgpu ships prebuilt dawn.node for linux-x64/arm64, darwin and win32).')
+    throw new WebGpuUnavailable(
+      `the webgpu package (Dawn's Node bindings) does not load: ${firstLine(err)}`,
+      'Reinstall the project dependencies: npm ci (webgpu ships prebuilt dawn.node for linux-x64/arm64, darwin and win32).'
+    )
   }
   // The tfjs backend and Dawn read these as globals, as in a browser.
   Object.assign(globalThis, mod.globals)
@@ -141,32 +168,52 @@ async function start(): Promise<GpuAdapter> {
   const ownNavigator = g.navigator === undefined
   if (ownNavigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true })
   Object.defineProperty(g.navigator!, 'gpu', { value: gpu, configurable: true, writable: true })
+  return setUp(gpu, 'node-dawn', { ownNavigator, ownGpu: true })
+}
 
+/** Adapter, device and backend on `gpu`; `own` says what of navigator teardown removes again. */
+async function setUp(gpu: GpuLike, host: GpuAdapter['host'], own: { ownNavigator: boolean; ownGpu: boolean }): Promise<GpuAdapter> {
+  const dawn = host === 'node-dawn'
+  const clear = (): void => clearNavigator(own)
+  // Dawn schedules its event processing inside these calls; captured for synchronous reads
+  // (sync-read.ts). Chromium processes its own events and reads through its canvas path.
+  const pumped = <T>(work: () => Promise<T>): Promise<T> => (dawn ? captureDawnPump(work) : work())
   let adapter: AdapterLike | null
   try {
-    // Dawn schedules its event processing here; captured for synchronous reads (sync-read.ts).
-    adapter = await captureDawnPump(() => gpu.requestAdapter({ powerPreference: 'high-performance' }))
+    adapter = await pumped(() => gpu.requestAdapter({ powerPreference: 'high-performance' }))
   } catch (err) {
-    clearNavigator(ownNavigator)
+    clear()
     throw new WebGpuUnavailable(`requesting a WebGPU adapter failed: ${firstLine(err)}`, gpuDriverFix())
   }
   if (!adapter) {
-    clearNavigator(ownNavigator)
-    throw new WebGpuUnavailable('no WebGPU adapter: Dawn found no Vulkan, D3D12 or Metal device', gpuDriverFix())
+    clear()
+    throw new WebGpuUnavailable(
+      dawn
+        ? 'no WebGPU adapter: Dawn found no Vulkan, D3D12 or Metal device'
+        : "no WebGPU adapter: Chromium's WebGPU found no usable GPU (or blocks this GPU or driver)",
+      gpuDriverFix()
+    )
   }
   const a = adapter.limits
   // tfjs's own factory asks for the same maxima; it cannot be handed a device, so this module
   // creates it and registers the backend itself, which also gives it the adapter to report.
   const requiredLimits: Record<string, number> = {}
-  for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup']) {
+  for (const k of [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeWorkgroupsPerDimension',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeInvocationsPerWorkgroup'
+  ]) {
     if (typeof a[k] === 'number') requiredLimits[k] = a[k]
   }
   const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : []
   let device: DeviceLike
   try {
-    device = await captureDawnPump(() => adapter.requestDevice({ requiredFeatures, requiredLimits }))
+    device = await pumped(() => adapter.requestDevice({ requiredFeatures, requiredLimits }))
   } catch (err) {
-    clearNavigator(ownNavigator)
+    clear()
     throw new WebGpuUnavailable(`the adapter refused a device with its own maximum limits: ${firstLine(err)}`, gpuDriverFix())
   }
   const info = adapter.info
@@ -184,10 +231,10 @@ async function start(): Promise<GpuAdapter> {
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize ?? 0,
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup ?? 0
     },
-    host: 'node-dawn'
+    host
   }
   described.software = softwareReason(described)
-  const st: State = { device, adapter: described, ownNavigator, disposing: false }
+  const st: State = { device, adapter: described, ...own, disposing: false }
   device.lost.then(
     (lost) => {
       if (!st.disposing) console.error(`WebGPU device lost (${lost.reason}): ${lost.message}`)
@@ -204,17 +251,21 @@ async function start(): Promise<GpuAdapter> {
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false)
   // Importing the package registers tfjs's own factory when navigator.gpu exists; ours replaces it.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu')
-  if (!hasDawnPump()) {
+  if (dawn && !hasDawnPump()) {
     device.destroy()
-    clearNavigator(ownNavigator)
-    throw new WebGpuUnavailable('this version of the webgpu package processes GPU events in a way the engine does not know, so tensors cannot be read back synchronously', 'Reinstall the project dependencies (npm ci) to get the webgpu version in package-lock.json.')
+    clear()
+    throw new WebGpuUnavailable(
+      'this version of the webgpu package processes GPU events in a way the engine does not know, so tensors cannot be read back synchronously',
+      'Reinstall the project dependencies (npm ci) to get the webgpu version in package-lock.json.'
+    )
   }
   // Priority below wasm (2) and cpu (1): never picked implicitly by tf.ready(), only by name.
   tf.registerBackend(
     'webgpu',
     () => {
       const backend = new WebGPUBackend(device as never, info as never)
-      installSyncRead(backend)
+      // In Chromium, tfjs's own readSync (through an OffscreenCanvas) works as it is.
+      if (dawn) installSyncRead(backend)
       return guardBufferLimits(backend, described)
     },
     0
@@ -227,7 +278,10 @@ async function start(): Promise<GpuAdapter> {
  * Throws GpuBufferLimitError before a buffer larger than the device allows is created: past
  * maxStorageBufferBindingSize Dawn only reports a validation error and the kernel reads zeros.
  */
-function guardBufferLimits<B extends { bufferManager: { acquireBuffer(size: number, usage: number, ...rest: boolean[]): unknown } }>(backend: B, adapter: GpuAdapter): B {
+function guardBufferLimits<B extends { bufferManager: { acquireBuffer(size: number, usage: number, ...rest: boolean[]): unknown } }>(
+  backend: B,
+  adapter: GpuAdapter
+): B {
   const bm = backend.bufferManager
   const acquire = bm.acquireBuffer.bind(bm)
   const STORAGE = (globalThis as unknown as { GPUBufferUsage: { STORAGE: number } }).GPUBufferUsage.STORAGE
@@ -236,7 +290,10 @@ function guardBufferLimits<B extends { bufferManager: { acquireBuffer(size: numb
     const storage = (usage & STORAGE) !== 0
     const limit = storage ? Math.min(maxBufferSize, maxStorageBufferBindingSize) : maxBufferSize
     if (size > limit) {
-      const which = storage && maxStorageBufferBindingSize <= maxBufferSize ? `maxStorageBufferBindingSize, ${mib(maxStorageBufferBindingSize)}` : `maxBufferSize, ${mib(maxBufferSize)}`
+      const which =
+        storage && maxStorageBufferBindingSize <= maxBufferSize
+          ? `maxStorageBufferBindingSize, ${mib(maxStorageBufferBindingSize)}`
+          : `maxBufferSize, ${mib(maxBufferSize)}`
       throw new GpuBufferLimitError(
         `A tensor of ${mib(size)} does not fit this GPU's largest buffer (${which}, on ${adapter.description || adapter.device || 'this adapter'}). ` +
           'Make it smaller (a narrower backbone width, a smaller batch or input size) or train on another backend (wasm, tensorflow).'
@@ -259,14 +316,15 @@ export function disposeNodeWebGpu(): void {
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu')
   st.device.onuncapturederror = null
   st.device.destroy()
-  clearNavigator(st.ownNavigator)
-  forgetDawnPump()
+  clearNavigator(st)
+  if (st.ownGpu) forgetDawnPump()
 }
 
-function clearNavigator(own: boolean): void {
+/** Removes what setup added to navigator: Dawn's gpu (and navigator itself where Node had none), never Chromium's. */
+function clearNavigator(own: { ownNavigator: boolean; ownGpu: boolean }): void {
   const g = globalThis as unknown as { navigator?: Record<string, unknown> }
-  if (g.navigator) delete g.navigator.gpu
-  if (own) delete (globalThis as { navigator?: unknown }).navigator
+  if (own.ownGpu && g.navigator) delete g.navigator.gpu
+  if (own.ownNavigator) delete (globalThis as { navigator?: unknown }).navigator
 }
 
 function gpuDriverFix(): string {
