@@ -14,8 +14,14 @@ export default defineConfig({
           // Training runs in its own process (utilityProcess in the app, fork headless).
           'run-worker': resolve('src-engine/run-worker.ts'),
           // Dataset indexing runs in a worker thread beside the host.
-          'dataset-index-worker': resolve('src-host/datasets/index-worker.ts')
-        }
+          'dataset-index-worker': resolve('src-host/datasets/index-worker.ts'),
+          // The trainer window's preload (src-main/gpu-window.ts): the run worker on Chromium's
+          // WebGPU. Built here, with the engine's packages left to node_modules as for the run
+          // worker, not by the sandboxed preload build below; .mjs so Electron loads it as an
+          // ES module with Node's loader.
+          'trainer-preload': resolve('src-preload/trainer.ts')
+        },
+        output: { entryFileNames: (chunk) => (chunk.name === 'trainer-preload' ? '[name].mjs' : '[name].js') }
       }
     }
   },
@@ -35,7 +41,13 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       outDir: 'out/renderer',
-      rollupOptions: { input: { index: resolve('src-renderer/index.html') } }
+      rollupOptions: {
+        input: {
+          index: resolve('src-renderer/index.html'),
+          // The trainer window's page: no script, a CSP that allows none.
+          trainer: resolve('src-renderer/trainer.html')
+        }
+      }
     }
   }
 })

@@ -38,6 +38,7 @@ vi.mock('electron', () => {
       h.windows.push({ opts, loaded: [] })
     }
     once(): void {}
+    on(): void {}
     loadFile(f: string): Promise<void> {
       h.windows.at(-1)!.loaded.push(f)
       return Promise.resolve()
@@ -129,10 +130,13 @@ describe('Electron shell', () => {
   it('blocks navigation away from the app, in the top frame and in sub-frames, and every new window', () => {
     const listeners = new Map<string, (...a: unknown[]) => void>()
     let openHandler: ((d: { url: string }) => { action: string }) | null = null
-    h.appEvents.get('web-contents-created')!({}, {
-      on: (n: string, fn: (...a: unknown[]) => void) => listeners.set(n, fn),
-      setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn)
-    })
+    h.appEvents.get('web-contents-created')!(
+      {},
+      {
+        on: (n: string, fn: (...a: unknown[]) => void) => listeners.set(n, fn),
+        setWindowOpenHandler: (fn: typeof openHandler) => (openHandler = fn)
+      }
+    )
     const prevent = vi.fn()
     listeners.get('will-navigate')!({ preventDefault: prevent }, 'https://evil.example/')
     expect(prevent).toHaveBeenCalledTimes(1)
