@@ -137,3 +137,24 @@ export function installSyncRead(backend: object, timeoutMs = 600_000): void {
     }
   }
 }
+
+/**
+ * Waits until the GPU has finished every command submitted so far (with the backend's pending
+ * commands submitted first): a 4-byte buffer cleared after them is mapped. For timing kernels.
+ */
+export function finishGpuWork(backend: object, timeoutMs = 600_000): void {
+  const b = backend as BackendInternals & { commandEncoder: { clearBuffer(buf: unknown, offset?: number, size?: number): void } }
+  const g = globalThis as unknown as { GPUBufferUsage: { COPY_DST: number; MAP_READ: number }; GPUMapMode: { READ: number } }
+  const marker = b.bufferManager.acquireBuffer(4, g.GPUBufferUsage.COPY_DST | g.GPUBufferUsage.MAP_READ)
+  b.ensureCommandEncoderReady()
+  b.endComputePassEncoder()
+  b.commandEncoder.clearBuffer(marker, 0, 4)
+  b.submitQueue()
+  captureDawnPumpSync(() => marker.mapAsync(g.GPUMapMode.READ)).catch(() => {})
+  try {
+    pumpUntil(() => marker.mapState !== 'pending', 'the GPU to finish', timeoutMs)
+  } finally {
+    if (marker.mapState === 'mapped') marker.unmap()
+    if (marker.mapState === 'unmapped') b.bufferManager.releaseBuffer(marker)
+  }
+}
