@@ -13,6 +13,8 @@ import { readStoredConfig } from '../src-node/run-folder'
 import { computeMap } from './maps'
 import { workspaceReader, workspaceSubsetReader } from './data/sources'
 import { benchmarkEngine } from './estimate'
+import { trainConfigFor } from './train-config'
+import { warmUpGpuKernels } from './webgpu/warm-up'
 
 export interface Port {
   send(msg: FromRunWorker): void
@@ -134,6 +136,16 @@ export function serveRunWorker(port: Port, exit: (code: number) => void = (code)
       stage = 'backend'
       const { name, statuses } = await selectBackend(config.backend)
       port.send({ type: 'ready', backend: name, statuses })
+      if (name === 'webgpu') {
+        // Compile the GPU pipelines now, with progress shown, rather than in a silent first step.
+        stage = 'warm-up'
+        const log = (level: 'info' | 'warn', message: string): void => port.send({ type: 'event', event: { type: 'log', level, message } })
+        try {
+          warmUpGpuKernels(trainConfigFor(config, 'pretrain'), (p) => log('info', p.message))
+        } catch (err) {
+          log('warn', `GPU warm-up step failed (${(err as Error)?.message ?? String(err)}); training goes on and compiles the kernels in its first step.`)
+        }
+      }
       stage = 'pipeline'
       const outcome = await runPipeline(config, {
         runDir,

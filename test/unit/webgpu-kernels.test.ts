@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { selectBackend } from '../../src-engine/backends'
 import { disposeNodeWebGpu, initNodeWebGpu } from '../../src-engine/webgpu/node-gpu'
+import { parseTrainConfig } from '../../src-shared/config/train'
+import { warmUpGpuKernels, type WarmUpProgress } from '../../src-engine/webgpu/warm-up'
 import { conv2DBackpropFilterConfig, conv2dBackpropFilterOptions, planFilterGrad } from '../../src-engine/webgpu/kernels/conv2d-backprop-filter'
 
 const found = await initNodeWebGpu().then(
@@ -180,4 +182,16 @@ describe.skipIf(!found.ok)(`webgpu kernels on ${found.name || 'no adapter'}`, ()
     await selectBackend('webgpu')
     expect(relErr(ref, got)).toBeLessThan(1e-4)
   })
+
+  it('the warm-up runs a step of the configured network, reports "compiling GPU kernels" and leaves no tensors', () => {
+    const config = parseTrainConfig({ seed: 1, backbone: { arch: 'alexnet32', width: 0.0625 }, method: { method: 'rotnet' }, batchSize: 4, epochs: 1 })
+    const events: WarmUpProgress[] = []
+    const before = tf.memory().numTensors
+    const seconds = warmUpGpuKernels(config, (p) => events.push(p))
+    expect(tf.memory().numTensors).toBe(before)
+    expect(events.map((e) => e.phase)).toEqual(['compiling', 'done'])
+    expect(events[0]!.message).toMatch(/^Compiling GPU kernels…/)
+    expect(events[1]!.seconds).toBe(seconds)
+    console.info(`warm-up (alexnet32 width 1/16, batch 4, rotnet): ${seconds.toFixed(1)} s`)
+  }, 60_000)
 })
