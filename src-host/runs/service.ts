@@ -554,6 +554,7 @@ export class RunsService {
       evaluations: r.evaluations,
       group: r.run.group ?? null,
       seed: r.run.seed,
+      dataset: r.run.datasets[0]?.label ?? (r.run.config.dataset.kind === 'sample' ? 'sample' : r.run.config.dataset.id),
       ...this.notes.get(r.run.id)
     }
   }

@@ -49,6 +49,8 @@ export const RunSummarySchema = z.object({
   configHash: z.string(),
   status: RunStatusSchema,
   evaluations: z.array(EvaluationSchema),
+  /** The pretraining dataset, as the runs table names it ("sample seed 1", a dataset id). */
+  dataset: z.string().optional(),
   /** The user's tags and notes (runs/<id>/notes.json); absent where none were written. */
   tags: z.array(z.string()).optional(),
   notes: z.string().optional(),

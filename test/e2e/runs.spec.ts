@@ -72,7 +72,7 @@ test('a run whose worker is killed is interrupted, and resumes from its checkpoi
   await expect(row).toContainText('stopped unexpectedly')
   await expect(page.getByTestId('selected-error')).toContainText('Resume continues from the last checkpoint')
   await page.screenshot({ path: info.outputPath('runs-interrupted.png') })
-  expect(await sidewaysOverflow(page, 'history'), 'the runs table fits 1280x800').toBeLessThanOrEqual(0)
+  expect(await sidewaysOverflow(page, 'runs-table'), 'the runs table fits 1280x800').toBeLessThanOrEqual(0)
   await page.getByTestId(`resume-${id}`).click()
   await expect(page.getByTestId('run-log')).toContainText('Resuming from checkpoint', { timeout: 30_000 })
   await expect(row.getByTestId('state')).toHaveText('done', { timeout: 60_000 })

@@ -3,7 +3,8 @@
 import { TOKEN_PARAM, WS_PATH, WsHostFrameSchema, type Envelope } from '../../../src-shared/contract'
 import type { Transport } from '../../../src-shared/contract/channels'
 
-export type ConnectionState = 'connecting' | 'open' | 'closed'
+/** `unauthorized`: the host is up but refuses this tab's token (rotated with --new-token); retrying cannot help. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized'
 
 export interface WsTransport extends Transport {
   onState(listener: (s: ConnectionState) => void): () => void
@@ -34,6 +35,19 @@ export function createWsTransport(token: string): WsTransport {
   const stateListeners = new Set<(s: ConnectionState) => void>()
   const setState = (s: ConnectionState): void => stateListeners.forEach((l) => l(s))
 
+  /**
+   * A refused WebSocket upgrade looks like any dropped connection; a plain request with the token
+   * tells them apart: 401 means the host is up and the token is no longer its own.
+   */
+  async function tokenRefused(): Promise<boolean> {
+    try {
+      const res = await fetch(`/?${TOKEN_PARAM}=${encodeURIComponent(token)}`, { method: 'HEAD', cache: 'no-store', credentials: 'omit' })
+      return res.status === 401
+    } catch {
+      return false // the host is down: keep retrying
+    }
+  }
+
   function connect(): void {
     setState('connecting')
     const ws = new WebSocket(url)
@@ -62,8 +76,11 @@ export function createWsTransport(token: string): WsTransport {
         p.resolve({ ok: false, error: { code: 'failed', message: 'Lost the connection to the Quarterturn host; retry when it is back.' } })
         pending.delete(id)
       }
-      setTimeout(connect, backoff)
-      backoff = Math.min(backoff * 2, 5000)
+      void tokenRefused().then((refused) => {
+        if (refused) return setState('unauthorized')
+        setTimeout(connect, backoff)
+        backoff = Math.min(backoff * 2, 5000)
+      })
     }
   }
   connect()

@@ -57,6 +57,7 @@ export const useRunsStore = defineStore('runs', () => {
     if (subscribed) return
     subscribed = true
     api.on('runs.changed', onChanged)
+    api.on('runs.removed', ({ id }) => forget(id))
     api.on('runs.metrics', ({ id, records }) => metrics.get(id)?.push(records))
     api.on('runs.log', ({ id, level, message }) => {
       const line = { t: Date.now(), level, message }
@@ -75,6 +76,28 @@ export const useRunsStore = defineStore('runs', () => {
     } catch (err) {
       error.value = (err as Error).message
     }
+  }
+
+  /**
+   * Back after the connection dropped (the host restarted): what it pushed meanwhile was lost, so
+   * list again and fetch the history of every series a view holds.
+   */
+  async function resync(): Promise<void> {
+    await load()
+    for (const m of metrics.values()) {
+      const maxPoints = m.thinnedTo ?? 5000
+      void api.call('runs.metrics', { id: m.id, maxPoints }).then(
+        (records) => m.setHistory(records, maxPoints),
+        () => {}
+      )
+    }
+  }
+
+  function forget(id: string): void {
+    changed.delete(id)
+    runs.value = runs.value.filter((r) => r.id !== id)
+    metrics.delete(id)
+    logs.value.delete(id)
   }
 
   async function loadPresets(): Promise<PresetInfo[]> {
@@ -161,6 +184,14 @@ export const useRunsStore = defineStore('runs', () => {
   async function cancel(id: string): Promise<void> {
     answered(await api.call('runs.cancel', { id }))
   }
+  async function annotate(id: string, tags: string[], notes: string): Promise<void> {
+    answered(await api.call('runs.annotate', { id, tags, notes }))
+  }
+  /** Delete a run's folder (the host refuses runs that are queued, running or owned elsewhere). */
+  async function remove(id: string): Promise<void> {
+    await api.call('runs.delete', { id })
+    forget(id)
+  }
 
-  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, detail, create, pause, resume, cancel }
+  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, detail, create, pause, resume, cancel, annotate, remove, resync }
 })
