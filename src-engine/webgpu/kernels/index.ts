@@ -1,7 +1,8 @@
 // The project's kernels for tfjs-backend-webgpu, registered over the stock ones (as the wasm
-// training kernels are for wasm): correctness fixes now; tiled replacements for the naive
-// training kernels (the tiled Conv2DBackpropFilter; README.md has the profile that picks the next). Host-agnostic: Dawn under Node and Chromium's WebGPU in the
-// app's GPU window register the same list after '@tensorflow/tfjs-backend-webgpu' is imported.
+// training kernels are for wasm): correctness fixes and tiled replacements for naive training
+// kernels (README.md lists them and the step profile that picks the next). Host-agnostic: Dawn
+// under Node and Chromium's WebGPU in the app's GPU window register the same list after
+// '@tensorflow/tfjs-backend-webgpu' is imported.
 import * as tf from '@tensorflow/tfjs-core'
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter'
 import { maxPoolGradConfig } from './max-pool-grad'
