@@ -197,14 +197,15 @@ export async function compare(page: Page, go: Go, info: TestInfo, a: string, aNa
 
   const cols = await table.locator('thead button.sort[data-testid^="sort-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice(5)))
   expect(cols.length).toBeGreaterThanOrEqual(2)
-  const value = async (id: string, key: string): Promise<string> => (await page.getByTestId(`cell-${id}-${key}`).locator('.strong').textContent())!.trim()
+  // The cell shows one decimal; its tooltip has the exported two ("50.00 % of 20 test images; …").
+  const value = async (id: string, key: string): Promise<string> => /(\d+\.\d\d) %/.exec((await page.getByTestId(`cell-${id}-${key}`).getAttribute('title'))!)![1]!
   let checked = 0
   for (const key of cols) {
     const va = Number(await value(a, key))
     const vb = Number(await value(b, key))
     if (!(va > 0)) continue
     const rel = ((vb - va) / va) * 100
-    await expect(page.getByTestId(`rel-${b}-${key}`)).toHaveText(`${rel >= 0 ? '+' : ''}${rel.toFixed(1)}%`)
+    await expect(page.getByTestId(`rel-${b}-${key}`)).toHaveText(`${rel >= 0 ? '+' : '-'}${Math.abs(rel).toFixed(1)} % rel.`)
     checked++
   }
   expect(checked, 'a column where the baseline is above 0').toBeGreaterThan(0)
@@ -240,13 +241,14 @@ export async function compare(page: Page, go: Go, info: TestInfo, a: string, aNa
   const header = rows[0]!
   for (const [i, id] of [a, b].entries()) {
     for (const key of cols) {
-      const label = (await page.getByTestId(`sort-${key}`).textContent())!.replace(/[▲▼]/g, '').trim()
+      const label = (await page.getByTestId(`sort-${key}`).getAttribute('data-label'))!
       const at = header.indexOf(label)
       expect(at, `CSV column ${label}`).toBeGreaterThan(1)
       expect(rows[i + 1]![at]).toBe(await value(id, key))
       const relCell = page.getByTestId(`rel-${id}-${key}`)
-      if (await relCell.count()) expect(Math.abs(Number(rows[i + 1]![at + 1]) - Number((await relCell.textContent())!.replace(/[+%]/g, '')))).toBeLessThanOrEqual(0.051)
-      else expect(rows[i + 1]![at + 1]).toBe('')
+      // Columns per evaluation: value, n, ci_low, ci_high, sd, seeds, relative %, delta pts, within noise.
+      if (await relCell.count()) expect(Math.abs(Number(rows[i + 1]![at + 6]) - Number((await relCell.textContent())!.replace(/[+%]|rel\./g, '')))).toBeLessThanOrEqual(0.051)
+      else expect(rows[i + 1]![at + 6]).toBe('')
     }
   }
   await page.getByTestId('format-latex').click()

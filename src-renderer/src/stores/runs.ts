@@ -175,6 +175,10 @@ export const useRunsStore = defineStore('runs', () => {
   async function create(config: Record<string, unknown>, preset: string | null): Promise<RunSummary> {
     return answered(await api.call('runs.create', { config, preset }))
   }
+  /** "Repeat with N seeds": one run per seed, sharing a group id. */
+  async function createGroup(config: Record<string, unknown>, preset: string | null, seeds: number[]): Promise<RunSummary[]> {
+    return (await api.call('runs.createGroup', { config, preset, seeds })).map(answered)
+  }
   async function pause(id: string): Promise<void> {
     answered(await api.call('runs.pause', { id }))
   }
@@ -193,5 +197,5 @@ export const useRunsStore = defineStore('runs', () => {
     forget(id)
   }
 
-  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, detail, create, pause, resume, cancel, annotate, remove, resync }
+  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, detail, create, createGroup, pause, resume, cancel, annotate, remove, resync }
 })
