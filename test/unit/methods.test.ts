@@ -1,4 +1,5 @@
-// Every method trains on the generated sample dataset on the wasm backend with the project's
+// Every method trains on the generated sample, with cues a tiny network learns in a few steps
+// (test/helpers/cued-sample.ts), on the wasm backend with the project's
 // training kernels: its loss goes down over a few dozen steps, rotation accuracy rises above
 // chance, no tensor leaks, and the same seed gives the same losses.
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -9,10 +10,11 @@ import { AlexNet } from '../../src-engine/models/alexnet'
 import { ParamStore } from '../../src-engine/models/params'
 import { extractFeatures, extractFeaturesAsync } from '../../src-engine/eval/features'
 import { generateSampleDataset } from '../../src-shared/sample-dataset'
+import { cuedSample } from '../helpers/cued-sample'
 import { METHOD_NAMES, parseTrainConfig, type MethodName, type TrainConfig } from '../../src-shared/config/train'
 import { Rng } from '../../src-shared/rng'
 
-const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
+const data = cuedSample({ perClass: 8, size: 32, seed: 3 })
 
 function config(method: MethodName, seed = 1): TrainConfig {
   return parseTrainConfig({

@@ -3,7 +3,7 @@
 // upright, photo-like images they stay near 1.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../src-engine/backends'
-import { generateSampleDataset } from '../../src-shared/sample-dataset'
+import { cuedSample } from '../helpers/cued-sample'
 import type { ImageSet } from '../../src-shared/image-set'
 import { estimatePuProbabilities, meanRotatedWeight } from '../../src-engine/pu'
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
 })
 
 describe('PU estimation', () => {
-  const upright = generateSampleDataset({ perClass: 6, size: 32, seed: 11 })
+  const upright = cuedSample({ perClass: 6, size: 32, seed: 11 })
 
   it('keeps weights near 1 on upright images and lowers them on rotation-symmetric ones', () => {
     const pUp = estimatePuProbabilities(upright, opts)
