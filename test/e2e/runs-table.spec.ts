@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import path from 'node:path'
 import { RunConfigSchema } from '../../src-shared/config/run'
+import { createServer } from 'node:net'
 import { startServe, type RunningHost } from './web-host'
 import { collectProblems, sidewaysOverflow } from './ui-helpers'
 
@@ -168,6 +169,11 @@ test('runs table: sort by an evaluation, filter, tags and notes, select two and 
   await page.getByTestId('notes-text').fill('Highest linear accuracy so far.')
   await page.getByTestId('notes-save').click()
   await expect(page.getByTestId(`run-row-${bravo}`).getByTestId('tag-best')).toBeVisible()
+  // Selecting a run (which fetches its detail) keeps what the table shows of it.
+  await page.getByTestId(`select-${bravo}`).click()
+  await expect(page.getByTestId('selected-run')).toContainText('bravo')
+  await expect(page.getByTestId(`run-row-${bravo}`).getByTestId('tag-best')).toBeVisible()
+  await expect(page.getByTestId(`run-row-${bravo}`).getByTestId('cell-dataset')).toHaveText('sample')
   expect(JSON.parse(readFileSync(path.join(workspace, 'runs', bravo, 'notes.json'), 'utf8'))).toEqual({
     tags: ['contrastive', 'best'],
     notes: 'Highest linear accuracy so far.'
@@ -210,4 +216,39 @@ test('runs table: sort by an evaluation, filter, tags and notes, select two and 
   await expect(page.getByTestId('runs-notice')).toHaveText('Deleted 1 run.')
   expect(existsSync(path.join(workspace, 'runs', charlie))).toBe(false)
   expect(problems).toEqual([])
+})
+
+/** A port free right now (the restarted host must come back on the same one for the tab to reach it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+test('an open tab survives a host restart with the same token, and says what to do after --new-token', async ({ page }, info) => {
+  test.setTimeout(90_000)
+  const configDir = mkdtempSync(path.join(os.tmpdir(), 'qt-e2e-cfg-'))
+  const port = String(await freePort())
+  let served = await startServe(configDir, workspace, ['--port', port])
+  try {
+    await page.goto(served.url + '#/runs')
+    await expect(page.locator('[data-testid="runs-table"] tbody tr[data-name]')).toHaveCount(3)
+    await served.stop()
+    await expect(page.getByTestId('connection')).toBeVisible()
+    served = await startServe(configDir, workspace, ['--port', port])
+    await expect(page.getByTestId('connection')).toHaveCount(0, { timeout: 15_000 })
+    // Subscribed again: a run written now appears without a reload.
+    writeRun({ id: '20260101-000000-echo-0005', name: 'echo', method: 'rotnet', linear: 0.5 })
+    await expect(page.getByTestId('run-row-20260101-000000-echo-0005')).toBeVisible({ timeout: 10_000 })
+    await served.stop()
+    served = await startServe(configDir, workspace, ['--port', port, '--new-token'])
+    await expect(page.getByTestId('connection')).toContainText('Open the URL that quarterturn serve printed', { timeout: 15_000 })
+    await page.screenshot({ path: info.outputPath('runs-token-rotated.png') })
+  } finally {
+    await served.stop()
+  }
 })

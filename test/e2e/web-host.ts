@@ -9,8 +9,10 @@ export interface RunningHost {
   stop(): Promise<void>
 }
 
-export async function startServe(configDir: string, workspace: string): Promise<RunningHost> {
-  const proc = spawn(process.execPath, [path.resolve('bin/quarterturn.js'), 'serve', '--port', '0', '--config-dir', configDir], {
+/** `extra`: more `serve` options; a `--port` there replaces the default free port. */
+export async function startServe(configDir: string, workspace: string, extra: string[] = []): Promise<RunningHost> {
+  const port = extra.includes('--port') ? [] : ['--port', '0']
+  const proc = spawn(process.execPath, [path.resolve('bin/quarterturn.js'), 'serve', ...port, '--config-dir', configDir, ...extra], {
     env: { ...process.env, QUARTERTURN_WORKSPACE: workspace },
     stdio: ['ignore', 'pipe', 'pipe']
   })

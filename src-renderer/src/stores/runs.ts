@@ -152,7 +152,7 @@ export const useRunsStore = defineStore('runs', () => {
     if (firstTime) pendingLogs.set(id, [])
     try {
       const d = await api.call('runs.get', { id })
-      upsert({ id: d.id, name: d.name, method: d.method, preset: d.preset, configHash: d.configHash, status: d.status, evaluations: d.evaluations })
+      upsert({ id: d.id, name: d.name, method: d.method, preset: d.preset, configHash: d.configHash, status: d.status, evaluations: d.evaluations, dataset: d.dataset, tags: d.tags, notes: d.notes })
       if (firstTime) {
         const lines: LogLine[] = d.log.map((l) => ({ t: l.t, level: l.level, message: l.message }))
         // Lines that streamed while the file was read may already be in it.
