@@ -30,6 +30,7 @@ import { knnClassify, scoreCounts, trainProbe, type EvalResult, type FeatureSet 
 import type { ImageSet } from '../src-shared/image-set'
 import { Rng } from '../src-shared/rng'
 import type { LrSchedule } from './optim/schedule'
+import { pretextSaturation, saturationWarning } from '../src-shared/pretext-saturation'
 
 export type { PipelineEvent, PipelineOutcome }
 
@@ -206,6 +207,10 @@ async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, me
     })
     if (outcome) return outcome
     await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.backbone, trainer.params, isBackboneParam)
+      if (epoch === 0) {
+        const saturated = pretextSaturation(recs.map((r) => ({ stage: 'pretrain', epoch: r.epoch, step: r.globalStep, ...r.metrics })), { epochOver: true })
+        if (saturated) io.emit({ type: 'log', level: 'warn', message: saturationWarning(saturated) })
+      }
     await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.model, trainer.params)
     return null
   } finally {

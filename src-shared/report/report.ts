@@ -6,6 +6,7 @@ import type { RunDetail, MetricRecord } from '../contract/runs'
 import { buildResultsTable, diffText, tableFootnote, tableToCsv, tableToMarkdown, uncertaintyText, type ResultsTable } from '../results-table'
 import { htmlText as esc, markdownCode, markdownText as mdText } from './escape'
 import { svgLineChart, svgScatter, type Series } from './svg'
+import { runPretextSaturation, saturationWarning } from '../pretext-saturation'
 
 export const REPORT_SECTIONS = ['tables', 'curves', 'previews', 'perclass', 'maps', 'configs'] as const
 export type ReportSection = (typeof REPORT_SECTIONS)[number]
@@ -104,8 +105,11 @@ export function buildReport(input: ReportInput): ReportOutput {
   for (const r of input.runs) {
     const d = r.detail
     const line = `${d.name} — ${d.method}, ${d.status.state}, backend ${d.status.backend ?? '?'}, ${(d.status.wallMs / 1000).toFixed(0)} s, seed ${String((d.config as { seed?: number }).seed ?? '?')}, config ${d.configHash}${d.id === input.baselineId ? ' (baseline)' : ''}`
-    html.push(`<li><code>${esc(d.id)}</code>: ${esc(line)}</li>`)
+    const saturated = runPretextSaturation(r.metrics, d.status)
+    const warning = saturated && `Warning: ${saturationWarning(saturated)}`
+    html.push(`<li><code>${esc(d.id)}</code>: ${esc(line)}${warning ? `<p class="warn">${esc(warning)}</p>` : ''}</li>`)
     md.push(`- ${markdownCode(d.id)}: ${mdText(line)}`)
+    if (warning) md.push(`  - **${mdText(warning)}**`)
   }
   html.push('</ul>')
   md.push('')
