@@ -69,7 +69,19 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   if (saved) io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
 
   const data = await loadSplits(config.dataset, io.readRegistered)
-  io.emit({ type: 'data', items: [fingerprint(data.label, 'train', data.train), fingerprint(data.label, 'test', data.test)] })
+  const fingerprints = new Map<string, DataFingerprint>()
+  const keep = (label: string, s: Splits): void => {
+    for (const split of ['train', 'test'] as const) fingerprints.set(`${label}\0${split}`, fingerprint(label, split, s[split]))
+  }
+  keep(data.label, data)
+  // The transfer datasets are read only by the evaluation, hours later on a long run. Read them
+  // now as well, one at a time, so run.json names every split the results rest on from the start
+  // and a dataset that cannot be read stops the run before its training rather than after.
+  for (const ref of config.evaluation.transfer) {
+    const t = await loadSplits(ref, io.readRegistered)
+    keep(t.label, t)
+  }
+  io.emit({ type: 'data', items: [...fingerprints.values()] })
   const stages = stagesOf(config)
   let startIndex = saved ? stages.indexOf(saved.stage) : 0
   if (startIndex < 0) startIndex = 0
@@ -99,7 +111,7 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
           outcome = await finetuneStage(config, data, io, metrics, checkpoint, resumeState)
           break
         case 'evaluate':
-          outcome = await evaluateStage(config, data, io, metrics)
+          outcome = await evaluateStage(config, data, io, metrics, fingerprints)
           break
       }
       if (outcome) {
@@ -116,7 +128,9 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   }
 }
 
-function fingerprint(label: string, split: string, set: ImageSet): { label: string; split: string; images: number; sha256: string } {
+type DataFingerprint = Extract<PipelineEvent, { type: 'data' }>['items'][number]
+
+function fingerprint(label: string, split: string, set: ImageSet): DataFingerprint {
   const h = createHash('sha256').update(set.images).update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength))
   return { label, split, images: set.n, sha256: h.digest('hex') }
 }
@@ -193,6 +207,10 @@ async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, me
     if (resume) importTrainerState(trainer, resume)
     const nceByEpoch: number[] = []
     const outcome = await trainLoop('pretrain', trainer, config.pretrain.epochs, config, io, metrics, checkpoint, (epoch, recs) => {
+      if (epoch === 0) {
+        const saturated = pretextSaturation(recs.map((r) => ({ stage: 'pretrain', epoch: r.epoch, step: r.globalStep, ...r.metrics })), { epochOver: true })
+        if (saturated) io.emit({ type: 'log', level: 'warn', message: saturationWarning(saturated) })
+      }
       // The fixed-Z NCE pitfall (method-spec), for methods with an NCE memory bank: the NCE term grows epoch after epoch.
       if (!('nceK' in method)) return
       nceByEpoch.push(recs.reduce((a, r) => a + (r.metrics.nce ?? 0), 0) / recs.length)
@@ -207,10 +225,6 @@ async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, me
     })
     if (outcome) return outcome
     await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.backbone, trainer.params, isBackboneParam)
-      if (epoch === 0) {
-        const saturated = pretextSaturation(recs.map((r) => ({ stage: 'pretrain', epoch: r.epoch, step: r.globalStep, ...r.metrics })), { epochOver: true })
-        if (saturated) io.emit({ type: 'log', level: 'warn', message: saturationWarning(saturated) })
-      }
     await saveWeights(io.runDir, STAGE_WEIGHTS.pretrain.model, trainer.params)
     return null
   } finally {
@@ -291,7 +305,7 @@ async function recordEvaluation(io: PipelineIO, e: Evaluation): Promise<void> {
   io.emit({ type: 'evaluation', evaluation: e })
 }
 
-async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog): Promise<PipelineOutcome | null> {
+async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, fingerprints: Map<string, DataFingerprint>): Promise<PipelineOutcome | null> {
   const ev = config.evaluation
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
@@ -303,7 +317,15 @@ async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, me
     const pool = featurePool(ev.pool, backbone.inputSize)
     const done = new Set((await readResults(io.runDir)).evaluations.map((e) => e.id))
     const sets: { splits: Splits; transfer: boolean }[] = [{ splits: data, transfer: false }]
-    for (const ref of ev.transfer) sets.push({ splits: await loadSplits(ref, io.readRegistered), transfer: true })
+    for (const ref of ev.transfer) {
+      const splits = await loadSplits(ref, io.readRegistered)
+      for (const split of ['train', 'test'] as const) {
+        const before = fingerprints.get(`${splits.label}\0${split}`)
+        if (before && before.sha256 !== fingerprint(splits.label, split, splits[split]).sha256)
+          io.emit({ type: 'log', level: 'warn', message: `Transfer dataset ${splits.label} (${split}) changed while this run trained (re-indexed since it started): its evaluations use the images as they are now, not those recorded in the run's provenance.` })
+      }
+      sets.push({ splits, transfer: true })
+    }
     for (const { splits, transfer } of sets) {
       const classes = splits.train.classNames.length
       const feats = (set: ImageSet): FeatureSet => {

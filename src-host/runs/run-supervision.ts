@@ -60,6 +60,27 @@ export interface RunKeeper {
 const PROGRESS_PERSIST_MS = 2000
 const PROGRESS_EMIT_MS = 200
 
+type DataFingerprint = NonNullable<RunFile['dataFingerprints']>[number]
+
+/**
+ * run.json keeps the fingerprints a run first saw, one per dataset and split: a split it reads for
+ * the first time is added (a run recorded before transfer datasets were fingerprinted gets them
+ * on resume), and one whose content differs is named, never overwritten.
+ */
+export function mergeDataFingerprints(recorded: readonly DataFingerprint[] | undefined, seen: readonly DataFingerprint[]): { merged: DataFingerprint[]; added: boolean; changed: string[] } {
+  const merged = [...(recorded ?? [])]
+  const changed: string[] = []
+  let added = !recorded
+  for (const f of seen) {
+    const before = merged.find((x) => x.label === f.label && x.split === f.split)
+    if (!before) {
+      merged.push(f)
+      added = true
+    } else if (before.sha256 !== f.sha256 || before.images !== f.images) changed.push(`${f.label} ${f.split}`)
+  }
+  return { merged, added, changed }
+}
+
 /** Apply one (checked) message of a run's training worker. */
 export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): void {
   switch (m.type) {
@@ -97,12 +118,12 @@ export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): v
         k.log(r, 'info', `Stage ${e.index + 1} of ${e.total}: ${e.stage}`)
         k.changed(r)
       } else if (e.type === 'data') {
-        if (!r.run.dataFingerprints) {
-          r.run.dataFingerprints = e.items
+        const { merged, added, changed } = mergeDataFingerprints(r.run.dataFingerprints, e.items)
+        if (added) {
+          r.run.dataFingerprints = merged
           void k.saveRunFile(r)
-        } else if (JSON.stringify(r.run.dataFingerprints) !== JSON.stringify(e.items)) {
-          k.log(r, 'warn', 'The data differs from what this run started with (dataset changed since): results mix two datasets.')
         }
+        if (changed.length) k.log(r, 'warn', `The data differs from what this run started with (${changed.join('; ')} changed since): results mix two versions of it.`)
       } else if (e.type === 'log') {
         k.log(r, e.level, e.message)
       } else if (e.type === 'evaluation') {

@@ -10,6 +10,7 @@ import { readMetrics } from '../../src-node/metrics-log'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 import { AnalysisWorker } from '../../src-host/runs/analysis-worker'
 import { forkLauncher } from '../../src-host/runs/fork-launcher'
+import { buildReport } from '../../src-shared/report/report'
 import type { WorkerHandle } from '../../src-host/runs/service'
 
 const WORKER = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
@@ -249,6 +250,27 @@ describe('runs', () => {
     if (!unknown.ok) expect(unknown.error.message).toMatch(/unknown preset/)
     expect((await fs.readdir(path.join(ws, 'runs'))).filter((n) => n !== 'queue.json')).toEqual([])
   })
+
+  it('fingerprints every dataset and split a run reads, transfer datasets included, in run.json, the detail and the report', async () => {
+    const { host, ws } = newHost()
+    const transfer = { kind: 'sample', perClass: 3, testPerClass: 2, size: 32, seed: 9 }
+    const run = await host.call('runs.create', { config: tiny({ pretrain: { enabled: false }, evaluation: { linear: { epochs: 1, batchSize: 16 }, knn: { k: 3 }, transfer: [transfer] } }), preset: null })
+    expect((await host.runs.waitSettled(run.id)).status).toMatchObject({ state: 'done', error: null })
+    const d = await host.call('runs.get', { id: run.id })
+    const own = 'sample (10 classes, 32px, seed 2)'
+    const other = 'sample (10 classes, 32px, seed 9)'
+    expect(d.evaluations.filter((e) => e.transfer).map((e) => e.dataset)).toEqual([other, other])
+    expect(d.dataFingerprints.map((f) => [f.label, f.split, f.images])).toEqual([[own, 'train', 40], [own, 'test', 20], [other, 'train', 30], [other, 'test', 20]])
+    for (const f of d.dataFingerprints) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(new Set(d.dataFingerprints.map((f) => f.sha256)).size).toBe(4)
+    const stored = JSON.parse(await fs.readFile(path.join(ws, 'runs', run.id, 'run.json'), 'utf8'))
+    expect(stored.dataFingerprints).toEqual(d.dataFingerprints)
+    const report = buildReport({ title: 't', question: 'q', runs: [{ detail: d, metrics: [] }], baselineId: null, sections: ['configs'], generatedAt: 'now', appVersion: '0' })
+    for (const f of d.dataFingerprints) {
+      expect(report.html).toContain(`${f.label} ${f.split} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}`)
+      expect(report.markdown).toContain(f.sha256)
+    }
+  }, 120_000)
 })
 
 describe('runs on registered datasets', () => {
