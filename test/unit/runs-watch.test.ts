@@ -128,6 +128,21 @@ describe('the workspace seen live', () => {
   }, 60_000)
 })
 
+describe('datasets seen live', () => {
+  it('pushes a dataset another host registers on the workspace', async () => {
+    const ws = tmpDir('qt-ws-')
+    const a = newHost(ws)
+    const changed: string[] = []
+    a.onEvent((name, payload) => name === 'datasets.changed' && changed.push((payload as { id: string }).id))
+    await a.call('datasets.list', {})
+    await a.watchWorkspace({ debounceMs: 50, rescanMs: 500 })
+    // Another host (as another process would) draws the sample into the same workspace.
+    const b = newHost(ws)
+    const added = await b.call('datasets.addSample', { perClass: 2, testPerClass: 1 })
+    await waitFor(() => changed.includes(added.id), 'datasets.changed from the watcher', 30_000)
+  }, 60_000)
+})
+
 describe('runs.annotate and runs.delete', () => {
   it('stores tags and notes in notes.json, pushes them, and keeps them across hosts', async () => {
     const ws = tmpDir('qt-ws-')
