@@ -18,7 +18,7 @@ export interface WebHostOptions {
   port?: number
   /** Interface to bind; loopback unless the user widens it on purpose. */
   bindHost?: string
-  /** Fixed token (tests); default: 32 random bytes. */
+  /** The token to require: `serve` passes the one kept for the workspace (./token.ts); default: 32 random bytes. */
   token?: string
 }
 
