@@ -13,6 +13,7 @@ import { ServiceError } from './errors'
 import { resolveRunConfig } from './runs/service'
 import { estimateRun, mainStep, runSizes } from '../src-shared/estimate'
 import type { CliIO } from './cli'
+import { SAMPLE_ID } from '../src-shared/sample-dataset'
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
 
@@ -88,6 +89,7 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
     return EXIT.badInput
   }
   if (o.estimate) return cmdEstimate(host, config, o, io)
+  if (!o.json) await noteSampleDrawing(host, config, o.preset ?? null, io)
   if (o.seeds !== undefined) return runGroup(host, config, o, io)
   let run: RunSummary
   try {
@@ -228,12 +230,26 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
   return EXIT.ok
 }
 
+/** The first run on the sample draws and caches it before it is queued: say so rather than wait in silence. */
+async function noteSampleDrawing(host: Host, config: Record<string, unknown>, preset: string | null, io: CliIO): Promise<void> {
+  let c
+  try {
+    c = resolveRunConfig(config, preset)
+  } catch {
+    return // runs.create reports the config's problem
+  }
+  if (![c.dataset, ...c.evaluation.transfer].some((d) => d.kind === 'dataset' && d.id === SAMPLE_ID)) return
+  const sample = (await host.call('datasets.list', {})).find((d) => d.id === SAMPLE_ID)
+  if (!sample?.cacheReady) io.err('Drawing the built-in sample dataset (its first use, a few seconds)…')
+}
+
 /**
  * `--dataset` takes "sample", a registered dataset id, or a folder: a folder is registered and
- * cached first (or reused when it is already registered), then referred to by its id.
+ * cached first (or reused when it is already registered), then referred to by its id. The sample
+ * is the registered one, drawn when the run is created if it is not there yet.
  */
 async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean): Promise<Record<string, unknown>> {
-  if (arg === 'sample') return { kind: 'sample' }
+  if (arg === SAMPLE_ID) return { kind: 'dataset', id: SAMPLE_ID, trainSplit: 'train', testSplit: 'test' }
   const isDir = await fs.stat(arg).then((s) => s.isDirectory(), () => false)
   if (!isDir) return { kind: 'dataset', id: arg }
   const abs = path.resolve(arg)

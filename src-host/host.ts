@@ -19,6 +19,7 @@ import { ServiceError } from './errors'
 import { SettingsService, type KeyValueStore } from './services/settings'
 import { WorkspaceService } from './services/workspace'
 import { DatasetService } from './datasets/service'
+import { SAMPLE_ID } from '../src-shared/sample-dataset'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
 import { exportReport } from './reports/export'
@@ -74,7 +75,10 @@ export class Host {
       settings: this.settings,
       launch,
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' },
-      logError: opts.logError
+      logError: opts.logError,
+      prepare: async (config) => {
+        if ([config.dataset, ...config.evaluation.transfer].some((d) => d.kind === 'dataset' && d.id === SAMPLE_ID)) await this.datasets.ensureSample()
+      }
     })
     this.bench = new EngineBench({
       launch,

@@ -4,6 +4,7 @@
 // estimate multiplies that by the steps each stage takes. TensorFlow-free: the form uses it.
 import type { RunConfig } from './config/run'
 import type { EngineBenchmark, StepCost } from './contract/runs'
+import { SAMPLE_CLASSES, SAMPLE_DEFAULTS, SAMPLE_ID } from './sample-dataset'
 
 export type { EngineBenchmark, StepCost }
 
@@ -43,6 +44,15 @@ export interface StageEstimate {
  * sees; `dataset` describes a registered dataset (its class count, split sizes and, when known,
  * its saved subsets) or is undefined when unknown.
  */
+/** The sample before its first run draws it: what it will hold with the defaults. */
+export const SAMPLE_STAND_IN: { classes: number; splits: { name: string; count: number }[]; subsets?: { id: string; count: number }[] } = {
+  classes: SAMPLE_CLASSES.length,
+  splits: [
+    { name: 'train', count: SAMPLE_DEFAULTS.perClass * SAMPLE_CLASSES.length },
+    { name: 'test', count: SAMPLE_DEFAULTS.testPerClass * SAMPLE_CLASSES.length }
+  ]
+}
+
 export function runSizes(
   c: RunConfig,
   dataset: (id: string) => { classes: number; splits: { name: string; count: number }[]; subsets?: { id: string; count: number }[] } | undefined
@@ -52,7 +62,7 @@ export function runSizes(
   let subsetCount: number | undefined
   if (d.kind === 'sample') [train, test, classes] = [d.perClass * 10, d.testPerClass * 10, 10]
   else {
-    const info = dataset(d.id)
+    const info = dataset(d.id) ?? (d.id === SAMPLE_ID ? SAMPLE_STAND_IN : undefined)
     const count = (split: string): number | undefined => info?.splits.find((s) => s.name === split)?.count
     const t = count(d.trainSplit)
     if (!info || t === undefined) return null

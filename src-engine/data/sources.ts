@@ -1,5 +1,5 @@
 // Resolves a run's dataset reference to decoded image sets (train and test splits).
-import { generateSampleDataset, SAMPLE_CLASSES } from '../../src-shared/sample-dataset'
+import { generateSampleDataset, SAMPLE_CLASSES, sampleTestSeed } from '../../src-shared/sample-dataset'
 import type { ImageSet } from '../../src-shared/image-set'
 import type { DatasetRef, LabelledSubset } from '../../src-shared/config/run'
 import { Rng } from '../../src-shared/rng'
@@ -20,8 +20,7 @@ export async function loadSplits(ref: DatasetRef, readRegistered?: RegisteredRea
       return {
         label: `sample (${SAMPLE_CLASSES.length} classes, ${ref.size}px, seed ${ref.seed})`,
         train: generateSampleDataset({ perClass: ref.perClass, size: ref.size, seed: ref.seed }),
-        // A different seed draws different objects: a held-out split of the same distribution.
-        test: generateSampleDataset({ perClass: ref.testPerClass, size: ref.size, seed: ref.seed + 7919 })
+        test: generateSampleDataset({ perClass: ref.testPerClass, size: ref.size, seed: sampleTestSeed(ref.seed) })
       }
     case 'dataset': {
       if (!readRegistered) throw new Error(`dataset "${ref.id}" cannot be read here: no workspace datasets are available to this process`)

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
 import { IndexOptionsSchema, InspectArgSchema, type DatasetSummary, type IndexProgress, type InspectResult } from '../../src-shared/contract/datasets'
+import { SAMPLE_DEFAULTS } from '../../src-shared/sample-dataset'
 import { datasetPaths } from '../../src-node/dataset-folder'
 import { writeFileAtomic } from '../../src-node/fsutil'
 import { describeFsError } from '../errors'
@@ -59,7 +60,9 @@ export class IndexJobs {
         source: rec.source,
         datasetDir: dir,
         options: rec.options,
-        ...(rec.sample ? { sample: rec.sample } : {})
+        ...(rec.sample
+          ? { sample: { perClass: rec.sample.perClass, testPerClass: rec.sample.testPerClass ?? SAMPLE_DEFAULTS.testPerClass, seed: rec.sample.seed } }
+          : {})
       },
       (p) => this.events.progress(this.progressOf(jobId, rec.id, rec.source, p, null)),
       { inProcess: this.opts.inProcess }

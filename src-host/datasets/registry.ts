@@ -36,7 +36,10 @@ const DatasetRecordSchema = z.object({
   name: z.string(),
   source: z.string(),
   builtIn: z.boolean(),
-  sample: z.object({ perClass: z.number().int(), seed: z.number().int() }).nullable(),
+  /** The built-in sample's parameters; a record from before test splits and the current drawing lacks the last two. */
+  sample: z
+    .object({ perClass: z.number().int(), seed: z.number().int(), testPerClass: z.number().int().optional(), drawing: z.number().int().optional() })
+    .nullable(),
   options: IndexOptionsSchema,
   createdAt: z.string(),
   indexedAt: z.string().nullable(),

@@ -27,6 +27,7 @@ import {
   type ThumbnailsResult
 } from '../../src-shared/contract/datasets'
 import { slugify } from '../../src-shared/slug'
+import { SAMPLE_DEFAULTS, SAMPLE_DRAWING, SAMPLE_ID } from '../../src-shared/sample-dataset'
 import { datasetPaths, type CacheSplit } from '../../src-node/dataset-folder'
 import { describeFsError } from '../errors'
 import type { WorkspaceService } from '../services/workspace'
@@ -38,10 +39,9 @@ import { IndexJobs, type DatasetEvents } from './index-jobs'
 import { CacheReader } from './cache-reader'
 import { Subsets } from './subsets'
 
+export { SAMPLE_ID } from '../../src-shared/sample-dataset'
 export { DatasetError } from './dataset-error'
 export type { DatasetEvents } from './index-jobs'
-
-export const SAMPLE_ID = 'sample'
 
 const slug = (name: string): string => slugify(name, 40, 'dataset')
 
@@ -149,18 +149,44 @@ export class DatasetService {
     const dir = await this.registry.dirOf(SAMPLE_ID, true)
     const source = datasetPaths(dir).sampleSource
     const existing = await this.registry.readRecord(SAMPLE_ID).catch(() => null)
-    if (existing && existing.sample?.perClass === a.perClass && existing.sample.seed === a.seed && existing.status === 'ready') {
+    const same =
+      existing?.sample &&
+      existing.sample.perClass === a.perClass &&
+      existing.sample.testPerClass === a.testPerClass &&
+      existing.sample.seed === a.seed &&
+      existing.sample.drawing === SAMPLE_DRAWING
+    if (existing && same && existing.status === 'ready') {
       const s = await this.registry.summaryOf(existing)
       if (s.cacheReady && s.sourceAvailable) return s
     }
     const options = IndexOptionsSchema.parse({ workingSize: SAMPLE_SIZE })
     const rec: DatasetRecord = {
       ...(existing ?? newRecord(SAMPLE_ID, 'Sample: ten drawn classes', source, true, options)),
-      sample: { perClass: a.perClass, seed: a.seed },
+      sample: { perClass: a.perClass, testPerClass: a.testPerClass, seed: a.seed, drawing: SAMPLE_DRAWING },
       source,
       options
     }
     return this.jobs.start(rec)
+  }
+
+  /**
+   * The registered sample, ready to train on: drawn with the defaults the first time a run names
+   * it, drawn again when an older drawing made it (that one let rotation be read off a ground band
+   * along the bottom edge), and waited for while it is indexed.
+   */
+  async ensureSample(): Promise<DatasetSummary> {
+    if (!this.jobs.isRunning(SAMPLE_ID)) {
+      const existing = await this.registry.readRecord(SAMPLE_ID).catch(() => null)
+      const summary = existing && (await this.registry.summaryOf(existing))
+      if (!(summary?.status === 'ready' && summary.cacheReady && existing?.sample?.drawing === SAMPLE_DRAWING)) {
+        const p = existing?.sample
+        await this.addSample(p ? { perClass: p.perClass, testPerClass: p.testPerClass ?? SAMPLE_DEFAULTS.testPerClass, seed: p.seed } : {})
+      }
+    }
+    const { summary } = await this.jobs.waitFor(SAMPLE_ID)
+    if (summary.status !== 'ready' || !summary.cacheReady)
+      throw new DatasetError(`The sample dataset could not be drawn: ${summary.statusMessage ?? summary.status}.`, 'internal')
+    return summary
   }
 
   async reindex(id: string): Promise<DatasetSummary> {

@@ -7,11 +7,18 @@ import { BackboneConfigSchema, MethodConfigSchema, OptimizerConfigSchema, Schedu
 import { FEATURE_TAPS, REFERENCE_LUTS } from './names'
 import { DATASET_ID_MESSAGE, DATASET_ID_PATTERN, SubsetIdSchema } from '../contract/datasets'
 import { methodEntry, methodsWith } from '../methods/catalog'
+import { SAMPLE_ID } from '../sample-dataset'
 
 const int = (min: number, max: number, def: number, what: string) =>
   z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
 
 export const DatasetRefSchema = z.discriminatedUnion('kind', [
+  /**
+   * The sample drawn in memory when the run starts: the same images as the registered sample
+   * drawn with the same numbers (src-shared/sample-dataset.ts), at any count or size (tiny test
+   * runs, 32 px), and how configs named the sample before it was registered. The default, the
+   * presets and `--dataset sample` name the registered sample.
+   */
   z.strictObject({
     kind: z.literal('sample'),
     /** Training images per class (10 classes). */
@@ -63,7 +70,7 @@ export const RunConfigSchema = z.strictObject({
   seed: int(0, 2 ** 31 - 1, 1, 'seed'),
   /** 'webgpu' named here also forces a software adapter (llvmpipe, SwiftShader), which 'auto' skips. */
   backend: z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
-  dataset: DatasetRefSchema.prefault({ kind: 'sample' }),
+  dataset: DatasetRefSchema.prefault({ kind: 'dataset', id: SAMPLE_ID }),
   backbone: BackboneConfigSchema.prefault({}),
   pretrain: TrainSliceSchema.extend({
     enabled: z.boolean().default(true),
@@ -112,7 +119,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw)
   if (r.success) {
     if (r.data.pu.enabled && !methodEntry(r.data.pretrain.method.method).traits.puWeights) throw new Error(`pu.enabled: PU weights apply to the ${methodsWith((t) => t.puWeights).join(', ')} method only`)
-    if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset') throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; the sample dataset takes a fraction or a count per class')
+    if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset') throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; a sample drawn at run time takes a fraction or a count per class')
     if (!r.data.pretrain.enabled && r.data.pretrain.method.method === 'supervised') {
       // A supervised baseline is a fine-tune from random init: nothing to add here.
     }
@@ -188,7 +195,7 @@ function editDistance(a: string, b: string): number {
 
 const fastBase = {
   backend: 'auto',
-  dataset: { kind: 'sample', perClass: 200, testPerClass: 50, size: 64 },
+  dataset: { kind: 'dataset', id: SAMPLE_ID, trainSplit: 'train', testSplit: 'test' },
   backbone: { arch: 'alexnet64', width: 0.25 },
   evaluation: { linear: { epochs: 15, schedule: { kind: 'lut', table: [[5, 0.05], [10, 0.01], [15, 0.002]] } }, knn: { k: 20 } }
 } as const

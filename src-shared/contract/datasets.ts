@@ -2,6 +2,7 @@
 // by the host) and what it gets back (results and pushed events). The host keeps the same shapes
 // in datasets/<id>/dataset.json. No Node types here: the renderer compiles this file too.
 import { z } from 'zod'
+import { SAMPLE_DEFAULTS } from '../sample-dataset'
 
 /** Registered dataset id: lower-case slug, so it can never name a path outside datasets/. */
 export const DATASET_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
@@ -252,8 +253,9 @@ export const AddArgSchema = z
 
 export const AddSampleArgSchema = z
   .object({
-    perClass: z.number().int().min(2).max(1000).default(200),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1)
+    perClass: z.number().int().min(2).max(1000).default(SAMPLE_DEFAULTS.perClass),
+    testPerClass: z.number().int().min(1).max(1000).default(SAMPLE_DEFAULTS.testPerClass),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(SAMPLE_DEFAULTS.seed)
   })
   .strict()
 

@@ -10,6 +10,7 @@ import { createSettingsStore, APP_VERSION } from '../../src-host/headless'
 import { main } from '../../src-host/cli'
 import { generateSampleDataset, SAMPLE_CLASSES } from '../../src-shared/sample-dataset'
 import { openCacheSplit, readSubsetIndices } from '../../src-node/dataset-folder'
+import { loadSplits } from '../../src-engine/data/sources'
 import type { EventName } from '../../src-shared/contract'
 import { events as eventSchemas } from '../../src-shared/contract'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
@@ -39,20 +40,25 @@ function pngWidth(dataUrl: string): number {
 }
 
 describe('datasets through the contract', () => {
-  it('the sample: drawn as PNG class folders, cached exactly as generateSampleDataset draws it, browsable', async () => {
+  it('the sample: drawn as PNG split and class folders, cached exactly as a run config\'s in-memory sample draws it, browsable', async () => {
     const { host, ws, seen } = newHost()
-    const started = await host.call('datasets.addSample', { perClass: 4 })
+    const started = await host.call('datasets.addSample', { perClass: 4, testPerClass: 2 })
     expect(started).toMatchObject({ id: 'sample', builtIn: true, status: 'indexing' })
     const { summary } = await host.datasets.waitForJob('sample')
-    expect(summary).toMatchObject({ status: 'ready', layout: 'imagefolder', images: 40, classes: 10, workingSize: 64, cacheReady: true, sourceAvailable: true })
+    expect(summary).toMatchObject({ status: 'ready', layout: 'imagefolder-splits', images: 60, classes: 10, workingSize: 64, cacheReady: true, sourceAvailable: true })
     expect(summary.source).toBe(path.join(ws, 'datasets', 'sample', 'source'))
-    expect(readdirSync(summary.source).filter((f) => !f.endsWith('.json')).sort()).toEqual([...SAMPLE_CLASSES].sort())
+    expect(readdirSync(summary.source).filter((f) => !f.endsWith('.json')).sort()).toEqual(['test', 'train'])
+    expect(readdirSync(path.join(summary.source, 'train')).sort()).toEqual([...SAMPLE_CLASSES].sort())
+    expect(summary.splits.map((s) => [s.name, s.count])).toEqual([['train', 40], ['test', 20]])
 
-    const ref = generateSampleDataset({ perClass: 4, seed: 1 })
+    // One sample: the registered splits are, image for image, what `dataset: { kind: 'sample' }` draws in memory with the same numbers.
+    const inMemory = await loadSplits({ kind: 'sample', perClass: 4, testPerClass: 2, size: 64, seed: 1 })
     const px = 64 * 64 * 3
     let compared = 0
-    for (const split of summary.splits) {
-      const set = await openCacheSplit(path.join(ws, 'datasets', 'sample'), split.name)
+    for (const split of ['train', 'test'] as const) {
+      const ref = inMemory[split]
+      const set = await openCacheSplit(path.join(ws, 'datasets', 'sample'), split)
+      expect(set.n).toBe(ref.n)
       set.paths.forEach((p, k) => {
         const [cls, num] = path.basename(p, '.png').split('-') as [string, string]
         const i = Number(num) * 10 + SAMPLE_CLASSES.indexOf(cls as never)
@@ -61,23 +67,24 @@ describe('datasets through the contract', () => {
         compared++
       })
     }
-    expect(compared).toBe(40)
+    expect(compared).toBe(60)
+    expect(generateSampleDataset({ perClass: 4, seed: 1 }).images).toEqual(inMemory.train.images)
     // Progress events carried the dataset id, and the end was announced.
     const progress = seen.filter((e) => e.name === 'datasets.progress').map((e) => e.payload as { datasetId: string; phase: string })
     expect(progress.every((p) => p.datasetId === 'sample')).toBe(true)
     expect(progress.at(-1)!.phase).toBe('done')
     expect(seen.filter((e) => e.name === 'datasets.changed').map((e) => (e.payload as { dataset: { status: string } }).dataset.status)).toEqual(['indexing', 'ready'])
     // Asking again with the same parameters is instant: the registered sample is returned.
-    expect((await host.call('datasets.addSample', { perClass: 4 })).status).toBe('ready')
+    expect((await host.call('datasets.addSample', { perClass: 4, testPerClass: 2 })).status).toBe('ready')
 
     const list = await host.call('datasets.list', {})
     expect(list.map((d) => d.id)).toEqual(['sample'])
     const detail = await host.call('datasets.get', { id: 'sample' })
     expect(detail.classList.map((c) => c.name)).toEqual([...SAMPLE_CLASSES].sort()) // ImageFolder order
-    expect(detail.classList.reduce((a, c) => a + (c.counts.train ?? 0) + (c.counts.val ?? 0) + (c.counts.test ?? 0), 0)).toBe(40)
-    expect(detail.evidence.join(' ')).toMatch(/10 class folders/)
+    expect(detail.classList.reduce((a, c) => a + (c.counts.train ?? 0) + (c.counts.val ?? 0) + (c.counts.test ?? 0), 0)).toBe(60)
+    expect(detail.evidence.join(' ')).toMatch(/split folders test\/, train\/ with class folders inside/)
     expect(detail.resizePolicy).toMatch(/working size 64.*centre 64x64 crop/)
-    expect(detail.cacheBytes).toBe(40 * px)
+    expect(detail.cacheBytes).toBe(60 * px)
 
     const page = await host.call('datasets.thumbnails', { id: 'sample', split: 'train', classIndex: 2, limit: 2, size: 32 })
     expect(page.total).toBe(detail.classList[2]!.counts.train)

@@ -11,6 +11,7 @@ import { cleanupTmp, tmpDir } from '../helpers/tmp'
 import { AnalysisWorker } from '../../src-host/runs/analysis-worker'
 import { forkLauncher } from '../../src-host/runs/fork-launcher'
 import { buildReport } from '../../src-shared/report/report'
+import { SAMPLE_DRAWING } from '../../src-shared/sample-dataset'
 import type { WorkerHandle } from '../../src-host/runs/service'
 
 const WORKER = { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
@@ -274,6 +275,38 @@ describe('runs', () => {
 })
 
 describe('runs on registered datasets', () => {
+  it('a run naming the sample draws it first in a fresh workspace, and draws again one an older drawing made', async () => {
+    const { host, ws } = newHost()
+    const config = tiny({ dataset: { kind: 'dataset', id: 'sample' }, backbone: { arch: 'alexnet64', width: 0.0625 } })
+    const first = await host.call('runs.create', { config, preset: null })
+    await host.call('runs.cancel', { id: first.id })
+    await host.runs.waitSettled(first.id)
+    const d = await host.call('datasets.get', { id: 'sample' })
+    expect(d).toMatchObject({ builtIn: true, status: 'ready', cacheReady: true })
+    // The defaults: the same numbers as a run config's in-memory sample (200 and 50 per class, seed 1).
+    expect(d.splits.map((s) => [s.name, s.count]).sort()).toEqual([['test', 500], ['train', 2000]])
+
+    // A sample drawn before the current drawing (its record and marker say no drawing) is drawn again, with its own numbers.
+    const { host: other, ws: ws2 } = newHost()
+    await other.call('datasets.addSample', { perClass: 3, testPerClass: 1 })
+    await other.datasets.waitForJob('sample')
+    for (const f of [path.join(ws2, 'datasets', 'sample', 'dataset.json'), path.join(ws2, 'datasets', 'sample', 'source', 'sample.json')]) {
+      const j = JSON.parse(await fs.readFile(f, 'utf8'))
+      if (j.sample) delete j.sample.drawing
+      else delete j.drawing
+      await fs.writeFile(f, JSON.stringify(j))
+    }
+    const before = (await other.call('datasets.get', { id: 'sample' })).indexedAt
+    const second = await other.call('runs.create', { config, preset: null })
+    await other.call('runs.cancel', { id: second.id })
+    await other.runs.waitSettled(second.id)
+    const again = await other.call('datasets.get', { id: 'sample' })
+    expect(again.indexedAt).not.toBe(before)
+    expect(again.splits.map((s) => [s.name, s.count]).sort()).toEqual([['test', 10], ['train', 30]])
+    expect(JSON.parse(await fs.readFile(path.join(ws2, 'datasets', 'sample', 'dataset.json'), 'utf8')).sample).toMatchObject({ perClass: 3, testPerClass: 1, drawing: SAMPLE_DRAWING })
+    expect(ws).not.toBe(ws2)
+  }, 120_000)
+
   it('trains and evaluates on a dataset from the workspace cache, recording its fingerprint', async () => {
     const { host } = newHost()
     await host.call('datasets.addSample', { perClass: 10, seed: 5 })

@@ -95,8 +95,8 @@ const HINTS: Record<string, string> = {
 }
 
 const VARIANT_LABELS: Record<string, string> = {
-  sample: 'Built-in sample (10 classes)',
-  dataset: 'Registered dataset',
+  sample: 'Sample at another size (drawn in memory)',
+  dataset: 'Dataset',
   sgd: 'SGD',
   adam: 'Adam(W)',
   lut: 'Epoch table',

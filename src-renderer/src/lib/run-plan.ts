@@ -3,7 +3,8 @@
 import type { RunConfig } from '../../../src-shared/config/run'
 import type { DatasetSummary } from '../../../src-shared/contract'
 import { variantLabel } from './field-labels'
-import { runSizes } from '../../../src-shared/estimate'
+import { SAMPLE_STAND_IN, runSizes } from '../../../src-shared/estimate'
+import { SAMPLE_ID } from '../../../src-shared/sample-dataset'
 import { methodEntry } from '../../../src-shared/methods/catalog'
 
 export interface PlanStage {
@@ -18,13 +19,15 @@ type Ref = RunConfig['dataset']
 
 export function trainImagesOf(ref: Ref, datasets: Map<string, DatasetSummary>): number | null {
   if (ref.kind === 'sample') return ref.perClass * 10
-  const d = datasets.get(ref.id)
+  const d = datasets.get(ref.id) ?? (ref.id === SAMPLE_ID ? SAMPLE_STAND_IN : undefined)
   return d?.splits.find((s) => s.name === ref.trainSplit)?.count ?? null
 }
 
 export function refLabel(ref: Ref, datasets: Map<string, DatasetSummary>): string {
-  if (ref.kind === 'sample') return `sample (10 classes × ${ref.perClass}, ${ref.size} px, seed ${ref.seed})`
-  return `${datasets.get(ref.id)?.name ?? ref.id} (${ref.trainSplit} / ${ref.testSplit})`
+  if (ref.kind === 'sample') return `sample drawn at run time (10 classes × ${ref.perClass}, ${ref.size} px, seed ${ref.seed})`
+  const d = datasets.get(ref.id)
+  if (!d && ref.id === SAMPLE_ID) return `the sample (${ref.trainSplit} / ${ref.testSplit}), drawn when the run is created`
+  return `${d?.name ?? ref.id} (${ref.trainSplit} / ${ref.testSplit})`
 }
 
 function schedText(s: RunConfig['pretrain']['schedule']): string {
