@@ -5,16 +5,9 @@
 // wasm; the project's MaxPoolGrad kernel; backend selection, synchronous reads and the
 // buffer-limit error. Skipped, with the reason printed, where no adapter exists.
 //
-// Relative error of a tensor: max_i |webgpu_i - cpu_i| / max_i |cpu_i| (the largest deviation
-// against the largest magnitude, as in wasm-kernels.test.ts). A gradient that is zero in exact
-// arithmetic (a conv bias feeding BatchNorm: its cpu values are rounding noise, below 1e-5 of the
-// step's largest gradient) is measured against the step's largest gradient instead.
-//
-// Only the first step is compared, where both backends start from the same weights and images:
-// later steps start from weights that already differ by float rounding (~1e-6), and a max-pool
-// window whose two largest values are that close routes its gradient to a different pixel, which
-// moves a conv weight gradient by ~1e-2 on any pair of backends (wasm vs cpu too). The images are
-// random pixels rather than the sample dataset's flat shapes for the same reason.
+// The comparison (relative errors, why only the first step, random pixels) is
+// test/helpers/step-check.ts, shared with the GPU check for machines without Node
+// (scripts/gpu-check/).
 //
 // The cpu backend is the reference and the slow part (pure JS: ~3 s a step even for this
 // width-1/16 network at 4 images), so networks and batches are as small as still exercise every
@@ -26,10 +19,10 @@ import { detectBackends, selectBackend } from '../../src-engine/backends'
 import { disposeNodeWebGpu, GpuBufferLimitError, initNodeWebGpu, softwareReason } from '../../src-engine/webgpu/node-gpu'
 import { Trainer } from '../../src-engine/trainer'
 import { generateSampleDataset } from '../../src-shared/sample-dataset'
-import type { ImageSet } from '../../src-shared/image-set'
 import { Rng } from '../../src-shared/rng'
-import { METHOD_NAMES, parseTrainConfig, type MethodName, type TrainConfig } from '../../src-shared/config/train'
+import { METHOD_NAMES } from '../../src-shared/config/train'
 import type { GpuAdapter } from '../../src-shared/contract/gpu'
+import { compareSteps, firstStep, stepCheckConfig, withNoisePixels } from '../helpers/step-check'
 
 const found = await initNodeWebGpu().then(
   (adapter): { adapter: GpuAdapter | null; why: string } => ({ adapter, why: '' }),
@@ -37,74 +30,15 @@ const found = await initNodeWebGpu().then(
 )
 disposeNodeWebGpu()
 if (!found.adapter) {
-  console.warn(`webgpu tests skipped: ${found.why}. On Debian 12: apt-get install libvulkan1 && apt-get install -t bookworm-backports mesa-vulkan-drivers (.ci/run does this).`)
+  console.warn(
+    `webgpu tests skipped: ${found.why}. On Debian 12: apt-get install libvulkan1 && apt-get install -t bookworm-backports mesa-vulkan-drivers (.ci/run does this).`
+  )
 }
 
 // 10 classes x 2 images of 32 px: the sample dataset for the loss curve, random pixels (same
 // labels) for the gradient check.
 const sample = generateSampleDataset({ perClass: 2, size: 32, seed: 3 })
-const noise: ImageSet = (() => {
-  const rng = new Rng(5)
-  return { ...sample, images: Uint8Array.from(sample.images, () => rng.int(256)) }
-})()
-
-function config(method: MethodName, o: { epochs?: number; width?: number; batchSize?: number } = {}): TrainConfig {
-  return parseTrainConfig({
-    seed: 1,
-    backbone: { arch: 'alexnet32', width: o.width ?? 0.0625 },
-    method: method === 'rfd' ? { method, nceK: 8, nceReestimateZ: true } : method === 'rfd-contrastive' ? { method, tau: 0.1 } : method === 'simclr' ? { method, tau: 0.5 } : { method },
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'constant', lr: 0.03 },
-    batchSize: o.batchSize ?? 4,
-    epochs: o.epochs ?? 1
-  })
-}
-
-interface StepRecord {
-  metrics: Record<string, number>
-  grads: Map<string, Float32Array>
-  /** Every parameter and buffer (BatchNorm running statistics) after the step. */
-  after: Map<string, Float32Array>
-}
-
-/** One full training step; the optimiser is wrapped to keep a copy of the step's gradients. */
-function firstStep(method: MethodName): StepRecord {
-  const t = new Trainer(config(method), noise)
-  let grads = new Map<string, Float32Array>()
-  const opt = t.optimizer as { apply(vars: Map<string, tf.Variable>, g: Record<string, tf.Tensor>, lr: number): void }
-  const apply = opt.apply.bind(opt)
-  opt.apply = (vars, g, lr) => {
-    grads = new Map(Object.entries(g).map(([k, v]) => [k, Float32Array.from(v.dataSync())]))
-    apply(vars, g, lr)
-  }
-  const { metrics } = t.step()
-  const after = new Map([...t.params.trainable, ...t.params.buffers].map(([k, v]) => [k, Float32Array.from(v.dataSync())]))
-  t.dispose()
-  return { metrics, grads, after }
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0
-  for (const v of a) m = Math.max(m, Math.abs(v))
-  return m
-}
-
-/** Worst relative error over a set of tensors (see the top), and the tensor it is in. */
-function worstError(ref: Map<string, Float32Array>, got: Map<string, Float32Array>): { err: number; name: string } {
-  expect([...got.keys()].sort()).toEqual([...ref.keys()].sort())
-  const largest = Math.max(...[...ref.values()].map(maxAbs))
-  let worst = { err: 0, name: '' }
-  for (const [name, r] of ref) {
-    const g = got.get(name)!
-    expect(g.length, name).toBe(r.length)
-    let diff = 0
-    for (let i = 0; i < r.length; i++) diff = Math.max(diff, Math.abs(g[i]! - r[i]!))
-    const own = maxAbs(r)
-    const err = Number.isFinite(diff) ? diff / (own < 1e-5 * largest ? largest : own) : Infinity
-    if (err > worst.err) worst = { err, name }
-  }
-  return worst
-}
+const noise = withNoisePixels(sample)
 
 describe('webgpu inside Electron', () => {
   it("reports that Dawn cannot run there (the app's GPU window is the way) instead of loading it", async () => {
@@ -173,7 +107,12 @@ describe.skipIf(!found.adapter)(`webgpu on ${found.adapter?.description || found
     // Values in halves: many exact ties. Over 1000 elements, so the GPU kernels run.
     const rng = new Rng(9)
     const x = Float32Array.from({ length: 2 * 13 * 11 * 5 }, () => Math.round(rng.uniform() * 4) / 2)
-    const cases: [number, number, 'valid' | 'same'][] = [[3, 2, 'valid'], [3, 2, 'same'], [2, 2, 'valid'], [3, 1, 'same']]
+    const cases: [number, number, 'valid' | 'same'][] = [
+      [3, 2, 'valid'],
+      [3, 2, 'same'],
+      [2, 2, 'valid'],
+      [3, 1, 'same']
+    ]
     for (const [k, s, pad] of cases) {
       const run = (): Float32Array =>
         tf.tidy(() => {
@@ -192,25 +131,25 @@ describe.skipIf(!found.adapter)(`webgpu on ${found.adapter?.description || found
     }
   })
 
-  it.each(METHOD_NAMES)('%s: a full training step matches cpu within 1e-4 relative (gradients, metrics, weights after the step)', async (method) => {
-    await tf.setBackend('cpu')
-    const ref = firstStep(method)
-    await selectBackend('webgpu')
-    const got = firstStep(method)
-    const g = worstError(ref.grads, got.grads)
-    const w = worstError(ref.after, got.after)
-    console.info(`${method}: worst gradient error ${g.err.toExponential(2)} (${g.name}), weights after the step ${w.err.toExponential(2)} (${w.name})`)
-    expect(g.err, `worst gradient: ${g.name}`).toBeLessThan(1e-4)
-    expect(w.err, `worst weight after the step: ${w.name}`).toBeLessThan(1e-4)
-    expect(Object.keys(got.metrics).sort()).toEqual(Object.keys(ref.metrics).sort())
-    for (const [k, v] of Object.entries(ref.metrics)) {
-      expect(Math.abs(got.metrics[k]! - v) / Math.max(Math.abs(v), 1e-3), k).toBeLessThan(1e-4)
-    }
-  }, 60_000)
+  it.each(METHOD_NAMES)(
+    '%s: a full training step matches cpu within 1e-4 relative (gradients, metrics, weights after the step)',
+    async (method) => {
+      await tf.setBackend('cpu')
+      const ref = firstStep(stepCheckConfig(method), noise)
+      await selectBackend('webgpu')
+      const got = firstStep(stepCheckConfig(method), noise)
+      const { grads: g, weights: w, metrics: m } = compareSteps(ref, got)
+      console.info(`${method}: worst gradient error ${g.err.toExponential(2)} (${g.name}), weights after the step ${w.err.toExponential(2)} (${w.name})`)
+      expect(g.err, `worst gradient: ${g.name}`).toBeLessThan(1e-4)
+      expect(w.err, `worst weight after the step: ${w.name}`).toBeLessThan(1e-4)
+      expect(m.err, `worst metric: ${m.name}`).toBeLessThan(1e-4)
+    },
+    60_000
+  )
 
   it('a two-epoch rotnet run on the sample dataset gives the wasm loss curve within 1e-3 relative per step', async () => {
     const curve = (): number[] => {
-      const t = new Trainer(config('rotnet', { epochs: 2, batchSize: 5 }), sample)
+      const t = new Trainer(stepCheckConfig('rotnet', { epochs: 2, batchSize: 5 }), sample)
       const losses: number[] = []
       while (t.epoch < 2) losses.push(t.step().metrics.loss!)
       t.dispose()
