@@ -127,7 +127,7 @@ export class Host {
       'runs.cancel': ({ id }) => this.runs.cancel(id),
       'runs.annotate': ({ id, tags, notes }) => this.runs.annotate(id, { tags, notes }),
       'runs.delete': ({ id }) => this.runs.delete(id),
-      'runs.metrics': ({ id, maxPoints }) => this.runs.metrics(id, maxPoints),
+      'runs.metrics': ({ id, maxPoints, stage, keys }) => this.runs.metrics(id, maxPoints, { stage, keys }),
       'runs.preview': ({ id, ...o }) => this.runs.preview(id, o),
       'runs.augmentations': ({ id, ...o }) => this.runs.augmentations(id, o),
       'runs.images': ({ id, ...o }) => this.runs.images(id, o),

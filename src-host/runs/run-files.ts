@@ -157,9 +157,33 @@ export async function readRunRecords(runDir: string): Promise<Pick<RunDetail, 'c
   return { checkpoints, log, summaries: summarise(await readMetrics(files.metrics)) }
 }
 
-/** Metric records of a run, at most `maxPoints` (evenly thinned; the last is kept). */
-export async function readRunMetrics(runDir: string, maxPoints: number): Promise<MetricRecord[]> {
-  const all = (await readMetrics(runPaths(runDir).metrics)) as MetricRecord[]
+/** Which records and metrics `readRunMetrics` returns: a stage's, and only some metrics of each. */
+export interface MetricsFilter {
+  stage?: string
+  keys?: string[]
+}
+
+/** What every record keeps when only some metrics are asked for: where and when it was. */
+const RECORD_PLACE = ['stage', 'epoch', 'step', 't']
+
+/**
+ * Metric records of a run, at most `maxPoints` (evenly thinned; the last is kept). Filtered
+ * first, so one metric of a long run (a comparison of twenty) travels as a fraction of the
+ * history and a short stage's records are not thinned for a long one's.
+ */
+export async function readRunMetrics(runDir: string, maxPoints: number, only: MetricsFilter = {}): Promise<MetricRecord[]> {
+  let all = (await readMetrics(runPaths(runDir).metrics)) as MetricRecord[]
+  if (only.stage !== undefined) all = all.filter((r) => r.stage === only.stage)
+  const keys = only.keys
+  if (keys) {
+    all = all
+      .filter((r) => keys.some((k) => typeof r[k] === 'number'))
+      .map((r) => {
+        const out: MetricRecord = {}
+        for (const k of [...RECORD_PLACE, ...keys]) if (r[k] !== undefined) out[k] = r[k]!
+        return out
+      })
+  }
   if (all.length <= maxPoints) return all
   const stride = Math.ceil(all.length / maxPoints)
   return all.filter((_, i) => i % stride === 0 || i === all.length - 1)

@@ -32,7 +32,7 @@ import type { SettingsService } from '../services/settings'
 import { RunLock, describeHolder, heldByOther, newOwner, retireOwner, type LockInfo } from './run-lock'
 import { readRunNotes, writeRunNotes } from './run-notes'
 import { RunDiskWatch } from './run-watch'
-import { appendLog, newRunFile, newStatus, readRunFolder, readRunMetrics, readRunRecords, readStatus, resolveRunConfig, writeRunFile, writeStatus } from './run-files'
+import { appendLog, newRunFile, newStatus, readRunFolder, readRunMetrics, readRunRecords, readStatus, resolveRunConfig, writeRunFile, writeStatus, type MetricsFilter } from './run-files'
 import { RunQueue } from './run-queue'
 import { RunAnalyses } from './run-analyses'
 import { liveRun, onTrainingMessage, placeOf, settleAttempt, type LiveRun, type RunKeeper } from './run-supervision'
@@ -340,9 +340,9 @@ export class RunsService {
   }
 
   /** Metric records of a run, at most `maxPoints` (evenly thinned; the last is kept). */
-  async metrics(id: string, maxPoints = 5000): Promise<MetricRecord[]> {
+  async metrics(id: string, maxPoints = 5000, only: MetricsFilter = {}): Promise<MetricRecord[]> {
     await this.boot()
-    return readRunMetrics(this.must(id).dir, maxPoints)
+    return readRunMetrics(this.must(id).dir, maxPoints, only)
   }
 
   /** Rotated views of a few images with the model's predicted rotation probabilities. */

@@ -136,7 +136,16 @@ export const requests = {
   'runs.annotate': { arg: RunIdArg.extend(RunNotesSchema.shape).strict(), result: RunSummarySchema },
   /** Delete a run's folder. Refused while the run is queued or running, or another process owns it. */
   'runs.delete': { arg: RunIdArg, result: z.object({ removed: z.boolean() }) },
-  'runs.metrics': { arg: RunIdArg.extend({ maxPoints: z.number().int().min(10).max(200000).default(5000) }), result: z.array(MetricRecordSchema) },
+  'runs.metrics': {
+    arg: RunIdArg.extend({
+      maxPoints: z.number().int().min(10).max(200000).default(5000),
+      /** Only this stage's records (a comparison's curves of one metric). */
+      stage: z.string().max(300).optional(),
+      /** Only these metrics, with each record's stage, epoch, step and t; records holding none are left out. */
+      keys: z.array(z.string().max(100)).max(50).optional()
+    }),
+    result: z.array(MetricRecordSchema)
+  },
   'runs.presets': { arg: NoArg, result: z.array(PresetInfoSchema) },
   /** The four rotated views of a few images with the model's rotation probabilities. */
   'runs.preview': { arg: PreviewArgSchema, result: PreviewResultSchema },
