@@ -35,3 +35,16 @@ export function formatValue(v: number | null): string {
   if (a !== 0 && a < 1e-3) return v.toExponential(2)
   return v.toFixed(4)
 }
+
+/**
+ * A value at full precision for tooltips: four significant digits, an exponent for the tiny and
+ * the huge (a learning rate of 1.9e-5 reads "1.900e-5", never "0.00").
+ */
+export function formatPrecise(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '—'
+  if (v === 0) return '0'
+  const a = Math.abs(v)
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(3).replace('e+', 'e')
+  if (a >= 1e4) return Math.round(v).toLocaleString()
+  return v.toPrecision(4)
+}

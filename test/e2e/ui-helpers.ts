@@ -95,7 +95,10 @@ export async function expectNoLongTasks(page: Page, what: string, during: () => 
   const tasks = trace ? mainThreadTasks(trace) : []
   const worstWall = Math.max(0, ...wall)
   const worstCpu = Math.max(0, ...tasks.map((t) => t.cpu))
-  console.log(`${what}: long tasks (wall ms) [${wall.map((t) => t.toFixed(0)).join(', ')}]; most CPU in one main-thread task ${worstCpu.toFixed(1)} ms over ${tasks.length} tasks`)
+  const worstTask = Math.max(0, ...tasks.map((t) => t.wall))
+  console.log(
+    `${what}: long tasks (wall ms) [${wall.map((t) => t.toFixed(0)).join(', ')}]; worst main-thread task ${worstTask.toFixed(1)} ms wall, most CPU in one ${worstCpu.toFixed(1)} ms, over ${tasks.length} tasks`
+  )
   if (worstWall < 50 || !trace) {
     expect(worstWall, `${what}: long tasks ${wall.join(', ')} ms`).toBeLessThan(50)
     return

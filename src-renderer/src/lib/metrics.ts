@@ -5,25 +5,39 @@
 // revision that views use to list what can be plotted.
 import { shallowRef, type ShallowRef } from 'vue'
 import type { MetricRecord } from '../../../src-shared/contract'
+import { stepsPerEpoch, type StageClock } from './curves'
 
 export interface Point {
   x: number
   y: number
 }
 
+/** Records appended per task when a history loads (loadHistory). */
+const HISTORY_SLICE = 2500
+
 /** Fields of a record that are coordinates or bookkeeping, not metrics to plot. */
 const NOT_METRICS = new Set(['stage', 'epoch', 'step', 't'])
 
-export class StageSeries {
+export class StageSeries implements StageClock {
   readonly series = new Map<string, Point[]>()
-  /** Epoch of each record, so summaries can be per epoch. */
+  /** Step and wall time (NaN: none recorded) of every record, for the epoch and time axes. */
+  readonly steps: number[] = []
+  readonly times: number[] = []
   lastStep = -Infinity
   lastEpoch = 0
   count = 0
+  /** Smallest step / epoch seen past the first epoch (see curves.ts stepsPerEpoch). */
+  minStepPerEpoch = Infinity
+  /** Bumped when a resumed run cuts points off, so caches keyed on a length notice. */
+  edits = 0
   constructor(readonly stage: string) {}
 
   keys(): string[] {
     return [...this.series.keys()]
+  }
+
+  get stepsPerEpoch(): number {
+    return stepsPerEpoch(this.minStepPerEpoch, this.lastStep)
   }
 }
 
@@ -42,12 +56,36 @@ export class RunMetrics {
 
   /** History from `runs.metrics`, then whatever streamed meanwhile. */
   setHistory(records: MetricRecord[], maxPoints: number): void {
+    this.startHistory(records, maxPoints)
+    this.append(records, false)
+    this.endHistory()
+  }
+
+  /**
+   * setHistory for a long history: in slices of a few thousand records, a task each, so reading
+   * 20 000 records (or twenty runs' worth, in Compare) never blocks the main thread for long.
+   */
+  async loadHistory(records: MetricRecord[], maxPoints: number): Promise<void> {
+    if (records.length <= HISTORY_SLICE) return this.setHistory(records, maxPoints)
+    this.startHistory(records, maxPoints)
+    // The first slice too waits for a task of its own: the one that received the records has
+    // already parsed them.
+    for (let i = 0; i < records.length; i += HISTORY_SLICE) {
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      this.append(records.slice(i, i + HISTORY_SLICE), false)
+    }
+    this.endHistory()
+  }
+
+  private startHistory(records: MetricRecord[], maxPoints: number): void {
     this.stages.clear()
     // The host keeps every n-th record when there are more than maxPoints: then the result holds
     // over half of maxPoints and its steps jump.
     const gaps = records.some((r, i) => i > 0 && r.stage === records[i - 1]!.stage && typeof r.step === 'number' && (r.step as number) - (records[i - 1]!.step as number) > 1)
     this.thinnedTo = records.length > maxPoints / 2 && gaps ? maxPoints : null
-    this.append(records, false)
+  }
+
+  private endHistory(): void {
     const pending = this.pending ?? []
     this.pending = null
     this.loaded = true
@@ -84,9 +122,20 @@ export class RunMetrics {
           while (n > 0 && pts[n - 1]!.x >= step) n--
           pts.length = n
         }
+        let n = st.steps.length
+        while (n > 0 && st.steps[n - 1]! >= step) n--
+        st.steps.length = n
+        st.times.length = n
+        st.edits++
       }
       st.lastStep = step
-      if (typeof rec.epoch === 'number') st.lastEpoch = rec.epoch
+      st.steps.push(step)
+      // t is Date.now() where the engine wrote it; 0 or absent means unknown.
+      st.times.push(typeof rec.t === 'number' && rec.t > 0 ? rec.t : NaN)
+      if (typeof rec.epoch === 'number') {
+        st.lastEpoch = rec.epoch
+        if (rec.epoch >= 1) st.minStepPerEpoch = Math.min(st.minStepPerEpoch, step / rec.epoch)
+      }
       st.count++
       for (const k in rec) {
         if (NOT_METRICS.has(k)) continue

@@ -3,7 +3,7 @@
 // runs.log events. Metric series live outside Vue's reactivity (see lib/metrics.ts).
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref, shallowRef } from 'vue'
-import type { RunDetail, RunSummary } from '../../../src-shared/contract'
+import type { MetricRecord, RunDetail, RunSummary } from '../../../src-shared/contract'
 import type { z } from 'zod'
 import type { PresetInfoSchema } from '../../../src-shared/contract'
 import { api } from '../api'
@@ -58,7 +58,10 @@ export const useRunsStore = defineStore('runs', () => {
     subscribed = true
     api.on('runs.changed', onChanged)
     api.on('runs.removed', ({ id }) => forget(id))
-    api.on('runs.metrics', ({ id, records }) => metrics.get(id)?.push(records))
+    api.on('runs.metrics', ({ id, records }) => {
+      metrics.get(id)?.push(records)
+      pushCurves(id, records)
+    })
     api.on('runs.log', ({ id, level, message }) => {
       const line = { t: Date.now(), level, message }
       const pend = pendingLogs.get(id)
@@ -97,6 +100,7 @@ export const useRunsStore = defineStore('runs', () => {
     changed.delete(id)
     runs.value = runs.value.filter((r) => r.id !== id)
     metrics.delete(id)
+    for (const [k, c] of curves) if (c.m.id === id) curves.delete(k)
     logs.value.delete(id)
   }
 
@@ -119,7 +123,7 @@ export const useRunsStore = defineStore('runs', () => {
       while (metrics.size > KEEP_METRICS) metrics.delete(metrics.keys().next().value!)
       const mm = m
       void api.call('runs.metrics', { id, maxPoints }).then(
-        (records) => mm.setHistory(records, maxPoints),
+        (records) => mm.loadHistory(records, maxPoints),
         (err) => {
           console.warn(`[runs] metrics of ${id}:`, err)
           mm.setHistory([], maxPoints)
@@ -127,6 +131,42 @@ export const useRunsStore = defineStore('runs', () => {
       )
     }
     return m
+  }
+
+  /**
+   * One metric of one stage of a run, fetched alone (Compare overlays it for many runs: twenty
+   * full histories would cost several times as much to fetch, parse and hold), then extended by
+   * the run's streamed records of that stage. Kept while keepCurves names it.
+   */
+  const curves = new Map<string, { m: RunMetrics; stage: string; key: string }>()
+  const curveKey = (id: string, stage: string, key: string): string => JSON.stringify([id, stage, key])
+  function curveOf(id: string, stage: string, key: string, maxPoints = 20000): RunMetrics {
+    subscribe()
+    const k = curveKey(id, stage, key)
+    const have = curves.get(k)
+    if (have) return have.m
+    const m = markRaw(new RunMetrics(id))
+    curves.set(k, { m, stage, key })
+    void api.call('runs.metrics', { id, maxPoints, stage, keys: [key] }).then(
+      (records) => m.loadHistory(records, maxPoints),
+      (err) => {
+        console.warn(`[runs] ${stage}.${key} of ${id}:`, err)
+        m.setHistory([], maxPoints)
+      }
+    )
+    return m
+  }
+  /** Drop the curves not listed (Compare's runs or metric changed). */
+  function keepCurves(keep: { id: string; stage: string; key: string }[]): void {
+    const names = new Set(keep.map((c) => curveKey(c.id, c.stage, c.key)))
+    for (const k of curves.keys()) if (!names.has(k)) curves.delete(k)
+  }
+  function pushCurves(id: string, records: MetricRecord[]): void {
+    for (const c of curves.values()) {
+      if (c.m.id !== id) continue
+      const mine = records.filter((r) => r.stage === c.stage && typeof r[c.key] === 'number').map((r) => ({ stage: c.stage, epoch: r.epoch ?? null, step: r.step ?? null, t: r.t ?? null, [c.key]: r[c.key]! }))
+      if (mine.length) c.m.push(mine)
+    }
   }
 
   /** Fetch the history again at another resolution. */
@@ -197,5 +237,5 @@ export const useRunsStore = defineStore('runs', () => {
     forget(id)
   }
 
-  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, detail, create, createGroup, pause, resume, cancel, annotate, remove, resync }
+  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, curveOf, keepCurves, detail, create, createGroup, pause, resume, cancel, annotate, remove, resync }
 })

@@ -13,6 +13,26 @@ describe('RunMetrics', () => {
     expect(m.stages.get('pretrain')!.series.get('loss')!.map((p) => p.x)).toEqual([0, 1, 2])
   })
 
+  it('a long history loads in slices, a task each, with what streamed meanwhile after it', async () => {
+    const m = new RunMetrics('r')
+    let notified = 0
+    m.subscribe(() => notified++)
+    const loading = m.loadHistory(
+      Array.from({ length: 6000 }, (_, step) => ({ stage: 'pretrain', step, loss: 1 })),
+      20000
+    )
+    expect(m.points('pretrain', 'loss')).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(m.points('pretrain', 'loss')).toBeGreaterThan(0)
+    expect(m.loaded).toBe(false)
+    m.push([{ stage: 'pretrain', step: 6000, loss: 0.5 }])
+    await loading
+    expect(m.loaded).toBe(true)
+    expect(m.points('pretrain', 'loss')).toBe(6001)
+    expect(m.stages.get('pretrain')!.steps.at(-1)).toBe(6000)
+    expect(notified).toBe(1)
+  })
+
   it('a resumed run that repeats steps replaces them instead of drawing them twice', () => {
     const m = new RunMetrics('r')
     m.setHistory([0, 1, 2, 3, 4].map((step) => ({ stage: 'pretrain', step, loss: 1 - step / 10 })), 5000)
