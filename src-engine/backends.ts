@@ -101,10 +101,25 @@ export const CANDIDATES: readonly Candidate[] = [
     name: 'cpu',
     pkg: '@tensorflow/tfjs-backend-cpu',
     tfName: 'cpu',
-    load: async () => void (await import('@tensorflow/tfjs-backend-cpu')),
+    load: async () => {
+      await import('@tensorflow/tfjs-backend-cpu')
+      quietCpuBanner()
+    },
     fix: 'Reinstall the project dependencies: npm ci.'
   }
 ]
+
+/**
+ * The cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js ... install our
+ * node backend" on its first tensor write when env IS_NODE; the doctor already says which faster
+ * backend is missing and how to install it, so the banner only confuses. The backend checks its
+ * own `firstUse` field (tfjs-backend-cpu's MathBackendCPU.write): clearing it drops just that
+ * message, where setting PROD or IS_TEST would hide every other tfjs warning too.
+ */
+export function quietCpuBanner(): void {
+  const b = tf.findBackend('cpu') as { firstUse?: boolean } | null
+  if (b && 'firstUse' in b) b.firstUse = false
+}
 
 /** Runs a conv2d forward + both gradients: what training needs from a backend. */
 function smokeTest(): void {
