@@ -5,6 +5,15 @@ import { describe, expect, it } from 'vitest'
 import { pretextSaturation, runPretextSaturation, saturationWarning } from '../../src-shared/pretext-saturation'
 import type { MetricRecord, RunDetail } from '../../src-shared/contract/runs'
 import { buildReport } from '../../src-shared/report/report'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { selectBackend } from '../../src-engine/backends'
+import { runPipeline } from '../../src-engine/pipeline'
+import { parseRunConfig } from '../../src-shared/config/run'
+import { generateSampleDataset } from '../../src-shared/sample-dataset'
+import type { ImageSet } from '../../src-shared/image-set'
+import { cuedSample } from '../helpers/cued-sample'
 
 const STEPS = 60
 
@@ -112,4 +121,29 @@ describe('the report', () => {
     expect(out.markdown).toMatch(/run-cue`: on a cue[^\n]*\n {2}- \*\*Warning: Pretext accuracy/)
     expect(out.markdown.match(/low-level cue/g)).toHaveLength(1)
   })
+})
+
+describe('the pipeline', () => {
+  /** One pretraining epoch of 40 steps on `set`, no evaluation; the warnings it logged. */
+  async function warnings(set: ImageSet): Promise<string[]> {
+    await selectBackend('wasm')
+    const config = parseRunConfig({
+      backend: 'wasm',
+      dataset: { kind: 'dataset', id: 'set' },
+      backbone: { arch: 'alexnet32', width: 0.0625 },
+      pretrain: { epochs: 1, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
+      evaluation: { linear: { enabled: false }, knn: { enabled: false } }
+    })
+    const out: string[] = []
+    const emit = (e: Parameters<Parameters<typeof runPipeline>[1]['emit']>[0]): void => void (e.type === 'log' && e.level === 'warn' && out.push(e.message))
+    await runPipeline(config, { runDir: mkdtempSync(path.join(tmpdir(), 'qt-saturation-')), emit, control: () => null, readRegistered: async () => set })
+    return out
+  }
+
+  it('logs the warning at the end of the first epoch when a border cue gives rotation away, and not on the sample', async () => {
+    expect(await warnings(cuedSample({ perClass: 40, size: 32, seed: 4 }))).toEqual([
+      expect.stringMatching(/^Pretext accuracy \(acc_rot\) was already .* the pretext task may be solvable from a low-level cue/)
+    ])
+    expect(await warnings(generateSampleDataset({ perClass: 40, size: 32, seed: 4 }))).toEqual([])
+  }, 120_000)
 })
