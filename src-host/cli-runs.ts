@@ -268,26 +268,74 @@ async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean):
   }
 }
 
+/**
+ * What a run argument names: an exact id, a run's exact name, or a unique prefix of an id; with
+ * `groups`, a seed group's id too. Ambiguous and unknown arguments are errors that list the
+ * candidates, so a typo never silently picks (or skips) a run.
+ */
+export function resolveRunRef(all: RunSummary[], ref: string, groups = false): { runs: RunSummary[] } | { error: string } {
+  const byId = all.find((r) => r.id === ref)
+  if (byId) return { runs: [byId] }
+  if (groups) {
+    const members = all.filter((r) => r.group === ref).reverse()
+    if (members.length) return { runs: members }
+  }
+  const byName = all.filter((r) => r.name === ref)
+  if (byName.length === 1) return { runs: byName }
+  const candidates = byName.length ? byName : all.filter((r) => r.id.startsWith(ref))
+  if (candidates.length === 1) return { runs: candidates }
+  const list = (rs: RunSummary[]): string => rs.map((r) => `  ${r.id}  ${r.name}`).join('\n')
+  if (candidates.length > 1) return { error: `"${ref}" names ${candidates.length} runs; give more of the id:\n${list(candidates)}` }
+  const near = all.filter((r) => r.name.toLowerCase().includes(ref.toLowerCase())).slice(0, 10)
+  return { error: `no run "${ref}" (by id, id prefix or name; see quarterturn list).${near.length ? `\nRuns whose name contains it:\n${list(near)}` : ''}` }
+}
+
+/** The main evaluations' accuracies, as `list` shows them: linear and kNN on the pretraining dataset. */
+function mainAccuracy(r: RunSummary, protocol: string): string {
+  const e = r.evaluations.find((x) => x.protocol === protocol && !x.transfer)
+  return e ? `${(e.accuracy * 100).toFixed(1)}%` : '-'
+}
+
 export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<number> {
   const runs = await host.call('runs.list', {})
   if (o.json) {
     io.out(JSON.stringify(runs))
     return EXIT.ok
   }
-  if (!runs.length) io.out('No runs yet. Start one with: quarterturn run --preset fast-rotnet')
-  for (const r of runs) {
-    io.out(`${r.id}\t${r.status.state}\t${r.method}\t${r.name}`)
-    if (r.status.state === 'damaged') io.out(`  ${r.status.error}`)
+  if (!runs.length) {
+    io.out('No runs yet. Start one with: quarterturn run --preset fast-rotnet')
+    return EXIT.ok
   }
+  const rows = runs.map((r) => [r.id, r.status.state, r.method, r.dataset ?? '-', fmtDuration(r.status.wallMs / 1000), mainAccuracy(r, 'linear'), mainAccuracy(r, 'knn'), r.name])
+  const head = ['ID', 'STATE', 'METHOD', 'DATASET', 'TIME', 'LINEAR', 'KNN', 'NAME']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
+  io.out(line(head))
+  runs.forEach((r, i) => {
+    io.out(line(rows[i]!))
+    if (r.status.state === 'damaged') io.out(`  ${r.status.error}`)
+  })
   return EXIT.ok
+}
+
+/** The id a run argument names, or null after printing why there is none. */
+async function runIdOf(host: Host, cmd: string, ref: string, io: CliIO): Promise<string | null> {
+  const res = resolveRunRef(await host.call('runs.list', {}), ref)
+  if ('error' in res) {
+    io.err(`quarterturn ${cmd}: ${res.error}`)
+    return null
+  }
+  return res.runs[0]!.id
 }
 
 export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptions, io: CliIO): Promise<number> {
   if (!id) {
-    io.err('quarterturn show: give a run id (see quarterturn list).')
+    io.err('quarterturn show: give a run id, id prefix or name (see quarterturn list).')
     return EXIT.badInput
   }
-  const d = await host.call('runs.get', { id })
+  const runId = await runIdOf(host, 'show', id, io)
+  if (!runId) return EXIT.badInput
+  const d = await host.call('runs.get', { id: runId })
   if (o.json) {
     io.out(JSON.stringify(d, null, 2))
     return EXIT.ok
@@ -307,14 +355,16 @@ export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptio
 
 export async function cmdControl(host: Host, action: 'resume' | 'cancel', id: string | undefined, io: CliIO, wait: boolean): Promise<number> {
   if (!id) {
-    io.err(`quarterturn ${action}: give a run id (see quarterturn list).`)
+    io.err(`quarterturn ${action}: give a run id, id prefix or name (see quarterturn list).`)
     return EXIT.badInput
   }
-  const r = await host.call(action === 'resume' ? 'runs.resume' : 'runs.cancel', { id })
+  const runId = await runIdOf(host, action, id, io)
+  if (!runId) return EXIT.badInput
+  const r = await host.call(action === 'resume' ? 'runs.resume' : 'runs.cancel', { id: runId })
   io.err(`${r.id}: ${r.status.state}`)
   if (action === 'resume' && wait) {
-    const end = await host.runs.waitSettled(id)
-    io.out(`${id}: ${end.status.state}`)
+    const end = await host.runs.waitSettled(runId)
+    io.out(`${runId}: ${end.status.state}`)
     return end.status.state === 'done' || end.status.state === 'paused' ? EXIT.ok : EXIT.failed
   }
   return EXIT.ok
@@ -323,15 +373,28 @@ export async function cmdControl(host: Host, action: 'resume' | 'cancel', id: st
 export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io: CliIO): Promise<number> {
   const all = await host.call('runs.list', {})
   // A group id (from `run --seeds`) stands for all of its runs.
-  const picks = ids.map((id) => {
-    const run = all.find((r) => r.id === id)
-    return run ? [run] : all.filter((r) => r.group === id).reverse()
-  })
-  const chosen = ids.length ? picks.flat() : all
-  const missing = ids.filter((_, i) => !picks[i]!.length)
-  if (missing.length) {
-    io.err(`quarterturn export: no run or group ${missing.join(', ')} (see quarterturn list).`)
+  const picks = ids.map((id) => resolveRunRef(all, id, true))
+  const errors = picks.flatMap((p) => ('error' in p ? [p.error] : []))
+  if (errors.length) {
+    for (const e of errors) io.err(`quarterturn export: ${e}`)
     return EXIT.badInput
+  }
+  const chosen = ids.length ? picks.flatMap((p) => ('runs' in p ? p.runs : [])) : [...all]
+  // The baseline is resolved like the runs; one not among them is added, so "export a b
+  // --baseline c" compares a and b with c. A group's member stands for its group's row.
+  let baselineId: string | null = null
+  let baselineRun: string | null = null
+  if (o.baseline !== undefined) {
+    const b = resolveRunRef(all, o.baseline, true)
+    if ('error' in b) {
+      io.err(`quarterturn export: --baseline: ${b.error}`)
+      return EXIT.badInput
+    }
+    for (const r of b.runs) if (!chosen.some((c) => c.id === r.id)) chosen.unshift(r)
+    const first = b.runs[0]!
+    const grouped = first.group != null && chosen.filter((c) => c.group === first.group).length > 1
+    baselineId = grouped ? first.group! : first.id
+    baselineRun = first.id
   }
   if (o.diff !== undefined && o.diff !== 'rel' && o.diff !== 'pts') {
     io.err(`quarterturn export: --diff must be rel or pts, got "${o.diff}".`)
@@ -339,14 +402,14 @@ export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io:
   }
   const diff = o.diff === 'pts' ? 'pts' : 'rel'
   if (o.report) {
-    const res = await host.call('reports.export', { runIds: chosen.map((r) => r!.id), baselineId: o.baseline ?? null, title: o.title ?? 'Quarterturn results', question: '' })
+    const res = await host.call('reports.export', { runIds: chosen.map((r) => r.id), baselineId: baselineRun, title: o.title ?? 'Quarterturn results', question: '' })
     io.out(`Report written to ${res.dir}`)
     for (const f of res.files.filter((f) => !f.endsWith('.svg') && !f.endsWith('.png'))) io.out(`  ${f}`)
     return EXIT.ok
   }
   const runs: RunSummary[] = []
-  for (const r of chosen) runs.push({ ...r!, evaluations: (await host.call('runs.get', { id: r!.id })).evaluations })
-  const table = buildResultsTable(runs, o.baseline ?? null)
+  for (const r of chosen) runs.push({ ...r, evaluations: (await host.call('runs.get', { id: r.id })).evaluations })
+  const table = buildResultsTable(runs, baselineId)
   const format = o.format ?? 'md'
   if (format === 'csv') io.out(tableToCsv(table).trimEnd())
   else if (format === 'latex') io.out(tableToLatex(table, { diff }).trimEnd())
