@@ -4,17 +4,17 @@
 // then times the Rotation Feature Decoupling step of bench/train.ts on webgpu for each --bench
 // configuration. Uses the cpu and webgpu backends only (no wasm files to ship).
 //
-//   node check.mjs [--quick] [--grad alexnet64:0.125:4] [--bench alexnet64:1:64,alexnet224:1:192]
+//   node check.mjs [--quick] [--grad alexnet32:0.0625:4] [--bench alexnet64:1:64,alexnet224:1:192]
 //                  [--budget-s 250] [--steps 5] [--warmup 2] [--no-gradcheck]
 //
 // --grad: the network of the step comparison, arch:width:batch; --bench: the timed ones, in order
-// (batch in images, 4 rotated views each). --quick: the webgpu tests' tiny comparison network,
-// tiny timed ones and 2 timed steps, for a software adapter. --budget-s: the whole program's time;
-// the step comparison stops starting methods after half of it (the cpu reference is pure JS and
-// takes seconds a step), the timings stop taking steps when their share is spent (a step itself
-// cannot be interrupted: run.sh's timeout is the hard limit). Every result is printed as soon as it is known, on a line of its own
-// ('adapter {…}', 'gradcheck {…}', 'bench {…}'), so a run cut short still reports what it did;
-// the last line is one JSON summary, {"gpu_check": …}.
+// (batch in images, 4 rotated views each). --quick: tiny timed networks and 2 timed steps, for a
+// software adapter. --budget-s: the whole program's time; the step comparison stops starting
+// methods after half of it (the cpu reference is pure JS and takes seconds a step), the timings
+// stop taking steps when their share is spent (a step itself cannot be interrupted: run.sh's
+// timeout is the hard limit). Every result is printed as soon as it is known, on a line of its
+// own ('adapter {…}', 'gradcheck {…}', 'gradcheck-done {…}', 'bench {…}'), so a run cut short
+// still reports what it did; the last line is one JSON summary, {"gpu_check": …}.
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 // Named imports, not bare ones: the bundler drops a bare import of a package that declares itself
@@ -57,9 +57,11 @@ function parseSpec(s: string): { arch: Arch; width: number; batch: number } {
   return { arch: arch as Arch, width: Number(width), batch: Number(batch) }
 }
 const benchSpecs = (a.bench ?? (quick ? 'alexnet64:0.125:4,alexnet224:0.0625:2' : 'alexnet64:1:64,alexnet224:1:192')).split(',').map(parseSpec)
-// The step comparison: the webgpu tests' tiny network in --quick; on a GPU, alexnet64 at width
-// 1/8 (its cpu reference takes about 10 s a step), which runs the 64-pixel network's shapes.
-const gradSpec = parseSpec(a.grad ?? (quick ? 'alexnet32:0.0625:4' : 'alexnet64:0.125:4'))
+// The step comparison: the webgpu tests' network (every method passes 1e-4 on llvmpipe, and the
+// cpu reference takes seconds a step). Larger ones are not the default: at alexnet64 width 1/16,
+// simclr's conv1 BatchNorm weight gradient differs by 2.1e-4 on llvmpipe with tfjs's own kernels
+// too (BatchNorm over 8 views amplifies rounding), which would hide what a GPU gets wrong.
+const gradSpec = parseSpec(a.grad ?? 'alexnet32:0.0625:4')
 const gradOpts: StepCheckOptions = { arch: gradSpec.arch, width: gradSpec.width, batchSize: gradSpec.batch }
 const gradDeadline = t0 + 0.5 * (deadline - t0)
 
@@ -123,6 +125,12 @@ if (!a['no-gradcheck']) {
     report('gradcheck', r)
   }
 }
+
+const gradOk = gradcheck.length > 0 && gradcheck.every((g) => g.ok)
+// Over the methods that were compared (a method that failed to run counts as Infinity: null in JSON).
+const compared = gradcheck.filter((g) => !g.error?.startsWith('not checked'))
+const worstGrad = compared.reduce((m, g) => Math.max(m, g.grads?.err ?? Infinity, g.weights?.err ?? Infinity, g.metrics?.err ?? Infinity), 0)
+if (gradcheck.length) report('gradcheck-done', { ok: gradOk, worst: compared.length ? worstGrad : null, unchecked: gradcheck.length - compared.length })
 
 interface BenchResult {
   arch: Arch
@@ -207,10 +215,6 @@ for (const [i, spec] of benchSpecs.entries()) {
 
 await tf.setBackend('cpu')
 disposeNodeWebGpu()
-const gradOk = gradcheck.length > 0 && gradcheck.every((g) => g.ok)
-// Over the methods that were compared (a method that failed to run counts as Infinity: null in JSON).
-const compared = gradcheck.filter((g) => !g.error?.startsWith('not checked'))
-const worstGrad = compared.reduce((m, g) => Math.max(m, g.grads?.err ?? Infinity, g.weights?.err ?? Infinity, g.metrics?.err ?? Infinity), 0)
 console.log(
   JSON.stringify({
     gpu_check: quick ? 'quick' : 'full',

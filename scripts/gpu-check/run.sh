@@ -207,9 +207,9 @@ for c in "${configs[@]}"; do
   printf '%-24s %16s %18s %8s\n' "$arch w$width b$batch" "${w:--}" "${p:--}" "${r:--}"
   json_configs+=("{\"arch\":\"$arch\",\"width\":$width,\"batch_images\":$batch,\"webgpu_views_per_sec\":${w:-null},\"pytorch_views_per_sec\":${p:-null},\"ratio\":${r:-null}}")
 done
-summary=$(grep '^{"gpu_check"' "$work/check.log" | tail -1)
-grad_ok=$(echo "$summary" | grep -o '"gradcheck":{"ok":[a-z]*' | cut -d: -f3)
-grad_worst=$(echo "$summary" | grep -o '"worst":[^,]*' | head -1 | cut -d: -f2)
+done_line=$(grep '^gradcheck-done ' "$work/check.log" | tail -1)
+grad_ok=$(echo "$done_line" | grep -o '"ok":[a-z]*' | cut -d: -f2)
+grad_worst=$(echo "$done_line" | grep -o '"worst":[^,]*' | cut -d: -f2)
 adapter=$(grep '^adapter ' "$work/check.log" | head -1 | grep -o '"description":"[^"]*"' | cut -d'"' -f4)
 say "gradient check against cpu: ${grad_ok:-not finished} (worst relative error ${grad_worst:-?}, tolerance 1e-4)"
 echo "{\"gpu_check_run\":\"$([ $quick = 1 ] && echo quick || echo full)\",\"adapter\":\"$adapter\",\"gradcheck_ok\":${grad_ok:-null},\"gradcheck_worst\":${grad_worst:-null},\"peer_device\":\"$peer_device\",\"peer\":\"$(echo "${peer_note:-ran}" | tr '"\\' "''")\",\"configs\":[$(IFS=,; echo "${json_configs[*]}")],\"check_exit\":$check_rc,\"seconds\":$((SECONDS - start))}"
