@@ -41,7 +41,8 @@ export function defaultSplits(d: Pick<DatasetSummary, 'splits'>): { trainSplit: 
  * dataset it was drawn from, so fine-tuning on one goes back to the default fraction.
  */
 export function withDataset(draft: Record<string, unknown>, d: Pick<DatasetSummary, 'id' | 'splits'>): Record<string, unknown> {
-  const next = structuredClone(draft)
+  // The draft is reactive (a proxy), which structuredClone refuses; it is plain JSON underneath.
+  const next = JSON.parse(JSON.stringify(draft)) as Record<string, unknown>
   next.dataset = { kind: 'dataset', id: d.id, ...defaultSplits(d) }
   const finetune = next.finetune as { labelled?: Record<string, unknown> } | undefined
   if (finetune?.labelled?.kind === 'subset') finetune.labelled = { kind: 'fraction', value: 0.2 }

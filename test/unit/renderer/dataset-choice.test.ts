@@ -2,6 +2,7 @@
 // sample, offered before it exists with the size it will have; a dataset's "Train on this
 // dataset" fills the form with it.
 import { describe, expect, it } from 'vitest'
+import { reactive } from 'vue'
 import { PRESETS, RunConfigSchema, parseRunConfig } from '../../../src-shared/config/run'
 import { runSizes } from '../../../src-shared/estimate'
 import { SAMPLE_ID } from '../../../src-shared/sample-dataset'
@@ -47,7 +48,8 @@ describe('train on this dataset', () => {
     const draft = structuredClone(
       RunConfigSchema.parse({ name: 'mine', pretrain: { epochs: 7 }, finetune: { enabled: true, labelled: { kind: 'subset', id: 'sub-1' } } })
     ) as unknown as Record<string, unknown>
-    const next = withDataset(draft, listed('places', [split('train', 90), split('val', 10)]))
+    // The form's draft is reactive: a proxy structuredClone would refuse.
+    const next = withDataset(reactive(draft), listed('places', [split('train', 90), split('val', 10)]))
     const c = parseRunConfig(next)
     expect(c.dataset).toEqual({ kind: 'dataset', id: 'places', trainSplit: 'train', testSplit: 'val' })
     expect(c).toMatchObject({ name: 'mine', pretrain: { epochs: 7 }, finetune: { enabled: true, labelled: { kind: 'fraction', value: 0.2 } } })
