@@ -136,6 +136,17 @@ export function labelOf(path: Path, variant?: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
+/** One item of a list field, for "Remove transfer dataset 2" (the list's label is a plural). */
+export function itemLabelOf(path: Path, variant?: string): string {
+  const l = labelOf(path, variant)
+  return l.endsWith('s') && !l.endsWith('ss') ? l.slice(0, -1) : l
+}
+
+/** A unit as it reads after a value: "1 epoch", "2 epochs". */
+export function unitFor(unit: string, value: unknown): string {
+  return value === 1 && /^[a-z]+s$/.test(unit) ? unit.slice(0, -1) : unit
+}
+
 export function unitOf(path: Path, variant?: string): string {
   return methodWords(path, variant, 'unit') ?? lookup(UNITS, path, variant) ?? ''
 }

@@ -5,7 +5,7 @@ import type { DatasetSummary } from '../../../src-shared/contract'
 import { variantLabel } from './field-labels'
 import { SAMPLE_STAND_IN, runSizes } from '../../../src-shared/estimate'
 import { SAMPLE_ID } from '../../../src-shared/sample-dataset'
-import { methodEntry } from '../../../src-shared/methods/catalog'
+import { methodEntry, methodLabel, runMethodOf } from '../../../src-shared/methods/catalog'
 
 export interface PlanStage {
   id: 'pu' | 'pretrain' | 'finetune' | 'evaluate'
@@ -16,6 +16,19 @@ export interface PlanStage {
 }
 
 type Ref = RunConfig['dataset']
+
+/**
+ * The method a form's draft runs, named, or '—' before one is chosen. Read from the draft, not the
+ * validated config, so the launch panel names RotNet as soon as it is picked even while another
+ * field (no dataset yet) keeps the config invalid.
+ */
+export function draftMethodLabel(draft: unknown): string {
+  const d = (draft ?? {}) as { pretrain?: { enabled?: unknown; method?: { method?: unknown } }; finetune?: { enabled?: unknown } }
+  const m = d.pretrain?.method?.method
+  const pretrain = d.pretrain?.enabled !== false
+  if (pretrain && typeof m !== 'string') return '—'
+  return methodLabel(runMethodOf({ pretrain: { enabled: pretrain, method: { method: String(m) } }, finetune: { enabled: d.finetune?.enabled === true } }))
+}
 
 export function trainImagesOf(ref: Ref, datasets: Map<string, DatasetSummary>): number | null {
   if (ref.kind === 'sample') return ref.perClass * 10
@@ -38,13 +51,14 @@ function schedText(s: RunConfig['pretrain']['schedule']): string {
 function optText(o: RunConfig['pretrain']['optimizer']): string {
   return o.kind === 'sgd' ? `SGD momentum ${o.momentum}${o.nesterov ? ' (Nesterov)' : ''}, wd ${o.weightDecay}` : `AdamW β ${o.beta1}/${o.beta2}, wd ${o.weightDecay}`
 }
-const steps = (n: number | null, bs: number, epochs: number): string => (n === null ? `${epochs} epochs` : `${epochs} epochs × ${Math.max(1, Math.ceil(n / bs))} steps = ${epochs * Math.max(1, Math.ceil(n / bs))} steps`)
+const epochsText = (n: number): string => `${n} epoch${n === 1 ? '' : 's'}`
+const steps = (n: number | null, bs: number, epochs: number): string => (n === null ? epochsText(epochs) : `${epochsText(epochs)} × ${Math.max(1, Math.ceil(n / bs))} steps = ${epochs * Math.max(1, Math.ceil(n / bs))} steps`)
 
 /** `subsets`: the saved labelled subsets of the run's dataset, when known (their names and sizes). */
 export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subsets: { id: string; name: string; count: number }[] = []): PlanStage[] {
   const n = trainImagesOf(c.dataset, datasets)
   const out: PlanStage[] = []
-  if (c.pu.enabled) out.push({ id: 'pu', title: 'PU estimation', lines: [`${c.pu.folds} RotNets on held-out folds, ${c.pu.epochs} epochs each`, 'Gives the per-image weights RFD applies from its PU epoch on.'], images: n === null ? null : n * c.pu.epochs })
+  if (c.pu.enabled) out.push({ id: 'pu', title: 'PU estimation', lines: [`${c.pu.folds} RotNets on held-out folds, ${epochsText(c.pu.epochs)} each`, 'Gives the per-image weights RFD applies from its PU epoch on.'], images: n === null ? null : n * c.pu.epochs })
   if (c.pretrain.enabled) {
     const m = c.pretrain.method
     out.push({
@@ -77,8 +91,8 @@ export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subs
   }
   const e = c.evaluation
   const protocols = [
-    e.linear.enabled ? `linear probe (${e.linear.epochs} epochs)` : null,
-    e.nonlinear.enabled ? `non-linear probe (${e.nonlinear.epochs} epochs)` : null,
+    e.linear.enabled ? `linear probe (${epochsText(e.linear.epochs)})` : null,
+    e.nonlinear.enabled ? `non-linear probe (${epochsText(e.nonlinear.epochs)})` : null,
     e.knn.enabled ? `kNN (k ${e.knn.k}, T ${e.knn.temperature})` : null,
     c.finetune.enabled ? 'the fine-tuned classifier' : null
   ].filter((x): x is string => x !== null)
