@@ -75,6 +75,13 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect(left).toHaveAttribute('data-run', runA)
   await expect(left.getByTestId('map-stored')).toContainText('none stored yet')
 
+  // A new map starts at the layer the evaluations read (conv5), and offers only the layers a
+  // RotNet network has: no projection head, no RFD halves.
+  if (!(await left.getByTestId('map-form').isVisible())) await left.locator('.map-params > summary').click()
+  const layer = left.getByTestId('map-field-layer')
+  await expect(layer).toHaveValue('conv5')
+  await expect(layer.locator('option')).toHaveText(['conv5', 'pool5', 'fc'])
+
   // PCA: instant once the worker is up.
   await computeMap(page, 'left', 'pca')
   const canvas = left.getByTestId('map-canvas')
@@ -102,7 +109,7 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect(left.getByTestId('map-facts')).toContainText('t-SNE', { timeout: 60_000 })
   await expect(left.getByTestId('map-progress')).toHaveCount(0)
   await expect(left.getByTestId('map-stored').locator('option')).toHaveCount(2)
-  await expect(left.getByTestId('map-stored').locator('option').first()).toContainText('t-SNE · fc · test · 20 points · perplexity 5 · 250 iterations')
+  await expect(left.getByTestId('map-stored').locator('option').first()).toContainText('t-SNE · conv5 · test · 20 points · perplexity 5 · 250 iterations')
   const knn = Number((await left.getByTestId('map-knn').textContent())!.replace('%', ''))
   expect(knn).toBeGreaterThanOrEqual(0)
   expect(knn).toBeLessThanOrEqual(100)
@@ -168,7 +175,7 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
 
   // SVG export: a valid SVG with one circle per point and a legend entry per class.
   const [svgFile] = await Promise.all([page.waitForEvent('download'), left.getByTestId('map-export-svg').click()])
-  expect(svgFile.suggestedFilename()).toMatch(/^rotnet-map-a-tsne-fc-test\.svg$/)
+  expect(svgFile.suggestedFilename()).toMatch(/^rotnet-map-a-tsne-conv5-test\.svg$/)
   const svg = readFileSync((await svgFile.path())!, 'utf8')
   const parsed = await page.evaluate((text) => {
     const g = globalThis as unknown as { DOMParser: new () => { parseFromString(t: string, m: string): { querySelectorAll(s: string): { length: number }; documentElement: { nodeName: string } } } }
@@ -176,17 +183,17 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
     return { root: doc.documentElement.nodeName, errors: doc.querySelectorAll('parsererror').length, circles: doc.querySelectorAll('circle').length, entries: doc.querySelectorAll('.legend-entry').length }
   }, svg)
   expect(parsed).toEqual({ root: 'svg', errors: 0, circles: 20, entries: 10 })
-  expect(svg).toContain('RotNet map A: t-SNE of fc')
+  expect(svg).toContain('RotNet map A: t-SNE of conv5')
   writeFileSync(info.outputPath('map.svg'), svg)
 
   // PNG export: the PNG signature, twice the on-screen size plus the legend.
   const [pngFile] = await Promise.all([page.waitForEvent('download'), left.getByTestId('map-export-png').click()])
-  expect(pngFile.suggestedFilename()).toBe('rotnet-map-a-tsne-fc-test.png')
+  expect(pngFile.suggestedFilename()).toBe('rotnet-map-a-tsne-conv5-test.png')
   const png = readFileSync((await pngFile.path())!)
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
   expect(png.readUInt32BE(16)).toBe(2 * (12 + Math.round(box.width) + 170))
   writeFileSync(info.outputPath('map-export.png'), png)
-  await expect(left.getByTestId('map-status')).toContainText('Saved rotnet-map-a-tsne-fc-test.png')
+  await expect(left.getByTestId('map-status')).toContainText('Saved rotnet-map-a-tsne-conv5-test.png')
   expect(await horizontalOverflow(page), 'the page scrolls sideways at 1280x800').toBeLessThanOrEqual(0)
   await shoot(page, info, 'maps-one')
 
@@ -244,7 +251,7 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect(leftForm.getByTestId('map-error-neighbors')).toHaveText('neighbours: at least 2')
   await computeMap(page, 'left', 'umap', { neighbors: '5' })
   await expect(page.getByTestId('map-panel-left').getByTestId('map-facts')).toContainText('UMAP', { timeout: 60_000 })
-  await expect(page.getByTestId('map-panel-left').getByTestId('map-stored').locator('option').first()).toContainText('UMAP · fc · test · 20 points · 5 neighbours')
+  await expect(page.getByTestId('map-panel-left').getByTestId('map-stored').locator('option').first()).toContainText('UMAP · conv5 · test · 20 points · 5 neighbours')
 
   // The run's page links here.
   await page.goto(host.url + `#/runs/${runB}`)

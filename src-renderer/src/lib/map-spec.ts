@@ -3,6 +3,7 @@
 // one message per field; and short descriptions of a spec for listings, titles and captions.
 import type { z } from 'zod'
 import { MapSpecSchema, type MapSpec } from '../../../src-shared/contract/maps'
+import { findMethod } from '../../../src-shared/methods/catalog'
 
 export type MapMethod = MapSpec['method']
 export type MapLayer = MapSpec['layer']
@@ -37,6 +38,24 @@ export const LAYERS: { id: MapLayer; label: string }[] = [
   { id: 'fc-rot', label: 'fc, rotation half (RFD)' },
   { id: 'proj', label: 'projection head (RFD, SimCLR)' }
 ]
+
+/**
+ * The layers a run's network has, and the one its evaluations read (config.evaluation.layer,
+ * conv5 by default), which a new map starts from so the map shows the features the accuracies
+ * are about. The projection head exists only for a pretraining method whose catalog entry has
+ * one; fc's rotation and invariant halves only for RFD's decoupled feature (a method with both a
+ * rotation and a projection head). An unknown or unreadable config offers the backbone's layers.
+ */
+export function layersFor(config: unknown): { layers: { id: MapLayer; label: string }[]; defaultLayer: MapLayer } {
+  const c = (config ?? {}) as { pretrain?: { enabled?: unknown; method?: { method?: unknown } }; evaluation?: { layer?: unknown } }
+  const m = c.pretrain?.enabled !== false && typeof c.pretrain?.method?.method === 'string' ? findMethod(c.pretrain.method.method) : undefined
+  const proj = m?.traits.projectionHead === true
+  const halves = proj && m?.traits.rotationHead === true
+  const layers = LAYERS.filter((l) => (l.id === 'proj' ? proj : l.id === 'fc-inv' || l.id === 'fc-rot' ? halves : true))
+  const evalLayer = c.evaluation?.layer ?? 'conv5'
+  const defaultLayer = layers.find((l) => l.id === evalLayer)?.id ?? 'conv5'
+  return { layers, defaultLayer }
+}
 
 export const methodLabel = (m: unknown): string => METHODS.find((x) => x.id === m)?.label ?? String(m)
 
