@@ -1,6 +1,7 @@
 // Writes a results report into the workspace: report.html (self-contained), report.md with its
 // images, results.csv and results.json; report.pdf where the shell can print one (Electron).
 import { promises as fs } from 'node:fs'
+import { zipSync } from 'fflate'
 import path from 'node:path'
 import type { RunsService } from '../runs/service'
 import { buildReport, type ReportMap, type ReportRun, type ReportSection } from '../../src-shared/report/report'
@@ -17,12 +18,16 @@ export interface ExportOptions {
   /** Folder name under workspace/reports/. */
   name: string
   pdf: boolean
+  /** Return the written files as a zip too (a browser cannot read the server's folder). */
+  zip?: boolean
 }
 
 export interface ExportResult {
   dir: string
   files: string[]
   html: string
+  /** base64 of the zip, when asked for. */
+  zip?: string
 }
 
 export async function exportReport(
@@ -61,11 +66,13 @@ export async function exportReport(
   const out = buildReport({ title: o.title, question: o.question, runs: reportRuns, baselineId: o.baselineId, sections: o.sections, maps, generatedAt: new Date().toISOString(), appVersion })
   const dir = path.join(reportsRoot, o.name)
   const written: string[] = []
+  const contents: Record<string, Uint8Array> = {}
   try {
     await fs.mkdir(dir, { recursive: true })
     const write = async (name: string, content: string | Uint8Array): Promise<void> => {
       await writeFileAtomic(path.join(dir, name), content)
       written.push(name)
+      contents[name] = typeof content === 'string' ? new TextEncoder().encode(content) : content
     }
     await write('report.html', out.html)
     await write('report.md', out.markdown)
@@ -80,5 +87,10 @@ export async function exportReport(
     if (err instanceof ServiceError) throw err
     throw new ServiceError(describeFsError(err, dir, 'write the report into'))
   }
-  return { dir, files: written, html: out.html }
+  if (!o.zip) return { dir, files: written, html: out.html }
+  if (written.includes('report.pdf')) contents['report.pdf'] = new Uint8Array(await fs.readFile(path.join(dir, 'report.pdf')))
+  // Inside the zip everything sits in one folder named after the report, as it does on disk.
+  // PNGs are already compressed: stored, not deflated again.
+  const zip = zipSync(Object.fromEntries(Object.entries(contents).map(([name, bytes]) => [`${o.name}/${name}`, [bytes, { level: name.endsWith('.png') ? 0 : 6 }]])))
+  return { dir, files: written, html: out.html, zip: Buffer.from(zip).toString('base64') }
 }

@@ -200,11 +200,19 @@ export const ReportArgSchema = z
     question: z.string().max(2000).default(''),
     /** Folder name under workspace/reports/ (letters, digits, - and _). */
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/, 'a folder name of letters, digits, - and _').optional(),
-    pdf: z.boolean().default(false)
+    pdf: z.boolean().default(false),
+    /** Also return the written files as one zip (base64), for a browser to download. */
+    zip: z.boolean().default(false)
   })
   .strict()
 
-export const ReportResultSchema = z.object({ dir: z.string(), files: z.array(z.string()), html: z.string() })
+export const ReportResultSchema = z.object({
+  dir: z.string(),
+  files: z.array(z.string()),
+  html: z.string(),
+  /** The report folder as a zip, base64 (only when asked for: it can be megabytes of images). */
+  zip: z.string().optional()
+})
 
 /** Milliseconds of one training step: fixedMs + perImageMs x batch (images, before rotation). */
 export const StepCostSchema = z.object({ fixedMs: z.number(), perImageMs: z.number() })

@@ -196,12 +196,33 @@ export function buildReport(input: ReportInput): ReportOutput {
   }
 
   if (has('configs')) {
-    const diff = differingKeys(input.runs.map((r) => r.detail.config))
-    html.push('<h2>Reproducing these runs</h2>', '<p>Settings that differ between the runs are highlighted.</p>')
-    md.push('## Reproducing these runs', '', `Settings that differ between the runs: ${diff.map(markdownCode).join(', ') || 'none'}.`, '')
-    for (const r of input.runs) {
+    // The body says what differs between the runs (a key per row, a run per column, "name" left
+    // out since every run has its own); each run's full config and provenance go to an appendix
+    // at the end, so a printed report reads as results first, not as pages of settings.
+    const diff = differingKeys(input.runs.map((r) => r.detail.config)).filter((k) => k !== 'name')
+    const flats = input.runs.map((r) => flatten(r.detail.config))
+    html.push('<h2>Configuration differences</h2>')
+    md.push('## Configuration differences', '')
+    if (!diff.length || input.runs.length < 2) {
+      const text = input.runs.length < 2 ? 'One run: its full configuration is in the appendix.' : 'The runs share every setting but their names; the full configuration is in the appendix.'
+      html.push(`<p>${esc(text)}</p>`)
+      md.push(mdText(text), '')
+    } else {
+      html.push(
+        `<table class="config-diff"><thead><tr><th>setting</th>${input.runs.map((r) => `<th>${esc(r.detail.name)}</th>`).join('')}</tr></thead><tbody>` +
+          diff.map((k) => `<tr><td><code>${esc(k)}</code></td>${flats.map((f) => `<td>${esc(f[k] ?? '(unset)')}</td>`).join('')}</tr>`).join('') +
+          '</tbody></table>',
+        '<p class="note">Only the settings that differ between the runs; every run’s full configuration is in the appendix.</p>'
+      )
+      md.push(`| setting | ${input.runs.map((r) => mdText(r.detail.name)).join(' | ')} |`, `|---|${input.runs.map(() => '---').join('|')}|`)
+      for (const k of diff) md.push(`| ${markdownCode(k)} | ${flats.map((f) => mdText(f[k] ?? '(unset)')).join(' | ')} |`)
+      md.push('', 'Only the settings that differ between the runs; every run’s full configuration is in the appendix.', '')
+    }
+    html.push('<section class="appendix"><h2>Appendix: full configurations</h2>', '<p>Settings that differ between the runs are highlighted.</p>')
+    md.push('## Appendix: full configurations', '')
+    for (const [i, r] of input.runs.entries()) {
       const d = r.detail
-      const flat = flatten(d.config)
+      const flat = flats[i]!
       html.push(`<h3>${esc(d.name)} <code>${esc(d.id)}</code></h3>`)
       html.push(`<p>versions: ${esc(Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', '))}; backend ${esc(d.status.backend ?? '?')}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s</p>`)
       html.push(`<p>data: ${d.dataFingerprints.map((f) => `${esc(f.label)} ${esc(f.split)} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}…)`).join('; ') || 'not recorded'}</p>`)
@@ -212,6 +233,7 @@ export function buildReport(input: ReportInput): ReportOutput {
       // inside strings as \n, so nothing in the config can close the fence early.
       md.push('', '```json', JSON.stringify(d.config, null, 2), '```', '')
     }
+    html.push('</section>')
   }
 
   const style = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 16px;color:#1d1f23}
@@ -222,7 +244,7 @@ tr.baseline td{background:#f1f4fb}.rel,.ci{color:#555;font-size:11px}td.noise{co
 .previews{display:flex;flex-direction:column;gap:6px}.img{display:flex;gap:8px;align-items:center}.cls{width:90px}
 figure{margin:4px}figure.bad figcaption{color:#b3261e}figure.ok figcaption{color:#1f7a3d}figcaption{font-size:11px}
 img{image-rendering:pixelated}code{font-size:12px}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}figure,table{break-inside:avoid}}`
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}.appendix{break-before:page}figure,table{break-inside:avoid}}`
   const doc = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">

@@ -8,6 +8,7 @@ import type { Host } from '../../src-host/host'
 import { buildResultsTable } from '../../src-shared/results-table'
 import { differingKeys } from '../../src-shared/report/report'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
+import { strFromU8, unzipSync } from 'fflate'
 
 let host: Host
 let ids: string[] = []
@@ -75,6 +76,36 @@ describe('report export', () => {
     expect(pdf).toMatchObject({ ok: false, error: { code: 'unsupported' } })
     const bad = await host.dispatch('reports.export', { runIds: [ids[1]!], baselineId: ids[0]! })
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+  })
+
+  it('returns the report folder as a zip for a browser, and keeps configs to their differences in the body and an appendix', async () => {
+    const res = await host.call('reports.export', { runIds: ids, baselineId: ids[0]!, title: 'Zipped report', name: 'zipped', zip: true })
+    expect(res.zip).toBeTruthy()
+    const entries = unzipSync(Buffer.from(res.zip!, 'base64'))
+    // Everything written, in one folder named after the report, byte for byte.
+    expect(Object.keys(entries).sort()).toEqual(res.files.map((f) => `zipped/${f}`).sort())
+    for (const f of ['report.html', 'report.md', 'results.csv', 'results.json']) expect(Object.keys(entries)).toContain(`zipped/${f}`)
+    expect(Object.keys(entries).some((f) => f.endsWith('.png'))).toBe(true)
+    expect(Buffer.from(entries['zipped/results.csv']!).equals(await fs.readFile(path.join(res.dir, 'results.csv')))).toBe(true)
+    expect(strFromU8(entries['zipped/report.html']!)).toContain('<title>Zipped report</title>')
+    // Without asking, no zip (it can be megabytes).
+    expect((await host.call('reports.export', { runIds: ids, name: 'no-zip' })).zip).toBeUndefined()
+
+    // The body: only the settings that differ, a run per column; the full configs after everything else.
+    const html = res.html
+    const body = html.indexOf('<h2>Configuration differences</h2>')
+    const appendix = html.indexOf('<h2>Appendix: full configurations</h2>')
+    expect(body).toBeGreaterThan(html.indexOf('<h2>Results (top-1 %)</h2>'))
+    expect(appendix).toBeGreaterThan(body)
+    const diffTable = html.slice(body, appendix)
+    expect(diffTable).toContain('<th>random init</th><th>RotNet</th>')
+    expect(diffTable).toMatch(/<tr><td><code>pretrain\.enabled<\/code><\/td><td>false<\/td><td>true<\/td><\/tr>/)
+    expect(diffTable).not.toContain('backbone.arch')
+    expect(html.slice(appendix)).toContain('backbone.arch')
+    expect(html).toContain('.appendix{break-before:page}')
+    const md = strFromU8(entries['zipped/report.md']!)
+    expect(md.indexOf('## Configuration differences')).toBeLessThan(md.indexOf('## Appendix: full configurations'))
+    expect(md).toMatch(/\| `pretrain\.enabled` \| false \| true \|/)
   })
 
   it('computes a t-SNE map of a run in a worker with progress and previews, stores it, and serves it cached', async () => {
