@@ -109,35 +109,24 @@ export function writeSyntheticRun(workspace: string, r: SyntheticRun): void {
     const ce = floor + (1.386 - floor) * Math.exp(-s / decay) + 0.12 * n
     const acc = Math.min(1, Math.max(0, 0.25 + (0.95 - 0.25 - floor / 2) * (1 - Math.exp(-s / decay)) + 0.06 * n))
     t += msPerStep * (1 + 0.2 * n)
+    const place = {
+      stage: 'pretrain',
+      epoch: Math.floor(s / spe),
+      step: s,
+      lr,
+      ms: msPerStep,
+      imagesPerSec: Math.round((64000 / msPerStep) * (1 + 0.08 * rand()))
+    }
+    const rotation = { acc_rot: acc, acc_r0: acc, acc_r1: acc * 0.98, acc_r2: Math.min(1, acc * 1.02), acc_r3: acc * 0.97 }
+    // The loss components each method logs (src-engine/methods): RFD adds its invariance and NCE terms.
+    const mse = 0.05 + 0.4 * Math.exp(-s / (decay * 0.6)) + 0.02 * rand()
+    const nce = 6.5 - 1.5 * (1 - Math.exp(-s / decay)) + 0.2 * rand()
     const rec =
       method === 'simclr'
-        ? {
-            stage: 'pretrain',
-            epoch: Math.floor(s / spe),
-            step: s,
-            lr,
-            ms: msPerStep,
-            imagesPerSec: Math.round(64000 / msPerStep),
-            loss: ce * 2.5,
-            ntxent: ce * 2.5,
-            t: Math.round(t)
-          }
-        : {
-            stage: 'pretrain',
-            epoch: Math.floor(s / spe),
-            step: s,
-            lr,
-            ms: msPerStep,
-            imagesPerSec: Math.round(64000 / msPerStep),
-            loss: ce,
-            ce,
-            acc_rot: acc,
-            acc_r0: acc,
-            acc_r1: acc * 0.98,
-            acc_r2: Math.min(1, acc * 1.02),
-            acc_r3: acc * 0.97,
-            t: Math.round(t)
-          }
+        ? { ...place, loss: ce * 2.5, ntxent: ce * 2.5, t: Math.round(t) }
+        : method === 'rfd'
+          ? { ...place, loss: ce + mse + 0.05 * nce, ce, mse, nce, ...rotation, t: Math.round(t) }
+          : { ...place, loss: ce, ce, ...rotation, t: Math.round(t) }
     lines.push(JSON.stringify(rec))
   }
   for (let s = 0; s < (r.finetuneSteps ?? 0); s++) {
