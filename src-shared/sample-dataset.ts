@@ -8,7 +8,7 @@
 // square specks, no horizon, no sky gradient, no sun. The object stays clear of the borders and is
 // placed anywhere in the middle, not low in the frame. An earlier version had a ground band along
 // the bottom edge: a network solved rotation from it within a few steps and learnt nothing about
-// shape, so pretraining barely beat random weights. test/unit/sample-dataset.test.ts holds this.
+// shape, so pretraining barely beat random weights. test/unit/shared/sample-dataset.test.ts holds this.
 import { Rng } from './rng'
 import type { ImageSet } from './image-set'
 

@@ -18,7 +18,7 @@
 // The result: `getThreadsCount()` reports the requested count and PThread runs threads-1 workers
 // (the calling thread is the pool's first thread). Results are bit-identical to the
 // single-threaded SIMD build in our tests (XNNPACK splits work by output tiles, not by the
-// reduction), see test/unit/wasm-threads.test.ts.
+// reduction), see test/unit/engine/wasm-threads.test.ts.
 //
 // Use: call `enableWasmThreads(n)` after `import '@tensorflow/tfjs-backend-wasm'` and before the
 // first `tf.setBackend('wasm')` (it wraps the registered backend factory). If the threaded build

@@ -1,7 +1,7 @@
 // Owns the comparison of one full training step between two tfjs backends: the small training
 // configuration the comparison uses, a run of the first step that keeps its gradients, and the
 // relative error of gradients, weights and metrics against a reference backend. Used by the
-// webgpu tests (test/unit/webgpu.test.ts) and the GPU check for machines without Node
+// webgpu tests (test/unit/engine/webgpu.test.ts) and the GPU check for machines without Node
 // (scripts/gpu-check/check.ts), which run the same comparison on a real GPU.
 //
 // Relative error of a tensor: max_i |got_i - ref_i| / max_i |ref_i| (the largest deviation

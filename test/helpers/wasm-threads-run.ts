@@ -1,4 +1,4 @@
-// Child process for test/unit/wasm-threads.test.ts: selects the wasm backend with the thread count
+// Child process for test/unit/engine/wasm-threads.test.ts: selects the wasm backend with the thread count
 // given as argv[2], trains a few steps of rfd (memory bank) and rfd-contrastive on the sample
 // dataset, and prints one JSON line: thread counts, losses, a checksum of every trainable parameter
 // (float bits, so any difference shows). It never calls process.exit: the process has to end by

@@ -9,6 +9,7 @@ import {
   formatLogTick,
   smoothedLine,
   formatX,
+  isProbeStage,
   mapX,
   nearestIndex,
   stageLabel,
@@ -216,5 +217,6 @@ describe('tooltips', () => {
     expect(stageLabel('linear:sample (10 classes, 32px, seed 2)')).toBe('linear probe · sample (10 classes, 32px, seed 2)')
     expect(stageLabel('nonlinear:cifar')).toBe('non-linear probe · cifar')
     expect(stageLabel('finetune')).toBe('finetune')
+    expect(['pretrain', 'finetune', 'linear:sample', 'nonlinear:x'].map(isProbeStage)).toEqual([false, false, true, true])
   })
 })
