@@ -55,6 +55,8 @@ test('a run’s curves: smoothing with the raw line behind, log scale, step / ep
   const problems = collectProblems(page)
   await page.goto(host.url + `#/runs/${id}`)
   await expect(page.getByTestId('run-title')).toContainText('rotnet long')
+  // A finished run opens on its last training stage, not on the probe trained after it.
+  await expect(page.getByTestId('stage-finetune')).toHaveAttribute('aria-pressed', 'true')
   await page.getByTestId('stage-pretrain').click()
   await expect.poll(() => chartPoints(page, 'chart-loss')).toBe(2 * 2000)
   const loss = page.getByTestId('chart-loss')

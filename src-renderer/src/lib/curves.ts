@@ -256,12 +256,16 @@ export function formatX(axis: XAxis, x: number): string {
   return `wall time ${formatElapsed(x)}`
 }
 
-/**
- * A stage's name for people: evaluation probes log their training curves under
- * "<protocol>:<dataset>" (see src-engine/pipeline.ts).
- */
+const PROBE_STAGE = /^(linear|nonlinear):(.+)$/
+
+/** Whether a stage's records are an evaluation probe's training ("<protocol>:<dataset>", see src-engine/pipeline.ts). */
+export function isProbeStage(stage: string): boolean {
+  return PROBE_STAGE.test(stage)
+}
+
+/** A stage's name for people: "linear probe · <dataset>" for a probe's. */
 export function stageLabel(stage: string): string {
-  const m = /^(linear|nonlinear):(.+)$/.exec(stage)
+  const m = PROBE_STAGE.exec(stage)
   if (!m) return stage
   return `${m[1] === 'linear' ? 'linear probe' : 'non-linear probe'} · ${m[2]}`
 }
