@@ -2,11 +2,21 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 import globals from 'globals'
+import prettier from 'eslint-config-prettier'
 
 const noElectron = { name: 'electron', message: 'Only src-main (the Electron shell) imports Electron: everything below it runs headless too.' }
-const noTensorFlow = { group: ['@tensorflow/*'], message: 'TensorFlow.js loads only in worker processes (src-engine): ask a worker through src-shared/contract/worker.ts.' }
-const noEngine = { group: ['**/src-engine', '**/src-engine/**'], message: 'The host and the main process never import the engine (it loads TensorFlow.js): ask a worker, or move plain code to src-node or src-shared.' }
-const noHost = { group: ['**/src-host', '**/src-host/**'], message: 'The engine and the shared layers never import the host: put what both need in src-node or src-shared.' }
+const noTensorFlow = {
+  group: ['@tensorflow/*'],
+  message: 'TensorFlow.js loads only in worker processes (src-engine): ask a worker through src-shared/contract/worker.ts.'
+}
+const noEngine = {
+  group: ['**/src-engine', '**/src-engine/**'],
+  message: 'The host and the main process never import the engine (it loads TensorFlow.js): ask a worker, or move plain code to src-node or src-shared.'
+}
+const noHost = {
+  group: ['**/src-host', '**/src-host/**'],
+  message: 'The engine and the shared layers never import the host: put what both need in src-node or src-shared.'
+}
 const noMain = { group: ['**/src-main', '**/src-main/**'], message: 'Only the Electron shell imports src-main.' }
 const noNodeLayer = { group: ['**/src-node', '**/src-node/**'], message: 'src-shared runs in the renderer too: it cannot import the plain-Node layer.' }
 const noNodeApi = { group: ['node:*'], message: 'src-shared runs in the renderer too: no Node APIs (put Node code in src-node).' }
@@ -60,5 +70,7 @@ export default tseslint.config(
   {
     files: ['src-shared/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noTensorFlow, noEngine, noHost, noMain, noNodeLayer, noNodeApi] }] }
-  }
+  },
+  // Layout is Prettier's (npm run format): lint rules that would fight it are off.
+  prettier
 )

@@ -40,7 +40,13 @@ const N = Number(a.n)
 const WORKING = Number(a.working)
 const BATCH = Number(a.batch)
 if (!Number.isInteger(N) || N < 10) throw new Error('--n must be an integer >= 10')
-const sizes: [number, number][] = a.size === 'both' ? [[64, 64], [500, 375]] : [a.size!.split('x').map(Number) as [number, number]].map(([w, h]) => [w!, h ?? w!] as [number, number])
+const sizes: [number, number][] =
+  a.size === 'both'
+    ? [
+        [64, 64],
+        [500, 375]
+      ]
+    : [a.size!.split('x').map(Number) as [number, number]].map(([w, h]) => [w!, h ?? w!] as [number, number])
 if (sizes.some(([w, h]) => !(w >= 8 && h >= 8))) throw new Error('--size must be 64, 500x375 (WxH) or both')
 
 /** A photo-like image: smooth gradients, a few shapes, mild noise (JPEG sizes like real photos, not noise). */
@@ -61,7 +67,10 @@ function photo(w: number, h: number, rng: Rng): Uint8Array {
     }
   }
   for (let s = 0; s < 6; s++) {
-    const rx = rng.int(w), ry = rng.int(h), rw = 4 + rng.int(Math.max(1, w >> 2)), rh = 4 + rng.int(Math.max(1, h >> 2))
+    const rx = rng.int(w),
+      ry = rng.int(h),
+      rw = 4 + rng.int(Math.max(1, w >> 2)),
+      rh = 4 + rng.int(Math.max(1, h >> 2))
     const col = [rng.int(256), rng.int(256), rng.int(256)]
     for (let y = ry; y < Math.min(h, ry + rh); y++) for (let x = rx; x < Math.min(w, rx + rw); x++) px.set(col, (y * w + x) * 4)
   }
@@ -127,7 +136,23 @@ function rotateViews(batch: Uint8Array, b: number, s: number, tables: Int32Array
 function trainConsumption(): { viewsPerSec: number; source: string } | null {
   if (a['train-views']) return { viewsPerSec: Number(a['train-views']), source: '--train-views' }
   if (a['no-train']) return null
-  const args = ['tsx', path.resolve(import.meta.dirname, 'train.ts'), '--backend', 'auto', '--width', '1', '--batch', '32', '--input', '64', '--steps', '3', '--warmup', '1', '--no-peer']
+  const args = [
+    'tsx',
+    path.resolve(import.meta.dirname, 'train.ts'),
+    '--backend',
+    'auto',
+    '--width',
+    '1',
+    '--batch',
+    '32',
+    '--input',
+    '64',
+    '--steps',
+    '3',
+    '--warmup',
+    '1',
+    '--no-peer'
+  ]
   const p = spawnSync('npx', args, { encoding: 'utf8', timeout: 600_000 })
   const line = p.stdout?.split('\n').find((l) => l.startsWith('quarterturn '))
   if (!line) {
@@ -146,14 +171,24 @@ try {
     const dir = path.join(root, `jpeg-${w}x${h}`)
     const t0 = performance.now()
     const bytes = await generate(dir, w, h)
-    console.log(`\n== ${N} JPEGs ${w}x${h} (quality 90, ${(bytes / N / 1024).toFixed(1)} KiB each), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    console.log(
+      `\n== ${N} JPEGs ${w}x${h} (quality 90, ${(bytes / N / 1024).toFixed(1)} KiB each), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`
+    )
 
     const dsDir = path.join(root, `ds-${w}x${h}`)
     const t1 = performance.now()
     const phases = new Map<string, number>()
-    const job = startIndexJob({ mode: 'index', source: dir, datasetDir: dsDir, options: IndexOptionsSchema.parse({ workingSize: WORKING, split: { valFraction: 0, testFraction: 0 } }) }, (p) => {
-      if (!phases.has(p.phase)) phases.set(p.phase, p.elapsedMs)
-    })
+    const job = startIndexJob(
+      {
+        mode: 'index',
+        source: dir,
+        datasetDir: dsDir,
+        options: IndexOptionsSchema.parse({ workingSize: WORKING, split: { valFraction: 0, testFraction: 0 } })
+      },
+      (p) => {
+        if (!phases.has(p.phase)) phases.set(p.phase, p.elapsedMs)
+      }
+    )
     const o = await job.promise
     const wall = (performance.now() - t1) / 1000
     // The job's own clock starts once the worker runs: from source, starting the worker includes
@@ -163,8 +198,12 @@ try {
     const ours = N / sec
     const scanMs = phases.get('decoding') ?? 0
     const decodeMs = (phases.get('finishing') ?? o.elapsedMs) - scanMs
-    console.log(`             phases: scan + layout ${scanMs.toFixed(0)} ms, decode + write ${decodeMs.toFixed(0)} ms (${(N / (decodeMs / 1000)).toFixed(0)} images/s), index + fsync ${(o.elapsedMs - scanMs - decodeMs).toFixed(0)} ms`)
-    console.log(`quarterturn  scan+decode+resize+hash+cache to ${WORKING}x${WORKING}: ${sec.toFixed(2)} s, ${ours.toFixed(0)} images/s (${(N / wall).toFixed(0)} images/s counting the worker's start, ${wall.toFixed(2)} s; ${o.decoded} decoded, ${o.skipped} skipped, ${job.runner}, cache ${(o.cacheBytes / 2 ** 20).toFixed(1)} MiB)`)
+    console.log(
+      `             phases: scan + layout ${scanMs.toFixed(0)} ms, decode + write ${decodeMs.toFixed(0)} ms (${(N / (decodeMs / 1000)).toFixed(0)} images/s), index + fsync ${(o.elapsedMs - scanMs - decodeMs).toFixed(0)} ms`
+    )
+    console.log(
+      `quarterturn  scan+decode+resize+hash+cache to ${WORKING}x${WORKING}: ${sec.toFixed(2)} s, ${ours.toFixed(0)} images/s (${(N / wall).toFixed(0)} images/s counting the worker's start, ${wall.toFixed(2)} s; ${o.decoded} decoded, ${o.skipped} skipped, ${job.runner}, cache ${(o.cacheBytes / 2 ** 20).toFixed(1)} MiB)`
+    )
 
     if (!a['no-peer']) {
       if (!existsSync(a.peer!)) console.log(`peer: ${a.peer} not found; pass --peer PATH or --no-peer`)
@@ -209,7 +248,9 @@ try {
       const train = trainConsumption()
       if (train) {
         console.log(`training consumes ${train.viewsPerSec.toFixed(0)} views/s (${train.source})`)
-        console.log(`ratio (batch read / training): in memory ${(memRate / train.viewsPerSec).toFixed(0)}x, from disk ${(fileRate / train.viewsPerSec).toFixed(0)}x`)
+        console.log(
+          `ratio (batch read / training): in memory ${(memRate / train.viewsPerSec).toFixed(0)}x, from disk ${(fileRate / train.viewsPerSec).toFixed(0)}x`
+        )
       }
     }
   }

@@ -18,7 +18,12 @@ const REPS = Number(process.env.BENCH_REPS ?? 3)
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]
 type Explicit = [[number, number], [number, number], [number, number], [number, number]]
-const P = (p: number): Explicit => [[0, 0], [p, p], [p, p], [0, 0]]
+const P = (p: number): Explicit => [
+  [0, 0],
+  [p, p],
+  [p, p],
+  [0, 0]
+]
 
 function rand(shape: number[]): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, 'float32', 7)
@@ -72,7 +77,10 @@ async function runCase(c: Case): Promise<void> {
   const backend = tf.backend() as unknown as WasmBackend
   const ins = c.inputs(BATCH)
   const attrs = c.attrs(BATCH)
-  const ours = time(() => tf.engine().runKernel(c.kernel, ins, attrs) as tf.Tensor, (t) => (t as tf.Tensor).dispose())
+  const ours = time(
+    () => tf.engine().runKernel(c.kernel, ins, attrs) as tf.Tensor,
+    (t) => (t as tf.Tensor).dispose()
+  )
   let stock: number | null = null
   const stockConfig = stockWasmKernel(c.kernel)
   if (stockConfig != null) {
@@ -89,7 +97,12 @@ async function runCase(c: Case): Promise<void> {
   const cpuBatch = Math.min(CPU_BATCH, c.cpuBatch ?? CPU_BATCH)
   const cpuIns = c.inputs(cpuBatch)
   const cpuAttrs = c.attrs(cpuBatch)
-  const cpuMs = time(() => tf.engine().runKernel(c.kernel, cpuIns, cpuAttrs) as tf.Tensor, (t) => (t as tf.Tensor).dispose(), 1, false)
+  const cpuMs = time(
+    () => tf.engine().runKernel(c.kernel, cpuIns, cpuAttrs) as tf.Tensor,
+    (t) => (t as tf.Tensor).dispose(),
+    1,
+    false
+  )
   tf.dispose(Object.values(cpuIns))
   const cpu = (cpuMs * BATCH) / cpuBatch
   const row: Row = { kernel: c.kernel, shape: c.shape, ours, stock, cpu, cpuNote: cpuBatch < BATCH ? `batch ${cpuBatch} x${BATCH / cpuBatch}` : '' }
@@ -116,9 +129,7 @@ function convCase(
     // The cpu backend's Conv2DBackpropFilter runs ~4M multiply-adds/s: time one example.
     cpuBatch: kernel === 'Conv2DBackpropFilter' ? 1 : undefined,
     inputs: (n): Record<string, tf.Tensor> =>
-      kernel === 'Conv2DBackpropFilter'
-        ? { x: rand(xShape(n)), dy: rand(outShape(n)) }
-        : { dy: rand(outShape(n)), filter: rand(wShape) },
+      kernel === 'Conv2DBackpropFilter' ? { x: rand(xShape(n)), dy: rand(outShape(n)) } : { dy: rand(outShape(n)), filter: rand(wShape) },
     attrs: (n): tf.NamedAttrMap =>
       kernel === 'Conv2DBackpropFilter'
         ? { strides: s, pad, dataFormat: 'NHWC', filterShape: wShape }
@@ -135,7 +146,12 @@ function matMulCase(name: string, a: (n: number) => number[], b: (n: number) => 
   }
 }
 
-function depthwiseCase(kernel: 'DepthwiseConv2dNativeBackpropFilter' | 'DepthwiseConv2dNativeBackpropInput', [h, w, c]: [number, number, number], k: number, s: number): Case {
+function depthwiseCase(
+  kernel: 'DepthwiseConv2dNativeBackpropFilter' | 'DepthwiseConv2dNativeBackpropInput',
+  [h, w, c]: [number, number, number],
+  k: number,
+  s: number
+): Case {
   const xShape = (n: number) => [n, h, w, c] as [number, number, number, number]
   const wShape: [number, number, number, number] = [k, k, c, 1]
   const outShape = (n: number) => tf.backend_util.computeConv2DInfo(xShape(n), wShape, s, 1, 'same', undefined, true).outShape
@@ -182,9 +198,27 @@ async function main(): Promise<void> {
       inputs: () => ({ x: rand([1, 1, 1, 64]) }),
       attrs: (n) => ({ reps: [n, 32, 32, 1] })
     },
-    matMulCase('fc6 dX', (n) => [n, 4096], () => [2304, 4096], false, true),
-    matMulCase('fc6 dW', (n) => [n, 2304], (n) => [n, 4096], true, false),
-    matMulCase('fc7 dW', (n) => [n, 4096], (n) => [n, 4096], true, false),
+    matMulCase(
+      'fc6 dX',
+      (n) => [n, 4096],
+      () => [2304, 4096],
+      false,
+      true
+    ),
+    matMulCase(
+      'fc6 dW',
+      (n) => [n, 2304],
+      (n) => [n, 4096],
+      true,
+      false
+    ),
+    matMulCase(
+      'fc7 dW',
+      (n) => [n, 4096],
+      (n) => [n, 4096],
+      true,
+      false
+    ),
     depthwiseCase('DepthwiseConv2dNativeBackpropFilter', [32, 32, 64], 3, 1),
     depthwiseCase('DepthwiseConv2dNativeBackpropInput', [32, 32, 64], 3, 1)
   ]
@@ -194,8 +228,14 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm')
   const a = rand([BATCH, 2304])
   const w = rand([2304, 4096])
-  const fwd = time(() => tf.matMul(a, w), (t) => (t as tf.Tensor).dispose())
-  const fwdFresh = time(() => tf.tidy(() => tf.matMul(a, tf.clone(w))), (t) => (t as tf.Tensor).dispose())
+  const fwd = time(
+    () => tf.matMul(a, w),
+    (t) => (t as tf.Tensor).dispose()
+  )
+  const fwdFresh = time(
+    () => tf.tidy(() => tf.matMul(a, tf.clone(w))),
+    (t) => (t as tf.Tensor).dispose()
+  )
   tf.dispose([a, w])
   const convRefs = [
     { name: 'conv1', x: [BATCH, 64, 64, 3], w: [5, 5, 3, 64], s: 2, p: 2 },
@@ -204,7 +244,10 @@ async function main(): Promise<void> {
   ].map((r) => {
     const x = rand(r.x) as tf.Tensor4D
     const f = rand(r.w) as tf.Tensor4D
-    const ms = time(() => tf.conv2d(x, f, r.s, P(r.p)), (t) => (t as tf.Tensor).dispose())
+    const ms = time(
+      () => tf.conv2d(x, f, r.s, P(r.p)),
+      (t) => (t as tf.Tensor).dispose()
+    )
     tf.dispose([x, f])
     return `${r.name} ${fmt(ms)} ms`
   })
@@ -215,8 +258,10 @@ async function main(): Promise<void> {
     const cpu = `${fmt(r.cpu)}${r.cpuNote ? ` (${r.cpuNote})` : ''}`
     console.log(`| ${r.kernel} | ${r.shape} | ${fmt(r.ours)} | ${fmt(r.stock)} | ${cpu} | ${ratio(r.stock, r.ours)} | ${ratio(r.cpu, r.ours)} |`)
   }
-  console.log(`\nreference, stock wasm forward passes: fc6 [${BATCH},2304] x [2304,4096] ${fmt(fwd)} ms ` +
-    `(${fmt(fwdFresh)} ms with a new weight tensor, as in training); Conv2D ${convRefs.join(', ')}`)
+  console.log(
+    `\nreference, stock wasm forward passes: fc6 [${BATCH},2304] x [2304,4096] ${fmt(fwd)} ms ` +
+      `(${fmt(fwdFresh)} ms with a new weight tensor, as in training); Conv2D ${convRefs.join(', ')}`
+  )
 }
 
 await main()

@@ -51,7 +51,12 @@ function build() {
   const loss = (x: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar => {
     let h: tf.Tensor4D = x
     for (const l of convs) {
-      const pad: Pad4 = [[0, 0], [l.p, l.p], [l.p, l.p], [0, 0]]
+      const pad: Pad4 = [
+        [0, 0],
+        [l.p, l.p],
+        [l.p, l.p],
+        [0, 0]
+      ]
       h = tf.relu(bn(tf.conv2d(h, l.w as tf.Tensor4D, l.s, pad), l.gamma, l.beta, [0, 1, 2])) as tf.Tensor4D
       if (l.pool) h = tf.maxPool(h, 3, 2, 'valid')
     }
@@ -74,7 +79,13 @@ async function main(): Promise<void> {
   const { loss } = build()
   const opt = tf.train.sgd(0.01)
   const x = tf.randomUniform([BATCH, 64, 64, 3], -1, 1, 'float32', 4) as tf.Tensor4D
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 4), 'int32'), 4) as tf.Tensor2D
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, (_, i) => i % 4),
+      'int32'
+    ),
+    4
+  ) as tf.Tensor2D
   const step = () => tf.dispose(opt.minimize(() => loss(x, labels), true) ?? [])
 
   step() // warm-up
@@ -91,7 +102,9 @@ async function main(): Promise<void> {
     byKernel.set(k.name, e)
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0)
-  console.log(`${STOCK ? 'stock wasm kernels + only the missing ones' : 'all wasm-kernels'}, batch ${BATCH}, width ${WIDTH}, ${THREADS} thread(s): one SGD step ${stepMs.toFixed(0)} ms (sum of kernel times ${total.toFixed(0)} ms)`)
+  console.log(
+    `${STOCK ? 'stock wasm kernels + only the missing ones' : 'all wasm-kernels'}, batch ${BATCH}, width ${WIDTH}, ${THREADS} thread(s): one SGD step ${stepMs.toFixed(0)} ms (sum of kernel times ${total.toFixed(0)} ms)`
+  )
   console.log('| kernel | calls | ms | share |')
   console.log('|---|---:|---:|---:|')
   for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)) {

@@ -55,7 +55,10 @@ if (![32, 64, 224].includes(input)) throw new Error('--input must be 32, 64 or 2
 if (a['wasm-threads'] !== undefined) setWasmThreads(Number(a['wasm-threads']))
 const { name: backend, statuses } = await selectBackend(a.backend as 'auto')
 const adapter = backend === 'webgpu' ? statuses.find((s) => s.name === 'webgpu')?.adapter : undefined
-if (adapter) console.log(`adapter      ${JSON.stringify({ description: adapter.description, vendor: adapter.vendor, architecture: adapter.architecture, software: adapter.software, limits: adapter.limits })}`)
+if (adapter)
+  console.log(
+    `adapter      ${JSON.stringify({ description: adapter.description, vendor: adapter.vendor, architecture: adapter.architecture, software: adapter.software, limits: adapter.limits })}`
+  )
 const rng = new Rng(0)
 const n = batch * (steps + warmup)
 const images = new Uint8Array(n * input * input * 3)
@@ -102,7 +105,22 @@ console.log(`quarterturn  ${JSON.stringify(ours)}`)
 trainer.dispose()
 
 if (backend !== 'wasm' && !a['no-wasm']) {
-  const args = ['--backend', 'wasm', '--width', a.width!, '--batch', a.batch!, '--input', a.input!, '--steps', a.steps!, '--warmup', a.warmup!, '--no-peer', '--no-wasm']
+  const args = [
+    '--backend',
+    'wasm',
+    '--width',
+    a.width!,
+    '--batch',
+    a.batch!,
+    '--input',
+    a.input!,
+    '--steps',
+    a.steps!,
+    '--warmup',
+    a.warmup!,
+    '--no-peer',
+    '--no-wasm'
+  ]
   if (a['wasm-threads'] !== undefined) args.push('--wasm-threads', a['wasm-threads'])
   const p = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, ...args], { encoding: 'utf8' })
   const line = p.stdout.split('\n').find((l) => l.startsWith('quarterturn  ')) ?? ''
@@ -110,7 +128,9 @@ if (backend !== 'wasm' && !a['no-wasm']) {
     console.log(`wasm run failed: ${p.stderr.trim().split('\n').at(-1)}`)
   } else {
     const w = JSON.parse(line.slice('quarterturn  '.length)) as typeof ours
-    console.log(`wasm         ${JSON.stringify({ ms_per_step: w.ms_per_step, views_per_sec: w.views_per_sec, approx_gflops_per_sec: w.approx_gflops_per_sec, threads: w.wasm_threads })}`)
+    console.log(
+      `wasm         ${JSON.stringify({ ms_per_step: w.ms_per_step, views_per_sec: w.views_per_sec, approx_gflops_per_sec: w.approx_gflops_per_sec, threads: w.wasm_threads })}`
+    )
     console.log(`ratio (${backend} / wasm views/s): ${(ours.views_per_sec / w.views_per_sec).toFixed(3)}`)
   }
 }
@@ -120,7 +140,20 @@ if (!a['no-peer']) {
   if (!existsSync(a.peer!)) {
     console.log(`peer: ${a.peer} not found; pass --peer PATH or --no-peer`)
   } else {
-    const args = [a.peer!, '--batch', String(batch), '--threads', a.threads!, '--width-mult', String(width), '--warmup', String(warmup), '--steps', String(steps), '--json']
+    const args = [
+      a.peer!,
+      '--batch',
+      String(batch),
+      '--threads',
+      a.threads!,
+      '--width-mult',
+      String(width),
+      '--warmup',
+      String(warmup),
+      '--steps',
+      String(steps),
+      '--json'
+    ]
     if (input === 224) args.push('--arch', 'alexnet-ref', '--size', '224')
     const p = spawnSync(python, args, { encoding: 'utf8' })
     const line = p.stdout.trim().split('\n').at(-1) ?? ''
@@ -129,7 +162,9 @@ if (!a['no-peer']) {
       console.log('Install it with: apt-get install -y python3-torch python3-numpy')
     } else {
       const peer = JSON.parse(line) as { views_per_sec: number; ms_per_step: number; approx_gflops_per_sec: number; torch_threads: number }
-      console.log(`pytorch      ${JSON.stringify({ ms_per_step: peer.ms_per_step, views_per_sec: peer.views_per_sec, approx_gflops_per_sec: peer.approx_gflops_per_sec, threads: peer.torch_threads })}`)
+      console.log(
+        `pytorch      ${JSON.stringify({ ms_per_step: peer.ms_per_step, views_per_sec: peer.views_per_sec, approx_gflops_per_sec: peer.approx_gflops_per_sec, threads: peer.torch_threads })}`
+      )
       console.log(`ratio (quarterturn / pytorch views/s): ${(ours.views_per_sec / peer.views_per_sec).toFixed(3)}`)
     }
   }

@@ -58,7 +58,11 @@ for (const [k, v] of Object.entries({ n, dim, iters, clusters, seed, pcaDims }))
 }
 if (!['auto', 'numpy', 'ts'].includes(a.data!)) throw new Error('--data must be auto, numpy or ts')
 
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ')
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 const log = (s: string) => {
   if (!a.json) console.log(s)
 }
@@ -177,11 +181,29 @@ if (!a['no-peer']) {
 
 if (peer) {
   const ratio = seconds / peer.seconds
-  log(`time ratio (quarterturn / scikit-learn seconds): ${ratio.toFixed(3)}  (${ratio <= 1 ? `${(1 / ratio).toFixed(2)}x faster` : `${ratio.toFixed(2)}x slower`})`)
-  log(`10-NN preservation: quarterturn ${preservation.toFixed(4)} vs scikit-learn ${peer.knn_preservation.toFixed(4)}  (${preservation >= peer.knn_preservation ? 'equal or better' : 'lower'})`)
+  log(
+    `time ratio (quarterturn / scikit-learn seconds): ${ratio.toFixed(3)}  (${ratio <= 1 ? `${(1 / ratio).toFixed(2)}x faster` : `${ratio.toFixed(2)}x slower`})`
+  )
+  log(
+    `10-NN preservation: quarterturn ${preservation.toFixed(4)} vs scikit-learn ${peer.knn_preservation.toFixed(4)}  (${preservation >= peer.knn_preservation ? 'equal or better' : 'lower'})`
+  )
   log(`10-NN label accuracy: quarterturn ${labelAcc.toFixed(4)} vs scikit-learn ${peer.knn_label_accuracy.toFixed(4)}`)
   log(`goal (no slower at equal or better preservation): ${ratio <= 1 && preservation >= peer.knn_preservation ? 'met' : 'NOT met'}`)
 }
 if (a.json) {
-  console.log(JSON.stringify({ n, dim, iters, clusters, seed, pca_dims: pcaDims, theta, data: numpyOk ? 'numpy' : 'ts', quarterturn: ours, scikit_learn: peer, ratio: peer ? +(seconds / peer.seconds).toFixed(3) : null }))
+  console.log(
+    JSON.stringify({
+      n,
+      dim,
+      iters,
+      clusters,
+      seed,
+      pca_dims: pcaDims,
+      theta,
+      data: numpyOk ? 'numpy' : 'ts',
+      quarterturn: ours,
+      scikit_learn: peer,
+      ratio: peer ? +(seconds / peer.seconds).toFixed(3) : null
+    })
+  )
 }

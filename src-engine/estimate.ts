@@ -20,7 +20,6 @@ import { rotnet, supervised } from '../src-shared/methods/builtin'
 import { fitStepCost, type EngineBenchmark, type StepCost } from '../src-shared/estimate'
 import type { BenchProgress } from '../src-shared/contract/worker'
 
-
 function randomImages(n: number, size: number, seed: number): ImageSet {
   const rng = new Rng(seed)
   const images = new Uint8Array(n * size * size * 3)

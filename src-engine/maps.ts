@@ -15,7 +15,19 @@ import { extractFeaturesAsync } from './eval/features'
 import { loadSplits, type RegisteredReader } from './data/sources'
 import { selectImages } from '../src-node/dataset-folder'
 import { CheckpointStore } from '../src-node/checkpoint'
-import { featureFiles, featurePool, featuresKey, isBackboneParam, latestWeights, mapKey, readWeights, runPaths, weightsIdOf, writeMap, type Params } from '../src-node/run-folder'
+import {
+  featureFiles,
+  featurePool,
+  featuresKey,
+  isBackboneParam,
+  latestWeights,
+  mapKey,
+  readWeights,
+  runPaths,
+  weightsIdOf,
+  writeMap,
+  type Params
+} from '../src-node/run-folder'
 import { pca } from './analysis/pca'
 import { runTsne } from './analysis/tsne'
 import { knnPreservation } from './analysis/metrics'
@@ -66,7 +78,14 @@ async function loadWeights(runDir: string, source: MapSpec['source'], layer: Map
   return st.trainer.params
 }
 
-export async function computeMap(runDir: string, config: RunConfig, spec: MapSpec, onProgress: (p: MapProgress) => void, signal: AbortSignal, readRegistered?: RegisteredReader): Promise<MapResult> {
+export async function computeMap(
+  runDir: string,
+  config: RunConfig,
+  spec: MapSpec,
+  onProgress: (p: MapProgress) => void,
+  signal: AbortSignal,
+  readRegistered?: RegisteredReader
+): Promise<MapResult> {
   const t0 = performance.now()
   const key = mapKey(spec)
   const weightsId = await weightsIdOf(runDir, spec.source, spec.layer)
@@ -89,7 +108,8 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       let method: Method | null = null
       if (spec.layer === 'proj') {
         const m = config.pretrain.method
-        if (!config.pretrain.enabled || !findMethod(m.method)?.traits.projectionHead) throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
+        if (!config.pretrain.enabled || !findMethod(m.method)?.traits.projectionHead)
+          throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
         method = createMethod(m, { params: ps, backbone, rng: new Rng(0), datasetSize: 1, numClasses: 2 })
       }
       const weights = await loadWeights(runDir, spec.source, spec.layer)
@@ -107,7 +127,12 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       take = idx.subarray(0, Math.min(spec.maxPoints, full.n)).sort()
       const sub = selectImages(full, take)
       const tap = spec.layer === 'fc-inv' || spec.layer === 'fc-rot' || spec.layer === 'proj' ? 'fc' : spec.layer
-      ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, { layer: tap, pool: featurePool(0, backbone.inputSize), signal, onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t }) }))
+      ;({ data: feats, dim } = await extractFeaturesAsync(backbone, sub, {
+        layer: tap,
+        pool: featurePool(0, backbone.inputSize),
+        signal,
+        onProgress: (d, t) => onProgress({ phase: 'features', fraction: d / t })
+      }))
       if (spec.layer === 'fc-inv' || spec.layer === 'fc-rot') {
         // The decoupled halves of RFD's feature: first half rotation, second half invariant.
         const half = Math.floor(dim / 2)
@@ -135,7 +160,14 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
       method?.dispose?.()
       set = sub
       if (feats.byteLength <= MAX_STORED_FEATURE_BYTES) {
-        const meta: StoredFeatures = { n: set.n, dim, indices: Array.from(take), labels: Array.from(set.labels), classNames: set.classNames, weights: weightsId }
+        const meta: StoredFeatures = {
+          n: set.n,
+          dim,
+          indices: Array.from(take),
+          labels: Array.from(set.labels),
+          classNames: set.classNames,
+          weights: weightsId
+        }
         const files = featureFiles(runDir, fkey)
         await fs.mkdir(runPaths(runDir).features, { recursive: true })
         await writeFileAtomic(files.data, Buffer.from(feats.buffer, feats.byteOffset, feats.byteLength))
@@ -153,13 +185,28 @@ export async function computeMap(runDir: string, config: RunConfig, spec: MapSpe
         feats,
         set.n,
         dim,
-        { perplexity: Math.min(spec.perplexity, Math.floor((set.n - 1) / 3)), iterations: spec.iterations, learningRate: spec.learningRate ?? 'auto', earlyExaggeration: spec.earlyExaggeration, pcaDims: spec.pcaDims, init: 'pca', seed: spec.seed, signal, reportEvery: 25 },
+        {
+          perplexity: Math.min(spec.perplexity, Math.floor((set.n - 1) / 3)),
+          iterations: spec.iterations,
+          learningRate: spec.learningRate ?? 'auto',
+          earlyExaggeration: spec.earlyExaggeration,
+          pcaDims: spec.pcaDims,
+          init: 'pca',
+          seed: spec.seed,
+          signal,
+          reportEvery: 25
+        },
         (p) => {
           const preview = p.embedding ? Array.from(p.embedding) : undefined
           // The classes go with the first preview only: later ones are the layout alone.
           const classes = preview && !labelsSent ? { labels: Array.from(set.labels), classNames: set.classNames } : {}
           if (preview) labelsSent = true
-          onProgress({ phase: p.phase === 'done' ? 'optimize' : p.phase, fraction: p.phase === 'optimize' || p.phase === 'done' ? p.iteration / p.iterations : p.fraction, preview, ...classes })
+          onProgress({
+            phase: p.phase === 'done' ? 'optimize' : p.phase,
+            fraction: p.phase === 'optimize' || p.phase === 'done' ? p.iteration / p.iterations : p.fraction,
+            preview,
+            ...classes
+          })
         }
       )
       xy = r.embedding

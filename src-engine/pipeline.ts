@@ -14,7 +14,21 @@ import { Trainer, type StepResult } from './trainer'
 import { exportTrainerState, importTrainerState, type TrainerState } from './trainer-state'
 import { CheckpointStore } from '../src-node/checkpoint'
 import { MetricsLog } from '../src-node/metrics-log'
-import { STAGE_WEIGHTS, evaluationWeights, featurePool, finetuneStartWeights, isBackboneParam, readPuProbs, readResults, readWeights, runPaths, saveEvaluation, writePuProbs, writeWeights, type WeightsArtifact } from '../src-node/run-folder'
+import {
+  STAGE_WEIGHTS,
+  evaluationWeights,
+  featurePool,
+  finetuneStartWeights,
+  isBackboneParam,
+  readPuProbs,
+  readResults,
+  readWeights,
+  runPaths,
+  saveEvaluation,
+  writePuProbs,
+  writeWeights,
+  type WeightsArtifact
+} from '../src-node/run-folder'
 import { stagesOf, type StageName } from '../src-shared/stages'
 import type { Evaluation } from '../src-shared/contract/runs'
 import type { PipelineEvent, PipelineOutcome } from '../src-shared/contract/worker'
@@ -63,10 +77,15 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
   // Resuming: drop metrics written after the checkpoint; a fresh start: drop any partial run.
   const opened = await metrics.open(saved ? saved.metricsBytes : 0)
   if (opened.missingBytes > 0) {
-    io.emit({ type: 'log', level: 'warn', message: `metrics.jsonl is ${opened.missingBytes} bytes shorter than checkpoint ${latest!.seq} recorded (cut or restored from an older copy): the curves have a gap before step ${saved!.trainer?.globalStep ?? 0}. Training continues from the checkpoint.` })
+    io.emit({
+      type: 'log',
+      level: 'warn',
+      message: `metrics.jsonl is ${opened.missingBytes} bytes shorter than checkpoint ${latest!.seq} recorded (cut or restored from an older copy): the curves have a gap before step ${saved!.trainer?.globalStep ?? 0}. Training continues from the checkpoint.`
+    })
   }
   if (opened.tornBytes > 0) io.emit({ type: 'log', level: 'warn', message: `Dropped a torn last line (${opened.tornBytes} bytes) from metrics.jsonl.` })
-  if (saved) io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
+  if (saved)
+    io.emit({ type: 'log', level: 'info', message: `Resuming from checkpoint ${latest!.seq} (${saved.stage}, step ${saved.trainer?.globalStep ?? 0}).` })
 
   const data = await loadSplits(config.dataset, io.readRegistered)
   const fingerprints = new Map<string, DataFingerprint>()
@@ -131,7 +150,9 @@ export async function runPipeline(config: RunConfig, io: PipelineIO): Promise<Pi
 type DataFingerprint = Extract<PipelineEvent, { type: 'data' }>['items'][number]
 
 function fingerprint(label: string, split: string, set: ImageSet): DataFingerprint {
-  const h = createHash('sha256').update(set.images).update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength))
+  const h = createHash('sha256')
+    .update(set.images)
+    .update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength))
   return { label, split, images: set.n, sha256: h.digest('hex') }
 }
 
@@ -163,12 +184,29 @@ async function trainLoop(
     }
     const r = trainer.step()
     epochRecords.push(r)
-    const record = { stage, epoch: r.epoch, step: r.globalStep, lr: r.lr, ms: +r.ms.toFixed(1), imagesPerSec: +((r.images * 1000) / r.ms).toFixed(2), ...r.metrics, t: Date.now() }
+    const record = {
+      stage,
+      epoch: r.epoch,
+      step: r.globalStep,
+      lr: r.lr,
+      ms: +r.ms.toFixed(1),
+      imagesPerSec: +((r.images * 1000) / r.ms).toFixed(2),
+      ...r.metrics,
+      t: Date.now()
+    }
     await metrics.append(record)
     io.emit({ type: 'metrics', record })
     const done = trainer.globalStep - startStep
     const perStep = (performance.now() - t0) / done
-    io.emit({ type: 'progress', stage, epoch: trainer.epoch, epochs, step: trainer.globalStep, steps: total, etaSec: ((total - trainer.globalStep) * perStep) / 1000 })
+    io.emit({
+      type: 'progress',
+      stage,
+      epoch: trainer.epoch,
+      epochs,
+      step: trainer.globalStep,
+      steps: total,
+      etaSec: ((total - trainer.globalStep) * perStep) / 1000
+    })
     if (trainer.stepInEpoch === 0) {
       onEpoch?.(r.epoch, epochRecords)
       epochRecords = []
@@ -200,7 +238,14 @@ async function puStage(config: RunConfig, data: Splits, io: PipelineIO): Promise
   return null
 }
 
-async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+async function pretrainStage(
+  config: RunConfig,
+  data: Splits,
+  io: PipelineIO,
+  metrics: MetricsLog,
+  checkpoint: Checkpointer,
+  resume: TrainerState | null
+): Promise<PipelineOutcome | null> {
   const method = config.pretrain.method
   const trainer = new Trainer(trainConfigFor(config, 'pretrain'), data.train, { puProbs: config.pu.enabled ? await readPuProbs(io.runDir) : undefined })
   try {
@@ -208,7 +253,10 @@ async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, me
     const nceByEpoch: number[] = []
     const outcome = await trainLoop('pretrain', trainer, config.pretrain.epochs, config, io, metrics, checkpoint, (epoch, recs) => {
       if (epoch === 0) {
-        const saturated = pretextSaturation(recs.map((r) => ({ stage: 'pretrain', epoch: r.epoch, step: r.globalStep, ...r.metrics })), { epochOver: true })
+        const saturated = pretextSaturation(
+          recs.map((r) => ({ stage: 'pretrain', epoch: r.epoch, step: r.globalStep, ...r.metrics })),
+          { epochOver: true }
+        )
         if (saturated) io.emit({ type: 'log', level: 'warn', message: saturationWarning(saturated) })
       }
       // The fixed-Z NCE pitfall (method-spec), for methods with an NCE memory bank: the NCE term grows epoch after epoch.
@@ -232,15 +280,31 @@ async function pretrainStage(config: RunConfig, data: Splits, io: PipelineIO, me
   }
 }
 
-async function finetuneStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, checkpoint: Checkpointer, resume: TrainerState | null): Promise<PipelineOutcome | null> {
+async function finetuneStage(
+  config: RunConfig,
+  data: Splits,
+  io: PipelineIO,
+  metrics: MetricsLog,
+  checkpoint: Checkpointer,
+  resume: TrainerState | null
+): Promise<PipelineOutcome | null> {
   const spec = config.finetune.labelled
   let idx: Int32Array
   if (spec.kind === 'subset') {
     const ref = config.dataset
-    if (ref.kind !== 'dataset' || !io.readSubset) throw new Error(`subset "${spec.id}" cannot be read here: saved subsets belong to registered datasets in the workspace`)
+    if (ref.kind !== 'dataset' || !io.readSubset)
+      throw new Error(`subset "${spec.id}" cannot be read here: saved subsets belong to registered datasets in the workspace`)
     const s = await io.readSubset(ref.id, spec.id)
-    if (s.split !== ref.trainSplit) throw new Error(`subset "${spec.id}" was drawn from split "${s.split}", but this run trains on "${ref.trainSplit}": choose a subset of "${ref.trainSplit}"`)
-    if (s.missing.length) io.emit({ type: 'log', level: 'warn', message: `Subset "${s.name}": ${s.missing.length} of its images are no longer in the dataset (re-indexed since), e.g. ${s.missing[0]}; fine-tuning on the ${s.indices.length} still there.` })
+    if (s.split !== ref.trainSplit)
+      throw new Error(
+        `subset "${spec.id}" was drawn from split "${s.split}", but this run trains on "${ref.trainSplit}": choose a subset of "${ref.trainSplit}"`
+      )
+    if (s.missing.length)
+      io.emit({
+        type: 'log',
+        level: 'warn',
+        message: `Subset "${s.name}": ${s.missing.length} of its images are no longer in the dataset (re-indexed since), e.g. ${s.missing[0]}; fine-tuning on the ${s.indices.length} still there.`
+      })
     if (!s.indices.length) throw new Error(`subset "${spec.id}" has none of its images left in the dataset: make it again`)
     idx = s.indices
   } else {
@@ -257,7 +321,11 @@ async function finetuneStage(config: RunConfig, data: Splits, io: PipelineIO, me
       if (start && !pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
       if (pre) trainer.params.loadMatching(pre, isBackboneParam)
     }
-    io.emit({ type: 'log', level: 'info', message: `Fine-tuning on ${labelled.n} labelled images (${spec.kind === 'subset' ? `saved subset ${spec.id}` : spec.kind}).` })
+    io.emit({
+      type: 'log',
+      level: 'info',
+      message: `Fine-tuning on ${labelled.n} labelled images (${spec.kind === 'subset' ? `saved subset ${spec.id}` : spec.kind}).`
+    })
     const outcome = await trainLoop('finetune', trainer, config.finetune.epochs, config, io, metrics, checkpoint)
     if (outcome) return outcome
     await saveWeights(io.runDir, STAGE_WEIGHTS.finetune.backbone, trainer.params, isBackboneParam)
@@ -305,7 +373,13 @@ async function recordEvaluation(io: PipelineIO, e: Evaluation): Promise<void> {
   io.emit({ type: 'evaluation', evaluation: e })
 }
 
-async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, metrics: MetricsLog, fingerprints: Map<string, DataFingerprint>): Promise<PipelineOutcome | null> {
+async function evaluateStage(
+  config: RunConfig,
+  data: Splits,
+  io: PipelineIO,
+  metrics: MetricsLog,
+  fingerprints: Map<string, DataFingerprint>
+): Promise<PipelineOutcome | null> {
   const ev = config.evaluation
   const ps = new ParamStore(new Rng(config.seed))
   const backbone = new AlexNet(ps, config.backbone)
@@ -322,7 +396,11 @@ async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, me
       for (const split of ['train', 'test'] as const) {
         const before = fingerprints.get(`${splits.label}\0${split}`)
         if (before && before.sha256 !== fingerprint(splits.label, split, splits[split]).sha256)
-          io.emit({ type: 'log', level: 'warn', message: `Transfer dataset ${splits.label} (${split}) changed while this run trained (re-indexed since it started): its evaluations use the images as they are now, not those recorded in the run's provenance.` })
+          io.emit({
+            type: 'log',
+            level: 'warn',
+            message: `Transfer dataset ${splits.label} (${split}) changed while this run trained (re-indexed since it started): its evaluations use the images as they are now, not those recorded in the run's provenance.`
+          })
       }
       sets.push({ splits, transfer: true })
     }
@@ -345,14 +423,39 @@ async function evaluateStage(config: RunConfig, data: Splits, io: PipelineIO, me
       const jobs: { id: string; protocol: Evaluation['protocol']; run: () => EvalResult }[] = []
       if (ev.linear.enabled) {
         const id = `linear:${splits.label}`
-        jobs.push({ id, protocol: 'linear', run: () => trainProbe(train, test, { kind: 'linear', classes, epochs: ev.linear.epochs, batchSize: ev.linear.batchSize, schedule: scheduleFor(ev.linear.schedule, ev.linear.epochs), weightDecay: ev.linear.weightDecay, seed: config.seed, onEpoch: onEpoch(id) }) })
+        jobs.push({
+          id,
+          protocol: 'linear',
+          run: () =>
+            trainProbe(train, test, {
+              kind: 'linear',
+              classes,
+              epochs: ev.linear.epochs,
+              batchSize: ev.linear.batchSize,
+              schedule: scheduleFor(ev.linear.schedule, ev.linear.epochs),
+              weightDecay: ev.linear.weightDecay,
+              seed: config.seed,
+              onEpoch: onEpoch(id)
+            })
+        })
       }
       if (ev.nonlinear.enabled) {
         const id = `nonlinear:${splits.label}`
         jobs.push({
           id,
           protocol: 'nonlinear',
-          run: () => trainProbe(train, test, { kind: 'mlp', hidden: backbone.featureDim, classes, epochs: ev.nonlinear.epochs, batchSize: ev.nonlinear.batchSize, schedule: scheduleFor(ev.nonlinear.schedule, ev.nonlinear.epochs), weightDecay: ev.nonlinear.weightDecay, seed: config.seed, onEpoch: onEpoch(id) })
+          run: () =>
+            trainProbe(train, test, {
+              kind: 'mlp',
+              hidden: backbone.featureDim,
+              classes,
+              epochs: ev.nonlinear.epochs,
+              batchSize: ev.nonlinear.batchSize,
+              schedule: scheduleFor(ev.nonlinear.schedule, ev.nonlinear.epochs),
+              weightDecay: ev.nonlinear.weightDecay,
+              seed: config.seed,
+              onEpoch: onEpoch(id)
+            })
         })
       }
       if (ev.knn.enabled) jobs.push({ id: `knn:${splits.label}`, protocol: 'knn', run: () => knnClassify(train, test, classes, ev.knn.k, ev.knn.temperature) })

@@ -34,21 +34,22 @@ async function pretrainWeights(runDir: string, which: PreviewWeights): Promise<{
     if (!params) throw new PreviewInputError('Pretraining has not finished yet: choose a checkpoint instead.')
     return { params, checkpoint: null }
   }
-  const ck = typeof which === 'number' ? await store.load(which).catch((err: Error) => Promise.reject(new PreviewInputError(`Checkpoint ${which}: ${err.message}.`))) : await store.loadLatest()
+  const ck =
+    typeof which === 'number'
+      ? await store.load(which).catch((err: Error) => Promise.reject(new PreviewInputError(`Checkpoint ${which}: ${err.message}.`)))
+      : await store.loadLatest()
   const state = ck?.state as { stage?: string; trainer?: TrainerState | null } | undefined
   if (state?.stage === 'pretrain' && state.trainer) return { params: state.trainer.params, checkpoint: ck!.seq }
-  if (typeof which === 'number') throw new PreviewInputError(`Checkpoint ${which} was taken during ${state?.stage ?? 'another stage'}, which has no rotation head: choose a pretraining checkpoint or the finished model.`)
+  if (typeof which === 'number')
+    throw new PreviewInputError(
+      `Checkpoint ${which} was taken during ${state?.stage ?? 'another stage'}, which has no rotation head: choose a pretraining checkpoint or the finished model.`
+    )
   const params = await final()
   if (!params) throw new Error('No checkpoint of this run has a trained model yet: wait for the first epoch to finish.')
   return { params, checkpoint: null }
 }
 
-export async function rotationPreview(
-  runDir: string,
-  config: RunConfig,
-  o: PreviewOptions,
-  readRegistered?: RegisteredReader
-): Promise<PreviewResult> {
+export async function rotationPreview(runDir: string, config: RunConfig, o: PreviewOptions, readRegistered?: RegisteredReader): Promise<PreviewResult> {
   const method = config.pretrain.method.method
   if (!config.pretrain.enabled || !findMethod(method)?.traits.rotationHead) {
     throw new Error(`This run has no rotation head to preview (its pretraining is ${config.pretrain.enabled ? method : 'off'}).`)
@@ -108,7 +109,8 @@ export async function augmentations(config: RunConfig, o: AugmentOptions, reader
   const pair = simclrPairOf(m)
   const description = pair
     ? `random resized crop (area ${pair.minCropScale}–1, aspect 3/4–4/3) with flip, colour jitter ${pair.jitter} (p 0.8), grayscale (p 0.2), ${inputSize} px`
-    : [hflip ? 'random horizontal flip' : 'no flip', crop ?? `${inputSize} px as cached`].join(', ') + (methodEntry(m.method).traits.views === 'rotations' ? '; each view is then turned 0°, 90°, 180° and 270°' : '')
+    : [hflip ? 'random horizontal flip' : 'no flip', crop ?? `${inputSize} px as cached`].join(', ') +
+      (methodEntry(m.method).traits.views === 'rotations' ? '; each view is then turned 0°, 90°, 180° and 270°' : '')
   const rng = new Rng(o.seed)
   const out = tf.tidy(() => {
     const views: tf.Tensor4D[] = []
@@ -130,7 +132,9 @@ export async function augmentations(config: RunConfig, o: AugmentOptions, reader
       label: set.labels[index]!,
       className: classNameOf(set, set.labels[index]!),
       original: pngDataUrl(imageRgb(set, index), set.size, set.size),
-      views: Array.from({ length: o.views }, (_, v) => floatToPng(data.subarray((k * o.views + v) * per, (k * o.views + v + 1) * per) as Float32Array, inputSize))
+      views: Array.from({ length: o.views }, (_, v) =>
+        floatToPng(data.subarray((k * o.views + v) * per, (k * o.views + v + 1) * per) as Float32Array, inputSize)
+      )
     }))
   }
 }

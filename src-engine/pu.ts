@@ -103,4 +103,3 @@ export function meanRotatedWeight(probs: Float32Array, gamma = 2): number {
   }
   return s / n
 }
-

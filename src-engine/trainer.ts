@@ -51,7 +51,11 @@ export class Trainer {
   globalStep = 0
 
   /** `config` is parsed already (trainConfigFor, or parseTrainConfig for a hand-written one): it is not checked again. */
-  constructor(config: TrainConfig, readonly data: ImageSet, opts: TrainerOptions = {}) {
+  constructor(
+    config: TrainConfig,
+    readonly data: ImageSet,
+    opts: TrainerOptions = {}
+  ) {
     this.config = config
     const c = this.config
     this.rng = new Rng(c.seed)

@@ -37,7 +37,11 @@ export interface RunCliOptions {
 function fmtDuration(sec: number | null): string {
   if (sec == null || !Number.isFinite(sec)) return '--'
   const s = Math.round(sec)
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`
 }
 
 export function progressLine(r: RunSummary): string {
@@ -126,7 +130,16 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
   const detail = await host.call('runs.get', { id: run.id })
   const accuracies = Object.fromEntries(detail.evaluations.map((e) => [e.id, +(e.accuracy * 100).toFixed(2)]))
   if (o.json) {
-    io.out(JSON.stringify({ id: run.id, state: end.status.state, wallSec: +(end.status.wallMs / 1000).toFixed(1), backend: end.status.backend, error: end.status.error, accuracies }))
+    io.out(
+      JSON.stringify({
+        id: run.id,
+        state: end.status.state,
+        wallSec: +(end.status.wallMs / 1000).toFixed(1),
+        backend: end.status.backend,
+        error: end.status.error,
+        accuracies
+      })
+    )
   } else {
     io.out(`${run.id}: ${end.status.state} in ${fmtDuration(end.status.wallMs / 1000)} on ${end.status.backend ?? '?'}`)
     for (const [k, v] of Object.entries(accuracies)) io.out(`  ${k.padEnd(40)} ${v.toFixed(2)}%`)
@@ -184,14 +197,21 @@ async function runGroup(host: Host, config: Record<string, unknown>, o: RunCliOp
     io.out(
       JSON.stringify({
         group,
-        runs: ends.map((e, i) => ({ id: e.id, seed: parsed.seeds[i], state: e.status.state, accuracies: Object.fromEntries(details[i]!.evaluations.map((x) => [x.id, +(x.accuracy * 100).toFixed(2)])) })),
+        runs: ends.map((e, i) => ({
+          id: e.id,
+          seed: parsed.seeds[i],
+          state: e.status.state,
+          accuracies: Object.fromEntries(details[i]!.evaluations.map((x) => [x.id, +(x.accuracy * 100).toFixed(2)]))
+        })),
         accuracies: stats
       })
     )
   } else {
-    for (const [i, e] of ends.entries()) io.out(`${e.id} (seed ${parsed.seeds[i]}): ${e.status.state} in ${fmtDuration(e.status.wallMs / 1000)}${e.status.error ? ` — ${e.status.error}` : ''}`)
+    for (const [i, e] of ends.entries())
+      io.out(`${e.id} (seed ${parsed.seeds[i]}): ${e.status.state} in ${fmtDuration(e.status.wallMs / 1000)}${e.status.error ? ` — ${e.status.error}` : ''}`)
     io.out(`group ${group}: mean ± sd over ${runs.length} seeds`)
-    for (const [k, s] of Object.entries(stats)) io.out(`  ${k.padEnd(40)} ${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}%${s.seeds < runs.length ? `  (${s.seeds} of ${runs.length} runs)` : ''}`)
+    for (const [k, s] of Object.entries(stats))
+      io.out(`  ${k.padEnd(40)} ${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}%${s.seeds < runs.length ? `  (${s.seeds} of ${runs.length} runs)` : ''}`)
     if (ends.some((e) => e.status.state === 'paused')) io.err(`Paused. Continue each run with: quarterturn resume <id>`)
   }
   return ends.every((e) => e.status.state === 'done' || e.status.state === 'paused') ? EXIT.ok : EXIT.failed
@@ -207,13 +227,18 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
     return EXIT.badInput
   }
   const datasets = await host.call('datasets.list', {})
-  const subsets = config.dataset.kind === 'dataset' && datasets.some((d) => d.id === (config.dataset as { id: string }).id) ? await host.call('datasets.listSubsets', { id: config.dataset.id }) : []
+  const subsets =
+    config.dataset.kind === 'dataset' && datasets.some((d) => d.id === (config.dataset as { id: string }).id)
+      ? await host.call('datasets.listSubsets', { id: config.dataset.id })
+      : []
   const sizes = runSizes(config, (id) => {
     const d = datasets.find((x) => x.id === id)
     return d && { ...d, subsets }
   })
   if (!sizes) {
-    io.err(`quarterturn run: dataset "${(config.dataset as { id: string }).id}" is not registered, so its size is unknown: add it first (quarterturn dataset add <folder>).`)
+    io.err(
+      `quarterturn run: dataset "${(config.dataset as { id: string }).id}" is not registered, so its size is unknown: add it first (quarterturn dataset add <folder>).`
+    )
     return EXIT.badInput
   }
   if (!o.json) io.err('Timing a few training steps of this network on this machine…')
@@ -224,7 +249,9 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
     return EXIT.ok
   }
   const step = mainStep(config, bench)
-  io.out(`Timed on ${bench.backend}${bench.threads ? ` (${bench.threads} threads)` : ''}, ${bench.cached ? `stored from ${bench.measuredAt}` : `just now in ${bench.seconds.toFixed(1)} s`}: one step of ${step.batch} images ≈ ${step.ms !== null ? (step.ms / 1000).toFixed(2) : '?'} s`)
+  io.out(
+    `Timed on ${bench.backend}${bench.threads ? ` (${bench.threads} threads)` : ''}, ${bench.cached ? `stored from ${bench.measuredAt}` : `just now in ${bench.seconds.toFixed(1)} s`}: one step of ${step.batch} images ≈ ${step.ms !== null ? (step.ms / 1000).toFixed(2) : '?'} s`
+  )
   for (const s of est.stages) io.out(`  ${s.id.padEnd(10)} ${s.steps ? `${s.steps} steps`.padEnd(14) : ''.padEnd(14)} ${fmtDuration(s.seconds)}`)
   io.out(`  total      ${''.padEnd(14)} ${fmtDuration(est.total)}  (${sizes.train} train / ${sizes.test} test images)`)
   return EXIT.ok
@@ -250,7 +277,10 @@ async function noteSampleDrawing(host: Host, config: Record<string, unknown>, pr
  */
 async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean): Promise<Record<string, unknown>> {
   if (arg === SAMPLE_ID) return { kind: 'dataset', id: SAMPLE_ID, trainSplit: 'train', testSplit: 'test' }
-  const isDir = await fs.stat(arg).then((s) => s.isDirectory(), () => false)
+  const isDir = await fs.stat(arg).then(
+    (s) => s.isDirectory(),
+    () => false
+  )
   if (!isDir) return { kind: 'dataset', id: arg }
   const abs = path.resolve(arg)
   const known = (await host.call('datasets.list', {})).find((d) => d.source === abs)
@@ -263,7 +293,8 @@ async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean):
       const testSplit = names.includes('test') ? 'test' : names.includes('val') ? 'val' : 'train'
       return { kind: 'dataset', id: d.id, trainSplit: 'train', testSplit }
     }
-    if (d.status === 'failed' || d.status === 'cancelled' || d.status === 'interrupted') throw new Error(`dataset ${abs} could not be indexed: ${d.statusMessage ?? d.status}`)
+    if (d.status === 'failed' || d.status === 'cancelled' || d.status === 'interrupted')
+      throw new Error(`dataset ${abs} could not be indexed: ${d.statusMessage ?? d.status}`)
     await new Promise((r) => setTimeout(r, 200))
   }
 }
@@ -306,7 +337,16 @@ export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<
     io.out('No runs yet. Start one with: quarterturn run --preset fast-rotnet')
     return EXIT.ok
   }
-  const rows = runs.map((r) => [r.id, r.status.state, r.method, r.dataset ?? '-', fmtDuration(r.status.wallMs / 1000), mainAccuracy(r, 'linear'), mainAccuracy(r, 'knn'), r.name])
+  const rows = runs.map((r) => [
+    r.id,
+    r.status.state,
+    r.method,
+    r.dataset ?? '-',
+    fmtDuration(r.status.wallMs / 1000),
+    mainAccuracy(r, 'linear'),
+    mainAccuracy(r, 'knn'),
+    r.name
+  ])
   const head = ['ID', 'STATE', 'METHOD', 'DATASET', 'TIME', 'LINEAR', 'KNN', 'NAME']
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
@@ -347,7 +387,9 @@ export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptio
   if (d.status.steps) io.out(progressLine(d))
   for (const e of d.evaluations) {
     const w = wilson(e.accuracy, e.testImages)
-    io.out(`  ${e.protocol.padEnd(10)} ${e.dataset.padEnd(30)} ${(e.accuracy * 100).toFixed(2)}%  95% CI [${(w.low * 100).toFixed(1)}, ${(w.high * 100).toFixed(1)}]  n=${e.testImages}`)
+    io.out(
+      `  ${e.protocol.padEnd(10)} ${e.dataset.padEnd(30)} ${(e.accuracy * 100).toFixed(2)}%  95% CI [${(w.low * 100).toFixed(1)}, ${(w.high * 100).toFixed(1)}]  n=${e.testImages}`
+    )
   }
   io.out(`checkpoints: ${d.checkpoints.map((c) => `${c.seq} (${String(c.label.stage)} step ${String(c.label.step)})`).join(', ') || 'none'}`)
   return EXIT.ok
@@ -402,7 +444,12 @@ export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io:
   }
   const diff = o.diff === 'pts' ? 'pts' : 'rel'
   if (o.report) {
-    const res = await host.call('reports.export', { runIds: chosen.map((r) => r.id), baselineId: baselineRun, title: o.title ?? 'Quarterturn results', question: '' })
+    const res = await host.call('reports.export', {
+      runIds: chosen.map((r) => r.id),
+      baselineId: baselineRun,
+      title: o.title ?? 'Quarterturn results',
+      question: ''
+    })
     io.out(`Report written to ${res.dir}`)
     for (const f of res.files.filter((f) => !f.endsWith('.svg') && !f.endsWith('.png'))) io.out(`  ${f}`)
     return EXIT.ok

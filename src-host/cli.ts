@@ -228,7 +228,9 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   io.out('')
   io.out(chosen ? `Training will use: ${chosen.name}` : 'No training backend loads: run `npm ci` in the project folder.')
   const gib = (n: number): string => (n / 2 ** 30).toFixed(1)
-  io.out(`Workspace: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free of ${gib(workspace.totalBytes)} GiB)`)
+  io.out(
+    `Workspace: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free of ${gib(workspace.totalBytes)} GiB)`
+  )
   io.out('')
   io.out(DESKTOP_GPU_NOTE)
   return 0
@@ -244,7 +246,9 @@ async function serve(values: { port?: string; host?: string; 'config-dir'?: stri
   const staticDir = values.static ?? fileURLToPath(new URL('../renderer', import.meta.url))
   const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() })
   await host.runs.startQueue().catch((err: unknown) => io.err(`warning: could not load the runs of the workspace: ${(err as Error).message}`))
-  await host.watchWorkspace().catch((err: unknown) => io.err(`warning: changes other processes make to the workspace will not show until a reload: ${(err as Error).message}`))
+  await host
+    .watchWorkspace()
+    .catch((err: unknown) => io.err(`warning: changes other processes make to the workspace will not show until a reload: ${(err as Error).message}`))
   const configDir = values['config-dir'] ?? process.env.QUARTERTURN_CONFIG_DIR ?? defaultConfigDir()
   const kept = await workspaceToken(configDir, (await host.workspace.info()).path, values['new-token'] === true)
   let web
@@ -272,7 +276,10 @@ async function serve(values: { port?: string; host?: string; 'config-dir'?: stri
     const stop = (): void => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
-      void web.close().then(() => host.shutdown()).then(resolve)
+      void web
+        .close()
+        .then(() => host.shutdown())
+        .then(resolve)
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)

@@ -41,7 +41,9 @@ async function settleWithin(shutdown: () => Promise<void>, timeoutMs: number, lo
   })
   try {
     // Promise.resolve().then turns a synchronous throw into a rejection handled below.
-    const done = Promise.resolve().then(shutdown).then(() => 'done' as const)
+    const done = Promise.resolve()
+      .then(shutdown)
+      .then(() => 'done' as const)
     if ((await Promise.race([done, timedOut])) === 'timed-out') {
       log.warn(`[quit] the host did not shut down within ${timeoutMs / 1000} s; quitting without waiting for it`)
     }

@@ -85,10 +85,6 @@ function isLoopbackHost(hostname: string): boolean {
  */
 const APP_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write'])
 
-export function isPermissionAllowed(
-  permission: string,
-  request: { requestingUrl?: string; isMainFrame: boolean },
-  appUrl: string
-): boolean {
+export function isPermissionAllowed(permission: string, request: { requestingUrl?: string; isMainFrame: boolean }, appUrl: string): boolean {
   return APP_PERMISSIONS.has(permission) && request.isMainFrame && isTrustedSender(request.requestingUrl, appUrl)
 }

@@ -81,7 +81,10 @@ export class CheckpointStore {
 
   async list(): Promise<number[]> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[])
-    return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b)
+    return names
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b)
   }
 
   /** Write a checkpoint atomically; returns its sequence number. */

@@ -73,7 +73,8 @@ export function subsetFileOf(datasetDir: string, subsetId: string): string {
 
 export const CACHE_FORMAT = 1
 /** The resize policy, recorded in every index so a cache made another way is never reused. */
-export const RESIZE_POLICY = 'shorter side to the working size (antialiased bilinear), centre crop = Resize(S) + CenterCrop(S); EXIF orientation applied; alpha dropped'
+export const RESIZE_POLICY =
+  'shorter side to the working size (antialiased bilinear), centre crop = Resize(S) + CenterCrop(S); EXIF orientation applied; alpha dropped'
 
 const SplitColumnsSchema = z.object({
   file: z.string().regex(CACHE_FILE_NAME),
@@ -123,7 +124,8 @@ export async function readCacheIndex(datasetDir: string): Promise<CacheIndex> {
   }
   for (const [name, s] of Object.entries(parsed.splits)) {
     const cols = [s.paths, s.labels, s.widths, s.heights, s.bytes, s.mtimes, s.hashes]
-    if (cols.some((c) => c.length !== s.count)) throw new Error(`The dataset cache index ${file} is damaged (split ${name} has columns of unequal length): re-index the dataset.`)
+    if (cols.some((c) => c.length !== s.count))
+      throw new Error(`The dataset cache index ${file} is damaged (split ${name} has columns of unequal length): re-index the dataset.`)
   }
   return parsed
 }
@@ -270,7 +272,11 @@ export type SubsetFile = z.infer<typeof SubsetFileSchema>
  * Positions of a subset's images in the current cache of its split. After a re-index the
  * positions are found again by path; images no longer in the cache are listed in `missing`.
  */
-export async function readSubsetIndices(datasetDir: string, subsetId: string, index?: CacheIndex): Promise<{ subset: SubsetFile; indices: Int32Array; missing: string[] }> {
+export async function readSubsetIndices(
+  datasetDir: string,
+  subsetId: string,
+  index?: CacheIndex
+): Promise<{ subset: SubsetFile; indices: Int32Array; missing: string[] }> {
   const file = subsetFileOf(datasetDir, subsetId)
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'ENOENT' ? `The dataset has no subset "${subsetId}" (${file} is missing).` : `Cannot read the subset ${file}: ${err.message}`)

@@ -174,7 +174,12 @@ export async function readResults(runDir: string): Promise<{ evaluations: Evalua
   try {
     const raw = JSON.parse(await fs.readFile(runPaths(runDir).results, 'utf8')) as { evaluations?: unknown }
     const list = Array.isArray(raw?.evaluations) ? raw.evaluations : []
-    return { evaluations: list.flatMap((e) => { const r = EvaluationSchema.safeParse(e); return r.success ? [r.data] : [] }) }
+    return {
+      evaluations: list.flatMap((e) => {
+        const r = EvaluationSchema.safeParse(e)
+        return r.success ? [r.data] : []
+      })
+    }
   } catch {
     return { evaluations: [] }
   }

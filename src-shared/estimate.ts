@@ -72,7 +72,14 @@ export function runSizes(
   }
   const l = c.finetune.labelled
   // A saved subset whose size is not known here counts as the whole split (an upper bound).
-  const labelled = l.kind === 'all' ? train : l.kind === 'subset' ? (subsetCount ?? train) : l.kind === 'fraction' ? Math.round(train * l.value) : Math.min(train, l.value * classes)
+  const labelled =
+    l.kind === 'all'
+      ? train
+      : l.kind === 'subset'
+        ? (subsetCount ?? train)
+        : l.kind === 'fraction'
+          ? Math.round(train * l.value)
+          : Math.min(train, l.value * classes)
   return { train, test, labelled }
 }
 
@@ -83,7 +90,11 @@ const stepsOf = (images: number, batch: number, epochs: number): number => epoch
  * fine-tuning. Evaluation counts feature extraction of both splits (probes on stored features
  * take little beside it).
  */
-export function estimateRun(c: RunConfig, sizes: { train: number; test: number; labelled: number }, b: EngineBenchmark): { stages: StageEstimate[]; total: number } {
+export function estimateRun(
+  c: RunConfig,
+  sizes: { train: number; test: number; labelled: number },
+  b: EngineBenchmark
+): { stages: StageEstimate[]; total: number } {
   const stages: StageEstimate[] = []
   if (c.pu.enabled && b.rotnet) {
     // Each fold trains a RotNet on the other folds' images, then predicts its own fold's 4 views.
@@ -101,6 +112,7 @@ export function estimateRun(c: RunConfig, sizes: { train: number; test: number; 
     stages.push({ id: 'finetune', seconds: (steps * stepMs(b.supervised, c.finetune.batchSize)) / 1000, steps })
   }
   const e = c.evaluation
-  if (e.linear.enabled || e.nonlinear.enabled || e.knn.enabled) stages.push({ id: 'evaluate', seconds: ((sizes.train + sizes.test) * b.forwardPerImageMs) / 1000, steps: 0 })
+  if (e.linear.enabled || e.nonlinear.enabled || e.knn.enabled)
+    stages.push({ id: 'evaluate', seconds: ((sizes.train + sizes.test) * b.forwardPerImageMs) / 1000, steps: 0 })
   return { stages, total: stages.reduce((a, s) => a + s.seconds, 0) }
 }

@@ -12,14 +12,7 @@
 import { checkShape } from './pca'
 import { exactKnn, type KnnGraph } from './knn'
 
-export function knnPreservation(
-  high: Float32Array | Float64Array,
-  low: Float32Array | Float64Array,
-  n: number,
-  dHigh: number,
-  k = 10,
-  dLow = 2
-): number {
+export function knnPreservation(high: Float32Array | Float64Array, low: Float32Array | Float64Array, n: number, dHigh: number, k = 10, dLow = 2): number {
   checkShape(high, n, dHigh, 'knnPreservation(high)')
   checkShape(low, n, dLow, 'knnPreservation(low)')
   const a = exactKnn(high, n, dHigh, k)
@@ -89,14 +82,7 @@ export function knnClassify(low: Float32Array | Float64Array, labels: ArrayLike<
  * Trustworthiness T(k) in [0, 1] (scikit-learn's definition): penalises map neighbours that are
  * not input neighbours by their input rank. O(N^2 D) time, O(N) memory: for N up to a few thousand.
  */
-export function trustworthiness(
-  high: Float32Array | Float64Array,
-  low: Float32Array | Float64Array,
-  n: number,
-  dHigh: number,
-  k = 10,
-  dLow = 2
-): number {
+export function trustworthiness(high: Float32Array | Float64Array, low: Float32Array | Float64Array, n: number, dHigh: number, k = 10, dLow = 2): number {
   checkShape(high, n, dHigh, 'trustworthiness(high)')
   checkShape(low, n, dLow, 'trustworthiness(low)')
   if (!Number.isInteger(k) || k < 1 || k >= n / 2) throw new RangeError(`trustworthiness: k must be an integer in [1, N/2) (got ${k})`)

@@ -119,14 +119,7 @@ export function pca(data: Float32Array | Float64Array, n: number, d: number, k: 
 }
 
 /** Projects rows of `data` [n, d] on the unit rows of `components` [k, d] after subtracting `mean`. */
-export function project(
-  data: Float32Array | Float64Array,
-  n: number,
-  d: number,
-  mean: Float64Array,
-  components: Float64Array,
-  k: number
-): Float32Array {
+export function project(data: Float32Array | Float64Array, n: number, d: number, mean: Float64Array, components: Float64Array, k: number): Float32Array {
   const out = new Float32Array(n * k)
   // two rows at a time (copied to float64, centred) against four components: 2 x 4 tiles
   const rows = new Float64Array(2 * d)

@@ -114,7 +114,7 @@ export async function runUmap(
     return out
   }
   onProgress?.({ phase: 'optimize', epoch: 0, epochs, embedding: snapshot() })
-  for (let ep = 0; ep < epochs; ) {
+  for (let ep = 0; ep < epochs;) {
     signal?.throwIfAborted()
     const end = Math.min(epochs, ep + every)
     for (; ep < end; ep++) umap.step()

@@ -244,13 +244,7 @@ export class VpTree {
  * `k` must be in [1, n-1]; `seed` picks the vantage points (the answer does not depend on it,
  * except for the order of neighbours at exactly equal distance).
  */
-export function knnGraph(
-  data: Float32Array | Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  opts: { seed?: number } = {}
-): KnnGraph {
+export function knnGraph(data: Float32Array | Float64Array, n: number, d: number, k: number, opts: { seed?: number } = {}): KnnGraph {
   const b = knnBuilder(data, n, d, k, opts)
   b.step(n)
   return b.result

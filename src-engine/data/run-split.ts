@@ -58,7 +58,9 @@ export const classNameOf = (set: ImageSet, label: number): string => set.classNa
 /** Thumbnails (the cached pixels, as PNG) of a page of the split or of given indices. */
 export async function runImages(config: RunConfig, o: RunImagesOptions, reader?: RegisteredReader): Promise<RunImages> {
   const set = await runSplit(config, o.split, reader)
-  const idx = o.indices ? pickImages(set, { count: 0, seed: 0, indices: o.indices }) : Int32Array.from({ length: Math.max(0, Math.min(o.limit, set.n - o.offset)) }, (_, k) => o.offset + k)
+  const idx = o.indices
+    ? pickImages(set, { count: 0, seed: 0, indices: o.indices })
+    : Int32Array.from({ length: Math.max(0, Math.min(o.limit, set.n - o.offset)) }, (_, k) => o.offset + k)
   return {
     split: o.split,
     total: set.n,

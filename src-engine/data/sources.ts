@@ -63,7 +63,9 @@ export function workspaceReader(workspaceDir: string): RegisteredReader {
     try {
       return await openCacheSplit(dir, split)
     } catch (err) {
-      throw new Error(`dataset "${id}" (split "${split}") cannot be read from the workspace: ${(err as Error).message}. Add it in the Datasets view or with \`quarterturn dataset add <folder>\`.`)
+      throw new Error(
+        `dataset "${id}" (split "${split}") cannot be read from the workspace: ${(err as Error).message}. Add it in the Datasets view or with \`quarterturn dataset add <folder>\`.`
+      )
     }
   }
 }

@@ -75,7 +75,11 @@ export function extractFeatures(backbone: AlexNet, set: ImageSet, o: FeatureOpti
  * The same, giving the event loop a turn between batches (a worker hears "cancel" while it
  * extracts) and stopping with "cancelled" once `signal` is aborted.
  */
-export async function extractFeaturesAsync(backbone: AlexNet, set: ImageSet, o: FeatureOptions & { signal?: AbortSignal }): Promise<{ data: Float32Array; dim: number }> {
+export async function extractFeaturesAsync(
+  backbone: AlexNet,
+  set: ImageSet,
+  o: FeatureOptions & { signal?: AbortSignal }
+): Promise<{ data: Float32Array; dim: number }> {
   const steps = extractSteps(backbone, set, o)
   for (;;) {
     const r = steps.next()

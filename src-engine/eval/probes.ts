@@ -120,7 +120,10 @@ export function trainProbe(train: FeatureSet, test: FeatureSet, o: ProbeOptions)
       const idx = order.subarray(s, Math.min(train.n, s + o.batchSize))
       if (idx.length < 2) continue
       const x = rowsOf(train, idx)
-      const y = tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32')
+      const y = tf.tensor1d(
+        Int32Array.from(idx, (i) => train.labels[i]!),
+        'int32'
+      )
       const ctx = newCtx(true)
       // Training accuracy only for a caller that logs it: one more read back per batch.
       const right: { n: tf.Scalar | null } = { n: null }
@@ -157,7 +160,13 @@ export function trainProbe(train: FeatureSet, test: FeatureSet, o: ProbeOptions)
 export const KNN_DEFAULTS = { k: 200, temperature: 0.07 } as const
 
 /** Weighted kNN on L2-normalised features (cosine similarity). */
-export function knnClassify(train: FeatureSet, test: FeatureSet, classes: number, k: number = KNN_DEFAULTS.k, temperature: number = KNN_DEFAULTS.temperature): EvalResult {
+export function knnClassify(
+  train: FeatureSet,
+  test: FeatureSet,
+  classes: number,
+  k: number = KNN_DEFAULTS.k,
+  temperature: number = KNN_DEFAULTS.temperature
+): EvalResult {
   const kk = Math.min(k, train.n)
   const pred = tf.tidy(() => {
     const norm = (f: FeatureSet): tf.Tensor2D => {

@@ -229,7 +229,8 @@ export class MemoryBank {
     if (state.size !== this.size || state.dim !== this.dim || state.memory.length !== this.size * this.dim) {
       throw new Error(`MemoryBank.importState: state is ${state.size}x${state.dim} (${state.memory.length} values), bank is ${this.size}x${this.dim}`)
     }
-    if (state.Z !== null && !(Number.isFinite(state.Z) && state.Z > 0)) throw new RangeError(`MemoryBank.importState: Z must be null or a finite number > 0 (got ${state.Z})`)
+    if (state.Z !== null && !(Number.isFinite(state.Z) && state.Z > 0))
+      throw new RangeError(`MemoryBank.importState: Z must be null or a finite number > 0 (got ${state.Z})`)
     this.memory.set(state.memory)
     this.z = state.Z
     this.rng.setState(state.rngState)

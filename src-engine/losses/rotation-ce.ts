@@ -55,15 +55,14 @@ export function rotationCrossEntropyPerView(logits: tf.Tensor2D, labels: Labels)
 }
 
 /** sum_j w_j * CE_j / N (weights default to 1), a scalar. */
-export function rotationCrossEntropy(
-  logits: tf.Tensor2D,
-  labels: Labels,
-  weights?: tf.Tensor1D | Float32Array | readonly number[]
-): tf.Scalar {
+export function rotationCrossEntropy(logits: tf.Tensor2D, labels: Labels, weights?: tf.Tensor1D | Float32Array | readonly number[]): tf.Scalar {
   const [n] = checkLogits(logits)
   if (weights !== undefined) {
     const len = weights instanceof tf.Tensor ? (weights.rank === 1 ? weights.shape[0] : -1) : weights.length
-    if (len !== n) throw new Error(`rotationCrossEntropy: weights must have shape [${n}], got ${weights instanceof tf.Tensor ? `[${weights.shape.join(', ')}]` : `length ${len}`}`)
+    if (len !== n)
+      throw new Error(
+        `rotationCrossEntropy: weights must have shape [${n}], got ${weights instanceof tf.Tensor ? `[${weights.shape.join(', ')}]` : `length ${len}`}`
+      )
   }
   return tf.tidy(() => {
     const ce = rotationCrossEntropyPerView(logits, labels)

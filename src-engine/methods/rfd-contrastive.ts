@@ -22,7 +22,11 @@ export function createRfdContrastive(cfg: Extract<MethodConfig, { method: 'rfd-c
     name: 'rfd-contrastive',
     project: (fc) => proj.apply(splitFeature(fc).inv),
     forward(batch, ctx) {
-      const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
+      const { labels, inv, logits } = decoupledForward(
+        batch.images,
+        (v) => mc.backbone.forward(v, ctx).fc,
+        (f) => rotHead.apply(f)
+      )
       const ce = rotationCrossEntropy(logits, labels)
       const mse = invarianceMse(inv) // logged only: not part of the loss, so no gradient flows from it
       const zBar = proj.apply(meanOverRotations(inv))

@@ -34,7 +34,11 @@ export function createRfd(cfg: Extract<MethodConfig, { method: 'rfd' }>, mc: Met
     name: 'rfd',
     project: (fc) => proj.apply(splitFeature(fc).inv),
     forward(batch, ctx) {
-      const { labels, inv, logits } = decoupledForward(batch.images, (v) => mc.backbone.forward(v, ctx).fc, (f) => rotHead.apply(f))
+      const { labels, inv, logits } = decoupledForward(
+        batch.images,
+        (v) => mc.backbone.forward(v, ctx).fc,
+        (f) => rotHead.apply(f)
+      )
       const usePu = cfg.puFromEpoch !== null && batch.epoch >= cfg.puFromEpoch && mc.puProbs !== undefined
       const weights = usePu ? tf.tensor1d(puWeights(mc.puProbs!, batch.indices, cfg.puGamma)) : undefined
       const ce = rotationCrossEntropy(logits, labels, weights)

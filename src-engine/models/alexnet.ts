@@ -50,7 +50,10 @@ export class AlexNet {
   readonly poolSide: number
   readonly inputSize: number
 
-  constructor(ps: ParamStore, readonly config: AlexnetConfig) {
+  constructor(
+    ps: ParamStore,
+    readonly config: AlexnetConfig
+  ) {
     const c = (n: number): number => Math.max(1, Math.round(n * config.width))
     const stem = STEMS[config.arch]
     this.inputSize = stem.input

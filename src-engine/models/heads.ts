@@ -8,8 +8,17 @@ export type HeadKind = 'linear' | 'mlp'
 
 export class Head {
   private readonly layers: Dense[]
-  constructor(ps: ParamStore, name: string, din: number, dout: number, kind: HeadKind, hidden: number, readonly normalize = false) {
-    this.layers = kind === 'linear' ? [new Dense(ps, `${name}.0`, din, dout)] : [new Dense(ps, `${name}.0`, din, hidden), new Dense(ps, `${name}.2`, hidden, dout)]
+  constructor(
+    ps: ParamStore,
+    name: string,
+    din: number,
+    dout: number,
+    kind: HeadKind,
+    hidden: number,
+    readonly normalize = false
+  ) {
+    this.layers =
+      kind === 'linear' ? [new Dense(ps, `${name}.0`, din, dout)] : [new Dense(ps, `${name}.0`, din, hidden), new Dense(ps, `${name}.2`, hidden, dout)]
   }
   apply(x: tf.Tensor2D): tf.Tensor2D {
     let h = this.layers[0]!.apply(x)

@@ -46,7 +46,12 @@ export class Conv {
   }
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const p = this.pad
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]]
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0]
+    ]
     const y = tf.conv2d(x, this.w as tf.Tensor4D, this.stride, p === 0 ? 'valid' : pad)
     return this.b ? (tf.add(y, this.b) as tf.Tensor4D) : y
   }
@@ -61,7 +66,13 @@ export class Conv {
 export class Dense {
   readonly w: tf.Variable
   readonly b: tf.Variable | null
-  constructor(ps: ParamStore, readonly name: string, readonly din: number, readonly dout: number, bias = true) {
+  constructor(
+    ps: ParamStore,
+    readonly name: string,
+    readonly din: number,
+    readonly dout: number,
+    bias = true
+  ) {
     this.w = ps.uniform(`${name}.weight`, [din, dout], din)
     this.b = bias ? ps.uniform(`${name}.bias`, [dout], din) : null
   }
@@ -77,7 +88,12 @@ export class BatchNorm {
   readonly beta: tf.Variable
   readonly mean: tf.Variable
   readonly variance: tf.Variable
-  constructor(ps: ParamStore, readonly name: string, readonly c: number, affine = true) {
+  constructor(
+    ps: ParamStore,
+    readonly name: string,
+    readonly c: number,
+    affine = true
+  ) {
     this.gamma = ps.constant(`${name}.weight`, [c], 1, affine)
     this.beta = ps.constant(`${name}.bias`, [c], 0, affine)
     this.mean = ps.constant(`${name}.running_mean`, [c], 0, false)

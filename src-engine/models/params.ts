@@ -83,7 +83,8 @@ export class ParamStore {
       if (!accept(k)) continue
       const v = this.trainable.get(k) ?? this.buffers.get(k)
       if (!v) throw new Error(`the model has no parameter ${k} to load`)
-      if (src.shape.join('x') !== v.shape.join('x')) throw new Error(`saved ${k} has shape ${src.shape} but the model has ${v.shape}: was it trained with another backbone or width?`)
+      if (src.shape.join('x') !== v.shape.join('x'))
+        throw new Error(`saved ${k} has shape ${src.shape} but the model has ${v.shape}: was it trained with another backbone or width?`)
       tf.tidy(() => v.assign(tf.tensor(src.data, src.shape)))
       n++
     }

@@ -2,15 +2,7 @@
 // single [M,K]x[K,N] product without transposes; anything else (transposeA/B, a batch > 1) runs a
 // scalar C++ loop, 10x or more slower. Here operands are transposed explicitly and batches are
 // folded or looped so that every product takes the XNNPACK path.
-import {
-  type _FusedMatMulAttrs,
-  type BatchMatMulAttrs,
-  broadcast_util,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-  util
-} from '@tensorflow/tfjs-core'
+import { type _FusedMatMulAttrs, type BatchMatMulAttrs, broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core'
 import { BACKEND, runKernel, type Scope, type WasmBackend, withScope } from './util'
 
 type Inputs = Record<string, TensorInfo | undefined>
@@ -36,9 +28,12 @@ function shapes(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: b
   const Ka = (transposeA ? a.shape[ra - 2] : a.shape[ra - 1]) as number
   const Kb = (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) as number
   const N = (transposeB ? b.shape[rb - 2] : b.shape[rb - 1]) as number
-  util.assert(Ka === Kb, () =>
-    `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} and ` +
-    `transposeA=${transposeA} and transposeB=${transposeB} must match.`)
+  util.assert(
+    Ka === Kb,
+    () =>
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} and ` +
+      `transposeA=${transposeA} and transposeB=${transposeB} must match.`
+  )
   const batchA = util.sizeFromShape(a.shape.slice(0, -2))
   const batchB = util.sizeFromShape(b.shape.slice(0, -2))
   const outBatchShape = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
@@ -208,9 +203,7 @@ export function fusedMatMul(args: { inputs: Inputs; attrs: _FusedMatMulAttrs; ba
       return product(s, p, a.shape, b.shape, (sc, x, y) => sc.track(stock({ a: x, b: y, bias }, false, false)))
     }
     // General case: product, then bias and activation as separate (fast, elementwise) kernels.
-    let out = swap
-      ? swappedProduct(s, a, b, transposeA, transposeB)
-      : product(s, plan(s, a, b, transposeA, transposeB), a.shape, b.shape, plainProduct)
+    let out = swap ? swappedProduct(s, a, b, transposeA, transposeB) : product(s, plan(s, a, b, transposeA, transposeB), a.shape, b.shape, plainProduct)
     if (bias != null) out = s.run('Add', { a: out, b: bias })
     const act = attrs.activation ?? 'linear'
     if (act !== 'linear') {

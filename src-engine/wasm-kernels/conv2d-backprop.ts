@@ -25,7 +25,11 @@ export function slice4d(s: Scope, x: TensorInfo, begin: number[], size: number[]
  * convolution yield at least kh x kw outputs (rows beyond the input are zeros); a negative value
  * means the input has rows no window reaches (sliced off from the result by the caller).
  */
-export function filterGradInput(s: Scope, x: TensorInfo, info: backend_util.Conv2DInfo): { xin: TensorInfo; H: number; W: number; pad: [[number, number], [number, number], [number, number], [number, number]] } {
+export function filterGradInput(
+  s: Scope,
+  x: TensorInfo,
+  info: backend_util.Conv2DInfo
+): { xin: TensorInfo; H: number; W: number; pad: [[number, number], [number, number], [number, number], [number, number]] } {
   const { batchSize: B, inChannels: C, outHeight: oH, outWidth: oW, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const cutTop = Math.max(0, -info.padInfo.top)
   const cutLeft = Math.max(0, -info.padInfo.left)
@@ -36,7 +40,17 @@ export function filterGradInput(s: Scope, x: TensorInfo, info: backend_util.Conv
   const xin = slice4d(s, x, [0, cutTop, cutLeft, 0], [B, H, W, C])
   const bottom = Math.max(0, kh + (oH - 1) * sh - H - top)
   const right = Math.max(0, kw + (oW - 1) * sw - W - left)
-  return { xin, H, W, pad: [[0, 0], [top, bottom], [left, right], [0, 0]] }
+  return {
+    xin,
+    H,
+    W,
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0]
+    ]
+  }
 }
 
 /**
@@ -52,20 +66,23 @@ export function conv2DBackpropFilter(args: Args<Conv2DBackpropFilterAttrs>): Ten
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs
   assertNhwc('Conv2DBackpropFilter', dataFormat)
   assertFloat32('Conv2DBackpropFilter', x, dy)
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
   const { inChannels: Cin, outChannels: Cout, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   return withScope(backend, (s) => {
     const { xin, pad } = filterGradInput(s, x, info)
     const xt = s.transpose(xin, [3, 1, 2, 0])
     const dyt = s.transpose(dy, [1, 2, 0, 3])
-    const conv = s.run('Conv2D', { x: xt, filter: dyt }, {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      pad,
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined
-    })
+    const conv = s.run(
+      'Conv2D',
+      { x: xt, filter: dyt },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined
+      }
+    )
     const cut = slice4d(s, conv, [0, 0, 0, 0], [Cin, kh, kw, Cout])
     return s.transpose(cut, [1, 2, 0, 3])
   })
@@ -83,28 +100,36 @@ export function conv2DBackpropInput(args: Args<Conv2DBackpropInputAttrs>): Tenso
   assertNhwc('Conv2DBackpropInput', dataFormat)
   assertFloat32('Conv2DBackpropInput', dy, filter)
   const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast')
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast'
+  )
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout } = info
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   return withScope(backend, (s) =>
-    backpropInputByPhases(s, 'Conv2D', dy, [B, H, W, Cin], [kh, kw], [sh, sw], [info.padInfo.top, info.padInfo.left],
-      (sc, [ry, rx], [njy, njx]) => {
-        // Sub-filter [njy, njx, Cout, Cin]: taps ry + (njy-1-j)*sh (flipped), in/out channels swapped.
-        const out = sc.make([njy, njx, Cout, Cin])
-        const o = sc.f32(out)
-        const f = sc.f32(filter)
-        let dst = 0
-        for (let jy = 0; jy < njy; jy++) {
-          const ky = ry + (njy - 1 - jy) * sh
-          for (let jx = 0; jx < njx; jx++) {
-            const src = (ky * kw + rx + (njx - 1 - jx) * sw) * Cin * Cout
-            for (let co = 0; co < Cout; co++) {
-              for (let ci = 0; ci < Cin; ci++) o[dst++] = f[src + ci * Cout + co] as number
-            }
+    backpropInputByPhases(s, 'Conv2D', dy, [B, H, W, Cin], [kh, kw], [sh, sw], [info.padInfo.top, info.padInfo.left], (sc, [ry, rx], [njy, njx]) => {
+      // Sub-filter [njy, njx, Cout, Cin]: taps ry + (njy-1-j)*sh (flipped), in/out channels swapped.
+      const out = sc.make([njy, njx, Cout, Cin])
+      const o = sc.f32(out)
+      const f = sc.f32(filter)
+      let dst = 0
+      for (let jy = 0; jy < njy; jy++) {
+        const ky = ry + (njy - 1 - jy) * sh
+        for (let jx = 0; jx < njx; jx++) {
+          const src = (ky * kw + rx + (njx - 1 - jx) * sw) * Cin * Cout
+          for (let co = 0; co < Cout; co++) {
+            for (let ci = 0; ci < Cin; ci++) o[dst++] = f[src + ci * Cout + co] as number
           }
         }
-        return out
-      }))
+      }
+      return out
+    })
+  )
 }
 
 /** The taps of one stride phase along one axis (see backpropInputByPhases). */
@@ -145,13 +170,22 @@ export function backpropInputByPhases(
     const px = phase(r[1], kw, sw, left, W, oW)
     if (py.taps === 0 || px.taps === 0 || py.count <= 0 || px.count <= 0) return null
     const P = [Math.max(0, py.before), Math.max(0, py.after), Math.max(0, px.before), Math.max(0, px.after)] as const
-    const conv = sc.run(kernelName, { x: dy, filter: subFilter(sc, r, [py.taps, px.taps]) }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [P[0], P[1]], [P[2], P[3]], [0, 0]],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined
-    })
+    const conv = sc.run(
+      kernelName,
+      { x: dy, filter: subFilter(sc, r, [py.taps, px.taps]) },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [P[0], P[1]],
+          [P[2], P[3]],
+          [0, 0]
+        ],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined
+      }
+    )
     return { conv, py, px, offY: P[0] - py.before, offX: P[2] - px.before }
   }
 

@@ -31,20 +31,23 @@ export function depthwiseConv2dNativeBackpropFilter(args: Args<DepthwiseConv2dNa
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs
   assertNoDilation('DepthwiseConv2dNativeBackpropFilter', dilations)
   assertFloat32('DepthwiseConv2dNativeBackpropFilter', x, dy)
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
   const { batchSize: B, inChannels: C, outHeight: oH, outWidth: oW, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const M = filterShape[3]
   return withScope(backend, (s) => {
     const { xin, H, W, pad } = filterGradInput(s, x, info)
     const xt = s.reshape(s.transpose(xin, [1, 2, 0, 3]), [1, H, W, B * C])
     const dyt = s.reshape(s.transpose(dy, [1, 2, 0, 3]), [oH, oW, B * C, M])
-    const conv = s.run('DepthwiseConv2dNative', { x: xt, filter: dyt }, {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      pad,
-      dimRoundingMode: undefined
-    })
+    const conv = s.run(
+      'DepthwiseConv2dNative',
+      { x: xt, filter: dyt },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        pad,
+        dimRoundingMode: undefined
+      }
+    )
     const outH = conv.shape[1] as number
     const outW = conv.shape[2] as number
     const cut = slice4d(s, s.reshape(conv, [outH, outW, B, C * M]), [0, 0, 0, 0], [kh, kw, B, C * M])
@@ -100,14 +103,29 @@ export function depthwiseConv2dNativeBackpropInput(args: Args<DepthwiseConv2dNat
   assertNoDilation('DepthwiseConv2dNativeBackpropInput', dilations)
   assertFloat32('DepthwiseConv2dNativeBackpropInput', dy, filter)
   const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, true, 'channelsLast')
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast'
+  )
   const { batchSize: B, inHeight: H, inWidth: W } = info
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const M = filter.shape[3] as number
   const CM = (filter.shape[2] as number) * M
   return withScope(backend, (s) => {
-    const conv = backpropInputByPhases(s, 'DepthwiseConv2dNative', dy, [B, H, W, CM], [kh, kw], [sh, sw],
-      [info.padInfo.top, info.padInfo.left], (sc, [ry, rx], [njy, njx]) => {
+    const conv = backpropInputByPhases(
+      s,
+      'DepthwiseConv2dNative',
+      dy,
+      [B, H, W, CM],
+      [kh, kw],
+      [sh, sw],
+      [info.padInfo.top, info.padInfo.left],
+      (sc, [ry, rx], [njy, njx]) => {
         // Sub-filter [njy, njx, C*M, 1]: taps ry + (njy-1-j)*sh, flipped; multiplier 1 per (c, m).
         const out = sc.make([njy, njx, CM, 1])
         const o = sc.f32(out)
@@ -120,7 +138,8 @@ export function depthwiseConv2dNativeBackpropInput(args: Args<DepthwiseConv2dNat
           }
         }
         return out
-      })
+      }
+    )
     return sumChannelGroups(s, conv, M)
   })
 }

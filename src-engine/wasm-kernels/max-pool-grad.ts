@@ -19,8 +19,7 @@ export function maxPoolGrad(args: Args): TensorInfo {
     throw new Error('wasm-kernels: MaxPoolGrad supports float32 tensors only')
   }
   const { filterSize, strides, pad, dimRoundingMode } = attrs
-  const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: oH, outWidth: oW } = info
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info
   const top = info.padInfo.top

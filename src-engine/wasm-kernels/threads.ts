@@ -62,15 +62,14 @@ const WORKER_NEEDLE = 'parentPort.on("message",data=>onmessage({data:data}));'
 /** Writes (once per content) the pthread worker script, patched to load the threaded build from a path. */
 function pthreadWorkerFile(): string {
   const threadedJs = requireHere.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')
-  const { wasmWorkerContents } = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string }
+  const { wasmWorkerContents } = requireHere('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+    wasmWorkerContents: string
+  }
   if (!wasmWorkerContents.includes(WORKER_NEEDLE)) throw new Error('unexpected tfjs-backend-wasm pthread worker script (another tfjs version?)')
   // tfjs escapes newlines the same way before making its Blob.
   const script = wasmWorkerContents
     .replace(/\n/g, '\\n')
-    .replace(
-      WORKER_NEEDLE,
-      `parentPort.on("message",data=>{if(data&&data.cmd==="load")data.urlOrBlob=${JSON.stringify(threadedJs)};onmessage({data:data})});`
-    )
+    .replace(WORKER_NEEDLE, `parentPort.on("message",data=>{if(data&&data.cmd==="load")data.urlOrBlob=${JSON.stringify(threadedJs)};onmessage({data:data})});`)
   const hash = createHash('sha256').update(script).digest('hex').slice(0, 16)
   const file = path.join(os.tmpdir(), `quarterturn-wasm-pthread-${hash}.cjs`)
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== script) {

@@ -35,12 +35,7 @@ function ensureSetUp(config: KernelConfig, backend: WasmBackend): void {
 }
 
 /** Runs a wasm kernel: the original one where this library replaced it, else whatever is registered. */
-export function runKernel(
-  kernelName: string,
-  backend: WasmBackend,
-  inputs: Record<string, TensorInfo>,
-  attrs: Record<string, unknown> = {}
-): TensorInfo {
+export function runKernel(kernelName: string, backend: WasmBackend, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
   const stock = stockKernels.get(kernelName)
   const config = stock ?? getKernel(kernelName, BACKEND)
   if (config == null) throw new Error(`wasm-kernels: kernel '${kernelName}' is not registered for the wasm backend`)

@@ -44,7 +44,11 @@ interface Out {
 }
 
 /** A progress line on stderr: redrawn in place on a terminal, else one line every few seconds. */
-export function progressWriter(io: Out, isTty: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): { update(line: string): void; done(): void } {
+export function progressWriter(
+  io: Out,
+  isTty: boolean,
+  write: (s: string) => void = (s) => process.stderr.write(s)
+): { update(line: string): void; done(): void } {
   // Not a terminal (a log file, CI): the first line after 2 s, then one every 2 s.
   let last = Date.now()
   let shown = false
@@ -99,7 +103,11 @@ function optionsOf(values: DatasetCliValues): IndexOptions | Error {
 const plural = (n: number, one: string, many = one + 's'): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
 
 function countsText(counts: Partial<Record<SplitName, number>>): string {
-  return SPLIT_NAMES.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(', ') || 'no images'
+  return (
+    SPLIT_NAMES.filter((s) => counts[s])
+      .map((s) => `${s} ${counts[s]}`)
+      .join(', ') || 'no images'
+  )
 }
 
 function printProblems(io: Out, problems: Problem[], counts: Record<string, number | undefined>, limit = 25): void {
@@ -107,7 +115,11 @@ function printProblems(io: Out, problems: Problem[], counts: Record<string, numb
     io.out('Problems: none')
     return
   }
-  io.out(`Problems: ${plural(problems.length, 'problem')} (${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')})`)
+  io.out(
+    `Problems: ${plural(problems.length, 'problem')} (${Object.entries(counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')})`
+  )
   for (const p of problems.slice(0, limit)) io.out(`  ${p.kind.padEnd(13)} ${displayName(p.path)}: ${p.reason}`)
   if (problems.length > limit) io.out(`  … ${problems.length - limit} more (use --json for all)`)
 }
@@ -120,7 +132,10 @@ function printInspect(io: Out, r: InspectResult): void {
   io.out(`Classes: ${r.classes.length}`)
   const shown = r.classes.slice(0, 30)
   const w = Math.min(32, Math.max(8, ...shown.map((c) => displayName(c.name).length)))
-  for (const c of shown) io.out(`  ${String(c.index).padStart(4)}  ${displayName(c.name).slice(0, 32).padEnd(w)}  ${c.id !== c.name ? `(${displayName(c.id)}) ` : ''}${countsText(c.counts)}`)
+  for (const c of shown)
+    io.out(
+      `  ${String(c.index).padStart(4)}  ${displayName(c.name).slice(0, 32).padEnd(w)}  ${c.id !== c.name ? `(${displayName(c.id)}) ` : ''}${countsText(c.counts)}`
+    )
   if (r.classes.length > shown.length) io.out(`  … ${r.classes.length - shown.length} more classes (use --json for all)`)
   const s = r.sizeStats
   io.out(
@@ -206,16 +221,24 @@ export async function cmdDataset(host: Host, positionals: string[], values: Data
           return result.failureKind === 'no-usable-images' ? DATASET_EXIT.noImages : DATASET_EXIT.failed
         }
         const detail = await host.datasets.get(d.id)
-        io.out(`Added "${d.name}" as ${d.id}: ${d.layout}, ${plural(d.images, 'image')} in ${plural(d.classes, 'class', 'classes')} at ${d.workingSize}x${d.workingSize}`)
+        io.out(
+          `Added "${d.name}" as ${d.id}: ${d.layout}, ${plural(d.images, 'image')} in ${plural(d.classes, 'class', 'classes')} at ${d.workingSize}x${d.workingSize}`
+        )
         io.out(`Splits: ${d.splits.map((s) => `${s.name} ${s.count}${s.origin === 'generated' ? ' (generated)' : ''}`).join(', ')}`)
-        if (d.problems) io.out(`Problems: ${plural(d.problems, 'problem')} (${Object.entries(detail.problemCounts).map(([k, n]) => `${n} ${k}`).join(', ')}); see them in the app or with --json`)
+        if (d.problems)
+          io.out(
+            `Problems: ${plural(d.problems, 'problem')} (${Object.entries(detail.problemCounts)
+              .map(([k, n]) => `${n} ${k}`)
+              .join(', ')}); see them in the app or with --json`
+          )
         io.out(`Fingerprint: ${d.fingerprint?.id}; cache ${(detail.cacheBytes / 2 ** 20).toFixed(1)} MiB`)
         return DATASET_EXIT.ok
       }
       case 'list': {
         const list = await host.datasets.list()
         if (values.json) io.out(JSON.stringify(list, null, 2))
-        else if (list.length === 0) io.out('No datasets yet. Add a folder with `quarterturn dataset add <folder>`, or the sample with `quarterturn dataset add --sample`.')
+        else if (list.length === 0)
+          io.out('No datasets yet. Add a folder with `quarterturn dataset add <folder>`, or the sample with `quarterturn dataset add --sample`.')
         else for (const d of list) io.out(summaryLine(d))
         return DATASET_EXIT.ok
       }

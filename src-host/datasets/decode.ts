@@ -42,7 +42,7 @@ export function checkDimensions(width: number, height: number, format: ImageForm
   if (overLimits(width, height)) {
     throw new ImageProblem(
       'too-large',
-      `image too large: ${width}×${height} (${(width * height / 1e6).toFixed(1)} megapixels), the limit is ${IMAGE_LIMITS.maxPixels / 2 ** 20} megapixels (${IMAGE_LIMITS.maxPixels.toLocaleString('en-US')} pixels, e.g. 8192×8192) and ${IMAGE_LIMITS.maxSide} pixels a side: left out`
+      `image too large: ${width}×${height} (${((width * height) / 1e6).toFixed(1)} megapixels), the limit is ${IMAGE_LIMITS.maxPixels / 2 ** 20} megapixels (${IMAGE_LIMITS.maxPixels.toLocaleString('en-US')} pixels, e.g. 8192×8192) and ${IMAGE_LIMITS.maxSide} pixels a side: left out`
     )
   }
 }
@@ -151,7 +151,8 @@ export function readHeader(b: Uint8Array, format: ImageFormat): Header | null {
           const bits = dv.getUint32(21, true)
           return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, deep: false, orientation: 1 }
         }
-        if (chunk === 'VP8X') return { width: (dv.getUint32(24, true) & 0xffffff) + 1, height: (dv.getUint32(27, true) & 0xffffff) + 1, deep: false, orientation: 1 }
+        if (chunk === 'VP8X')
+          return { width: (dv.getUint32(24, true) & 0xffffff) + 1, height: (dv.getUint32(27, true) & 0xffffff) + 1, deep: false, orientation: 1 }
         return null
       }
       case 'jpeg':
@@ -232,7 +233,16 @@ export function toRgb(raw: Uint8Array, pixels: number, channels: number, bytes: 
 
 /** The sample layout of decoded pixels from their byte count (16-bit only comes from PNGs whose header says so). */
 function layoutOf(perPixel: number, deep: boolean): { channels: number; bytes: number } | null {
-  if (deep) return perPixel === 2 ? { channels: 1, bytes: 2 } : perPixel === 4 ? { channels: 2, bytes: 2 } : perPixel === 6 ? { channels: 3, bytes: 2 } : perPixel === 8 ? { channels: 4, bytes: 2 } : null
+  if (deep)
+    return perPixel === 2
+      ? { channels: 1, bytes: 2 }
+      : perPixel === 4
+        ? { channels: 2, bytes: 2 }
+        : perPixel === 6
+          ? { channels: 3, bytes: 2 }
+          : perPixel === 8
+            ? { channels: 4, bytes: 2 }
+            : null
   return perPixel >= 1 && perPixel <= 4 && Number.isInteger(perPixel) ? { channels: perPixel, bytes: 1 } : null
 }
 
@@ -273,7 +283,8 @@ function gifToRgba(b: Uint8Array, width: number, height: number): Uint8Array {
     throw classifyDecoderError(err, 'gif')
   }
   // As with a JPEG cut short, the decoder would leave the rest of the frame blank without failing.
-  if (said.some((m) => /shorter than expected/.test(m))) throw new ImageProblem('truncated', `the GIF image data ends before its ${frame.width}x${frame.height} frame is complete`)
+  if (said.some((m) => /shorter than expected/.test(m)))
+    throw new ImageProblem('truncated', `the GIF image data ends before its ${frame.width}x${frame.height} frame is complete`)
   return rgba
 }
 
@@ -291,7 +302,11 @@ export async function decodeImage(bytes: Uint8Array, size: number | null): Promi
 
   // Dimensions from the header, checked before any decoder allocates the frame.
   const h = readHeader(bytes, format)
-  if (!h) throw new ImageProblem(bytes.length < 64 ? 'truncated' : 'corrupt', `the ${format.toUpperCase()} header is ${bytes.length < 64 ? 'cut short' : 'malformed'}`)
+  if (!h)
+    throw new ImageProblem(
+      bytes.length < 64 ? 'truncated' : 'corrupt',
+      `the ${format.toUpperCase()} header is ${bytes.length < 64 ? 'cut short' : 'malformed'}`
+    )
   let { width, height } = h
   checkDimensions(width, height, format)
   let t: Transformer
@@ -324,7 +339,11 @@ export async function decodeImage(bytes: Uint8Array, size: number | null): Promi
   const outW = size ?? width
   const outH = size ?? height
   const layout = layoutOf(raw.length / (outW * outH), h.deep)
-  if (!layout) throw new ImageProblem('corrupt', `the ${format.toUpperCase()} decoder returned ${raw.length} bytes for ${outW}x${outH} pixels (the header and the image data disagree)`)
+  if (!layout)
+    throw new ImageProblem(
+      'corrupt',
+      `the ${format.toUpperCase()} decoder returned ${raw.length} bytes for ${outW}x${outH} pixels (the header and the image data disagree)`
+    )
   if (size === null) return { rgb: null, width, height }
   return { rgb: toRgb(raw, outW * outH, layout.channels, layout.bytes), width, height }
 }

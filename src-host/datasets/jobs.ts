@@ -98,7 +98,11 @@ export function startIndexJob(job: IndexJob, onProgress: (p: ProgressUpdate) => 
     })
     worker.on('error', (err) => finish(() => reject(err)))
     worker.on('exit', (code) =>
-      finish(() => reject(killTimer ? new JobFailed({ kind: 'cancelled', message: 'cancelled' }) : new Error(`the indexing worker stopped unexpectedly (exit code ${code})`)))
+      finish(() =>
+        reject(
+          killTimer ? new JobFailed({ kind: 'cancelled', message: 'cancelled' }) : new Error(`the indexing worker stopped unexpectedly (exit code ${code})`)
+        )
+      )
     )
   })
   return {

@@ -75,7 +75,10 @@ async function readText(abs: string | Buffer): Promise<string | null> {
 }
 
 function lines(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0)
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
 }
 
 /** Detect the layout of `root` and list its images. Throws NoLayoutError when nothing fits. */
@@ -123,7 +126,10 @@ export async function detectLayout(ctx: WalkContext, rel = '', depth = 0): Promi
   if (rootImages.length > 0) {
     const files = [...rootImages]
     for (const d of top.dirs) for (const f of subImages.get(d)!) if (isImageName(f.rel)) files.push(f)
-    const problems = nonImageProblems(top.files.filter((f) => !isImageName(f.rel)), 'not an image file: ignored')
+    const problems = nonImageProblems(
+      top.files.filter((f) => !isImageName(f.rel)),
+      'not an image file: ignored'
+    )
     ctx.problems.push(...problems)
     return {
       kind: 'flat-unlabelled',
@@ -136,7 +142,7 @@ export async function detectLayout(ctx: WalkContext, rel = '', depth = 0): Promi
       items: files.map((f) => ({ rel: f.rel, split: 'unlabelled', label: -1, size: f.size, mtimeMs: f.mtimeMs })),
       splitOrigins: { unlabelled: { origin: 'dataset', detail: 'every image in the folder, without labels' } },
       needsSplit: null,
-        sourceFiles: files,
+      sourceFiles: files,
       nativeSize: null
     }
   }
@@ -154,7 +160,12 @@ export async function detectLayout(ctx: WalkContext, rel = '', depth = 0): Promi
 }
 
 function nonImageProblems(files: FileStat[], reason: string): Problem[] {
-  return files.map((f) => ({ kind: 'not-an-image' as const, path: f.rel, reason: `${reason} (extension "${path.posix.extname(f.rel) || 'none'}")`, skipped: true }))
+  return files.map((f) => ({
+    kind: 'not-an-image' as const,
+    path: f.rel,
+    reason: `${reason} (extension "${path.posix.extname(f.rel) || 'none'}")`,
+    skipped: true
+  }))
 }
 
 async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Promise<Detected> {
@@ -166,7 +177,9 @@ async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Pr
   let classNames = meta ? lines((await readText(absPath(ctx.root, meta.rel))) ?? '') : []
   if (meta) {
     sourceFiles.push(meta)
-    evidence.push(`batches.meta.txt names ${plural(classNames.length, 'class', 'classes')} (${classNames.slice(0, 4).join(', ')}${classNames.length > 4 ? ', …' : ''})`)
+    evidence.push(
+      `batches.meta.txt names ${plural(classNames.length, 'class', 'classes')} (${classNames.slice(0, 4).join(', ')}${classNames.length > 4 ? ', …' : ''})`
+    )
   } else {
     classNames = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
     evidence.push('no batches.meta.txt: using the standard CIFAR-10 class names')
@@ -176,9 +189,15 @@ async function detectCifar(ctx: WalkContext, rel: string, files: FileStat[]): Pr
     if (!f) return 0
     sourceFiles.push(f)
     const n = Math.floor(f.size / CIFAR_RECORD)
-    for (let k = 0; k < n; k++) items.push({ rel: `${f.rel}#${k}`, split, label: -2, size: CIFAR_RECORD, mtimeMs: f.mtimeMs, record: { file: f.rel, offset: k * CIFAR_RECORD } })
+    for (let k = 0; k < n; k++)
+      items.push({ rel: `${f.rel}#${k}`, split, label: -2, size: CIFAR_RECORD, mtimeMs: f.mtimeMs, record: { file: f.rel, offset: k * CIFAR_RECORD } })
     if (f.size % CIFAR_RECORD !== 0) {
-      ctx.problems.push({ kind: 'truncated', path: f.rel, reason: `${f.size} bytes is not a whole number of ${CIFAR_RECORD}-byte records: the last ${f.size % CIFAR_RECORD} bytes are cut short and ignored`, skipped: true })
+      ctx.problems.push({
+        kind: 'truncated',
+        path: f.rel,
+        reason: `${f.size} bytes is not a whole number of ${CIFAR_RECORD}-byte records: the last ${f.size % CIFAR_RECORD} bytes are cut short and ignored`,
+        skipped: true
+      })
     }
     return n
   }
@@ -256,10 +275,13 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
     if (!trainDirs.has(w)) continue
     // The archive keeps them in <wnid>/images/ (next to <wnid>_boxes.txt); accept them directly in <wnid>/ too.
     const classRel = joinRel(trainRel, w)
-    const hasImagesDir = await fs.stat(absPath(ctx.root, joinRel(classRel, 'images'))).then((s) => s.isDirectory(), () => false)
-    const files = hasImagesDir ? await walkFiles(ctx, joinRel(classRel, 'images')) : (await listHere(ctx, classRel))?.files ?? []
+    const hasImagesDir = await fs.stat(absPath(ctx.root, joinRel(classRel, 'images'))).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+    const files = hasImagesDir ? await walkFiles(ctx, joinRel(classRel, 'images')) : ((await listHere(ctx, classRel))?.files ?? [])
     for (const f of files) {
-        if (!isImageName(f.rel)) {
+      if (!isImageName(f.rel)) {
         // <wnid>_boxes.txt sits beside the images when they are not in images/.
         if (hasImagesDir || !f.rel.endsWith('_boxes.txt')) ctx.problems.push(...nonImageProblems([f], 'not an image file: ignored'))
         continue
@@ -270,7 +292,8 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
     }
   }
   for (const d of trainDirs) {
-    if (!label.has(d)) ctx.problems.push({ kind: 'no-label', path: joinRel(trainRel, d), reason: 'class folder not listed in wnids.txt: ignored', skipped: true })
+    if (!label.has(d))
+      ctx.problems.push({ kind: 'no-label', path: joinRel(trainRel, d), reason: 'class folder not listed in wnids.txt: ignored', skipped: true })
   }
   evidence.push(`train/ has ${plural(wnids.filter((w) => trainDirs.has(w)).length, 'class folder')} with ${plural(trainCount, 'image')} in <wnid>/images/`)
 
@@ -301,7 +324,13 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
       const wnid = ann.get(base)
       seen.add(base)
       if (wnid === undefined || !label.has(wnid)) {
-        ctx.problems.push({ kind: 'no-label', path: f.rel, reason: wnid === undefined ? 'not in val_annotations.txt: ignored' : `val_annotations.txt gives class ${wnid}, which wnids.txt does not list: ignored`, skipped: true })
+        ctx.problems.push({
+          kind: 'no-label',
+          path: f.rel,
+          reason:
+            wnid === undefined ? 'not in val_annotations.txt: ignored' : `val_annotations.txt gives class ${wnid}, which wnids.txt does not list: ignored`,
+          skipped: true
+        })
         continue
       }
       items.push({ rel: f.rel, split: 'val', label: label.get(wnid)!, size: f.size, mtimeMs: f.mtimeMs })
@@ -309,7 +338,13 @@ async function detectTinyImageNet(ctx: WalkContext, rel: string, topFiles: FileS
       valCount++
     }
     for (const name of ann.keys()) {
-      if (!seen.has(name)) ctx.problems.push({ kind: 'missing-file', path: joinRel(valImagesRel, name), reason: 'listed in val/val_annotations.txt but not in val/images', skipped: true })
+      if (!seen.has(name))
+        ctx.problems.push({
+          kind: 'missing-file',
+          path: joinRel(valImagesRel, name),
+          reason: 'listed in val/val_annotations.txt but not in val/images',
+          skipped: true
+        })
     }
     evidence.push(`val/val_annotations.txt labels ${plural(ann.size, 'image')}; ${plural(valCount, 'labelled image')} found in val/images`)
     if (valCount) splitOrigins.val = { origin: 'dataset', detail: 'val/images labelled by val/val_annotations.txt' }
@@ -356,7 +391,10 @@ async function detectMiniPlaces(ctx: WalkContext, rel: string, dataFiles: FileSt
   const items: Item[] = []
   const splitOrigins: Detected['splitOrigins'] = {}
   let maxLabel = -1
-  for (const [list, split] of [['train.txt', 'train'], ['val.txt', 'val']] as const) {
+  for (const [list, split] of [
+    ['train.txt', 'train'],
+    ['val.txt', 'val']
+  ] as const) {
     const f = dataFile(list)
     if (!f) continue
     sourceFiles.push(f)
@@ -462,15 +500,22 @@ async function detectImageFolderSplits(ctx: WalkContext, rel: string, top: { fil
       evidence.push(`${s.dir}/ holds ${plural(looseImages.length, 'image')} without class folders: kept as the "unlabelled" split`)
       continue
     }
-    for (const f of looseImages) ctx.problems.push({ kind: 'no-label', path: f.rel, reason: `image directly in ${s.dir}/, outside any class folder: ignored`, skipped: true })
-    ctx.problems.push(...nonImageProblems(s.loose.filter((f) => !isImageName(f.rel)), 'not an image file: ignored'))
+    for (const f of looseImages)
+      ctx.problems.push({ kind: 'no-label', path: f.rel, reason: `image directly in ${s.dir}/, outside any class folder: ignored`, skipped: true })
+    ctx.problems.push(
+      ...nonImageProblems(
+        s.loose.filter((f) => !isImageName(f.rel)),
+        'not an image file: ignored'
+      )
+    )
     if (splitOrigins[s.split]) {
       evidence.push(`${s.dir}/ is a second "${s.split}" folder: merged`)
     } else splitOrigins[s.split] = { origin: 'dataset', detail: `${s.dir}/<class>/` }
     evidence.push(`${s.dir}/ has ${plural(s.classes.size, 'class folder')} with ${plural(n, 'image')}`)
   }
   evidence.unshift(`split folders ${top.dirs.map((d) => path.posix.basename(d) + '/').join(', ')} with class folders inside (ImageFolder per split)`)
-  for (const f of top.files) if (isImageName(f.rel)) ctx.problems.push({ kind: 'no-label', path: f.rel, reason: 'image outside the split folders: ignored', skipped: true })
+  for (const f of top.files)
+    if (isImageName(f.rel)) ctx.problems.push({ kind: 'no-label', path: f.rel, reason: 'image outside the split folders: ignored', skipped: true })
   return {
     kind: 'imagefolder-splits',
     evidence,
@@ -484,7 +529,13 @@ async function detectImageFolderSplits(ctx: WalkContext, rel: string, top: { fil
   }
 }
 
-function imageFolderFrom(ctx: WalkContext, _rel: string, top: { files: FileStat[]; dirs: string[] }, subImages: Map<string, FileStat[]>, rootImages: FileStat[]): Detected {
+function imageFolderFrom(
+  ctx: WalkContext,
+  _rel: string,
+  top: { files: FileStat[]; dirs: string[] },
+  subImages: Map<string, FileStat[]>,
+  rootImages: FileStat[]
+): Detected {
   const classIds = top.dirs.map((d) => path.posix.basename(d)).sort()
   const label = new Map(classIds.map((c, i) => [c, i]))
   const items: Item[] = []
@@ -499,7 +550,8 @@ function imageFolderFrom(ctx: WalkContext, _rel: string, top: { files: FileStat[
       sourceFiles.push(f)
     }
   }
-  for (const f of rootImages) ctx.problems.push({ kind: 'no-label', path: f.rel, reason: 'image directly in the folder, outside any class folder: ignored', skipped: true })
+  for (const f of rootImages)
+    ctx.problems.push({ kind: 'no-label', path: f.rel, reason: 'image directly in the folder, outside any class folder: ignored', skipped: true })
   const withImages = top.dirs.filter((d) => subImages.get(d)!.some((f) => isImageName(f.rel))).length
   return {
     kind: 'imagefolder',

@@ -15,9 +15,7 @@ export interface WorkerFailure {
 }
 
 export type FromIndexWorker =
-  | { type: 'progress'; progress: ProgressUpdate }
-  | { type: 'done'; outcome: IndexOutcome }
-  | { type: 'failed'; failure: WorkerFailure }
+  { type: 'progress'; progress: ProgressUpdate } | { type: 'done'; outcome: IndexOutcome } | { type: 'failed'; failure: WorkerFailure }
 
 export function toWorkerFailure(err: unknown): WorkerFailure {
   if (err instanceof Cancelled) return { kind: 'cancelled', message: 'cancelled' }

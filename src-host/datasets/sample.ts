@@ -26,9 +26,24 @@ export interface SampleParams {
  * (<split>/<class>/<class>-NNNN.png). Drawn into a temporary sibling and renamed into place, so an
  * interrupted run never leaves half a sample. Returns false when it was already there.
  */
-export async function materialiseSample(dir: string, params: SampleParams, onImage?: (done: number, total: number) => void, isCancelled?: () => boolean): Promise<boolean> {
-  const marker = await fs.readFile(path.join(dir, MARKER), 'utf8').then((t) => JSON.parse(t) as SampleParams & { drawing?: number }, () => null)
-  if (marker && marker.perClass === params.perClass && marker.testPerClass === params.testPerClass && marker.seed === params.seed && marker.drawing === SAMPLE_DRAWING) return false
+export async function materialiseSample(
+  dir: string,
+  params: SampleParams,
+  onImage?: (done: number, total: number) => void,
+  isCancelled?: () => boolean
+): Promise<boolean> {
+  const marker = await fs.readFile(path.join(dir, MARKER), 'utf8').then(
+    (t) => JSON.parse(t) as SampleParams & { drawing?: number },
+    () => null
+  )
+  if (
+    marker &&
+    marker.perClass === params.perClass &&
+    marker.testPerClass === params.testPerClass &&
+    marker.seed === params.seed &&
+    marker.drawing === SAMPLE_DRAWING
+  )
+    return false
   const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`
   await fs.mkdir(tmp, { recursive: true })
   try {
@@ -63,7 +78,10 @@ export async function materialiseSample(dir: string, params: SampleParams, onIma
       }
     }
     await Promise.all(pending)
-    await fs.writeFile(path.join(tmp, MARKER), JSON.stringify({ ...params, drawing: SAMPLE_DRAWING, size: SAMPLE_SIZE, classes: SAMPLE_CLASSES }, null, 2) + '\n')
+    await fs.writeFile(
+      path.join(tmp, MARKER),
+      JSON.stringify({ ...params, drawing: SAMPLE_DRAWING, size: SAMPLE_SIZE, classes: SAMPLE_CLASSES }, null, 2) + '\n'
+    )
     await fs.rm(dir, { recursive: true, force: true })
     await fs.rename(tmp, dir)
   } catch (err) {

@@ -12,7 +12,12 @@ const byPath = (a: { rel: string }, b: { rel: string }): number => (a.rel < b.re
 
 /** Seeded random order of relative paths, stable under insertions and removals. */
 export function seededOrder<T>(list: T[], seed: number, relOf: (x: T) => string): T[] {
-  const keyed = list.map((x) => ({ x, k: createHash('sha1').update(`${seed}\0${relOf(x)}`).digest('hex') }))
+  const keyed = list.map((x) => ({
+    x,
+    k: createHash('sha1')
+      .update(`${seed}\0${relOf(x)}`)
+      .digest('hex')
+  }))
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
   return keyed.map((e) => e.x)
 }
@@ -57,7 +62,8 @@ export function assignSplits(d: Detected, opts: SplitOptions): void {
     if (nTest) d.splitOrigins.test = { origin: 'generated', detail: `${pct(testFrac)} of each class of ${from}, seed ${opts.seed}` }
   } else {
     d.splitOrigins.train = { origin: 'generated', detail: `${from} less the test share (${pct(1 - testFrac)} per class, seed ${opts.seed})` }
-    if (nTest) d.splitOrigins.test = { origin: 'generated', detail: `${pct(testFrac)} of each class of ${from}, seed ${opts.seed} (the reference's 80/20 split)` }
+    if (nTest)
+      d.splitOrigins.test = { origin: 'generated', detail: `${pct(testFrac)} of each class of ${from}, seed ${opts.seed} (the reference's 80/20 split)` }
   }
 }
 

@@ -41,7 +41,10 @@ export function decideWorkingSize(options: Pick<IndexOptions, 'workingSize'>, la
     const s = Math.min(w, h, MAX_AUTO_WORKING_SIZE)
     return { size: s, reason: `working size ${s}: every sampled image is ${w}x${h}${w !== h ? ' (centre-cropped to a square)' : ''}` }
   }
-  const why = distinct.size === 0 ? `none of the ${probe.probed} sampled images has a readable size` : `the ${probe.probed} sampled images have ${distinct.size} different sizes`
+  const why =
+    distinct.size === 0
+      ? `none of the ${probe.probed} sampled images has a readable size`
+      : `the ${probe.probed} sampled images have ${distinct.size} different sizes`
   return { size: DEFAULT_WORKING_SIZE, reason: `working size ${DEFAULT_WORKING_SIZE}: ${why} (choose another with the working size option)` }
 }
 
@@ -50,7 +53,12 @@ export function decideWorkingSize(options: Pick<IndexOptions, 'workingSize'>, la
  * size cannot be read, over the decoding limit, or below `minImageSide` (they will be left out)
  * say nothing about the size of the rest and are not counted in `sizes`.
  */
-export async function probeSizes(source: string, d: Pick<Detected, 'items'>, minImageSide: number, isCancelled: () => boolean = () => false): Promise<SizeProbe> {
+export async function probeSizes(
+  source: string,
+  d: Pick<Detected, 'items'>,
+  minImageSide: number,
+  isCancelled: () => boolean = () => false
+): Promise<SizeProbe> {
   const files = d.items.filter((it) => !it.record)
   const probed = Math.min(files.length, SIZE_PROBES)
   const sizes: SizeProbe['sizes'] = []
@@ -75,7 +83,12 @@ export async function probeSizes(source: string, d: Pick<Detected, 'items'>, min
 }
 
 /** The working size of `d` indexed with `options`: what inspect reports and add uses. */
-export async function chooseWorkingSize(source: string, d: Detected, options: Pick<IndexOptions, 'workingSize' | 'minImageSide'>, isCancelled?: () => boolean): Promise<WorkingSize> {
+export async function chooseWorkingSize(
+  source: string,
+  d: Detected,
+  options: Pick<IndexOptions, 'workingSize' | 'minImageSide'>,
+  isCancelled?: () => boolean
+): Promise<WorkingSize> {
   const probe = options.workingSize || d.nativeSize ? { probed: 0, sizes: [] } : await probeSizes(source, d, options.minImageSide, isCancelled)
   return decideWorkingSize(options, d, probe)
 }

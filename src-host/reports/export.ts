@@ -39,7 +39,11 @@ export async function exportReport(
 ): Promise<ExportResult> {
   if (!o.runIds.length) throw new ServiceError('Choose at least one run for the report.', 'invalid-argument')
   if (o.baselineId && !o.runIds.includes(o.baselineId)) throw new ServiceError('The baseline must be one of the runs in the report.', 'invalid-argument')
-  if (o.pdf && !printPdf) throw new ServiceError("This window cannot print a PDF itself: open report.html and use the browser's Print, Save as PDF (the report has a print stylesheet).", 'unsupported')
+  if (o.pdf && !printPdf)
+    throw new ServiceError(
+      "This window cannot print a PDF itself: open report.html and use the browser's Print, Save as PDF (the report has a print stylesheet).",
+      'unsupported'
+    )
   const reportRuns: ReportRun[] = []
   for (const id of o.runIds) {
     const detail = await runs.get(id)
@@ -59,11 +63,27 @@ export async function exportReport(
     for (const r of reportRuns) {
       for (const { key } of (await runs.listMaps(r.detail.id)).slice(0, 2)) {
         const m = await runs.getMap(r.detail.id, key).catch(() => null)
-        if (m) maps.push({ runId: r.detail.id, title: `${r.detail.name}: ${String(m.spec.method)} of ${String(m.spec.layer)} (${m.n} points, 10-NN kept ${(m.knnPreservation * 100).toFixed(0)}%)`, xy: m.xy, labels: m.labels, classNames: m.classNames })
+        if (m)
+          maps.push({
+            runId: r.detail.id,
+            title: `${r.detail.name}: ${String(m.spec.method)} of ${String(m.spec.layer)} (${m.n} points, 10-NN kept ${(m.knnPreservation * 100).toFixed(0)}%)`,
+            xy: m.xy,
+            labels: m.labels,
+            classNames: m.classNames
+          })
       }
     }
   }
-  const out = buildReport({ title: o.title, question: o.question, runs: reportRuns, baselineId: o.baselineId, sections: o.sections, maps, generatedAt: new Date().toISOString(), appVersion })
+  const out = buildReport({
+    title: o.title,
+    question: o.question,
+    runs: reportRuns,
+    baselineId: o.baselineId,
+    sections: o.sections,
+    maps,
+    generatedAt: new Date().toISOString(),
+    appVersion
+  })
   const dir = path.join(reportsRoot, o.name)
   const written: string[] = []
   const contents: Record<string, Uint8Array> = {}
@@ -91,6 +111,8 @@ export async function exportReport(
   if (written.includes('report.pdf')) contents['report.pdf'] = new Uint8Array(await fs.readFile(path.join(dir, 'report.pdf')))
   // Inside the zip everything sits in one folder named after the report, as it does on disk.
   // PNGs are already compressed: stored, not deflated again.
-  const zip = zipSync(Object.fromEntries(Object.entries(contents).map(([name, bytes]) => [`${o.name}/${name}`, [bytes, { level: name.endsWith('.png') ? 0 : 6 }]])))
+  const zip = zipSync(
+    Object.fromEntries(Object.entries(contents).map(([name, bytes]) => [`${o.name}/${name}`, [bytes, { level: name.endsWith('.png') ? 0 : 6 }]]))
+  )
   return { dir, files: written, html: out.html, zip: Buffer.from(zip).toString('base64') }
 }

@@ -59,7 +59,8 @@ export class RunAnalyses {
     )
     w.onExit((code) => {
       this.mapJobs.delete(jobId)
-      if (code !== 0) this.o.emit({ name: 'maps.progress', payload: { id, key, phase: 'failed', fraction: 0, error: error ?? `the map worker stopped (exit code ${code})` } })
+      if (code !== 0)
+        this.o.emit({ name: 'maps.progress', payload: { id, key, phase: 'failed', fraction: 0, error: error ?? `the map worker stopped (exit code ${code})` } })
     })
     w.send({ type: 'map', ...place, spec })
     return { key, cached: false }

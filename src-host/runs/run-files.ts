@@ -17,7 +17,11 @@ import { ServiceError } from '../errors'
 /** Stable JSON (sorted keys) for hashing configs. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   return JSON.stringify(v)
 }
 
@@ -47,7 +51,22 @@ export function resolveRunConfig(input: unknown, preset: string | null): RunConf
 }
 
 export function newStatus(): RunStatus {
-  return { state: 'queued', stage: null, epoch: null, epochs: null, step: null, steps: null, etaSec: null, backend: null, error: null, errorStage: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, wallMs: 0 }
+  return {
+    state: 'queued',
+    stage: null,
+    epoch: null,
+    epochs: null,
+    step: null,
+    steps: null,
+    etaSec: null,
+    backend: null,
+    error: null,
+    errorStage: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    endedAt: null,
+    wallMs: 0
+  }
 }
 
 /** run.json of a new run: its id (time, name, a random tail), the resolved config and what it was made with. */
@@ -80,16 +99,22 @@ export async function readRunFolder(runDir: string): Promise<LoadedRun | { damag
   const statusText = await fs.readFile(files.status, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err))
   if (runText === null && statusText === null) return null
   let rawName: unknown = null
-  const damaged = (reason: string, fix: string): { damage: RunSummary } => ({ damage: damagedSummary(id, typeof rawName === 'string' ? rawName : id, `${reason} ${fix}`) })
+  const damaged = (reason: string, fix: string): { damage: RunSummary } => ({
+    damage: damagedSummary(id, typeof rawName === 'string' ? rawName : id, `${reason} ${fix}`)
+  })
   const removeIt = `Restore the file from a backup, or delete the folder ${runDir} to remove the run; the other runs are not affected.`
   if (runText === null) return damaged('run.json is missing.', removeIt)
-  if (runText instanceof Error) return damaged(`run.json cannot be read (${runText.message}).`, 'Fix the file\'s permissions, then reload.')
+  if (runText instanceof Error) return damaged(`run.json cannot be read (${runText.message}).`, "Fix the file's permissions, then reload.")
   let run: RunFile
   try {
     const raw = JSON.parse(runText) as Record<string, unknown>
     rawName = raw?.name
     const parsed = RunFileSchema.safeParse(raw)
-    if (!parsed.success) return damaged(`run.json is not a run description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}.`, removeIt)
+    if (!parsed.success)
+      return damaged(
+        `run.json is not a run description: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}.`,
+        removeIt
+      )
     // A stored config is a resolved one: a missing section means the file was cut or edited,
     // and filling in defaults would show a run other than the one trained.
     const cfg = parsed.data.config as Record<string, unknown> | null
@@ -101,14 +126,20 @@ export async function readRunFolder(runDir: string): Promise<LoadedRun | { damag
   }
   let status: RunStatus
   if (statusText === null || statusText instanceof Error) {
-    return damaged(`status.json is ${statusText === null ? 'missing' : `unreadable (${statusText.message})`}.`, `Delete the folder ${runDir} to remove the run, or restore status.json.`)
+    return damaged(
+      `status.json is ${statusText === null ? 'missing' : `unreadable (${statusText.message})`}.`,
+      `Delete the folder ${runDir} to remove the run, or restore status.json.`
+    )
   }
   try {
     const parsed = RunStatusSchema.safeParse(JSON.parse(statusText))
     if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; '))
     status = parsed.data
   } catch (err) {
-    return damaged(`status.json is damaged (${(err as Error).message.slice(0, 300)}).`, `Restore it from a backup, or delete the folder ${runDir} to remove the run.`)
+    return damaged(
+      `status.json is damaged (${(err as Error).message.slice(0, 300)}).`,
+      `Restore it from a backup, or delete the folder ${runDir} to remove the run.`
+    )
   }
   return { run, status, evaluations: (await readResults(runDir)).evaluations }
 }
@@ -163,6 +194,9 @@ export interface MetricsFilter {
   keys?: string[]
 }
 
+/** A stage with at most this many records is never thinned (see readRunMetrics). */
+const SHORT_STAGE = 1000
+
 /** What every record keeps when only some metrics are asked for: where and when it was. */
 const RECORD_PLACE = ['stage', 'epoch', 'step', 't']
 
@@ -185,8 +219,16 @@ export async function readRunMetrics(runDir: string, maxPoints: number, only: Me
       })
   }
   if (all.length <= maxPoints) return all
-  const stride = Math.ceil(all.length / maxPoints)
-  return all.filter((_, i) => i % stride === 0 || i === all.length - 1)
+  // Short stages (a probe's few epochs after 100 000 pretraining steps) are kept whole: thinned
+  // with the rest, their curves would vanish. The long ones share what is left of maxPoints.
+  const counts = new Map<unknown, number>()
+  for (const r of all) counts.set(r.stage, (counts.get(r.stage) ?? 0) + 1)
+  const short = new Set([...counts].filter(([, n]) => n <= SHORT_STAGE).map(([stage]) => stage))
+  let kept = 0
+  for (const stage of short) kept += counts.get(stage)!
+  const stride = Math.ceil((all.length - kept) / Math.max(1, maxPoints - kept))
+  let i = 0
+  return all.filter((r, k) => short.has(r.stage) || i++ % stride === 0 || k === all.length - 1)
 }
 
 /** last / best / min / max of every numeric metric, per stage ("pretrain.loss"). */

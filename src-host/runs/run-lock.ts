@@ -122,7 +122,12 @@ export class RunLock {
       // Stale: move it aside, then check that what moved is the lock judged stale (another
       // process may have taken it over in between; then put theirs back).
       const aside = `${file}.${randomBytes(4).toString('hex')}.stale`
-      if (await fs.rename(file, aside).then(() => true, () => false)) {
+      if (
+        await fs.rename(file, aside).then(
+          () => true,
+          () => false
+        )
+      ) {
         const moved = await fs.readFile(aside, 'utf8').catch(() => '')
         if (!moved.includes(`"owner":"${holder.owner}"`) && holder.owner !== '?') await fs.link(aside, file).catch(() => {})
         await fs.rm(aside, { force: true })

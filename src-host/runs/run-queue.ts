@@ -14,7 +14,10 @@ export class RunQueue {
 
   /** The saved order of the runs that are still queued, then any queued run it does not name. */
   async load(queued: string[]): Promise<void> {
-    const saved = await fs.readFile(queueFileOf(await this.workspaceDir()), 'utf8').then((t) => JSON.parse(t) as unknown, () => [])
+    const saved = await fs.readFile(queueFileOf(await this.workspaceDir()), 'utf8').then(
+      (t) => JSON.parse(t) as unknown,
+      () => []
+    )
     this.ids = (Array.isArray(saved) ? saved : []).filter((id): id is string => typeof id === 'string' && queued.includes(id))
     for (const id of queued) if (!this.ids.includes(id)) this.ids.push(id)
   }

@@ -39,7 +39,24 @@ export interface LiveRun {
 }
 
 export function liveRun(dir: string, workspaceDir: string, run: RunFile, status: RunStatus): LiveRun {
-  return { dir, workspaceDir, run, status, worker: null, requested: null, attemptStart: null, lastPersist: 0, pendingMetrics: [], errorSeen: null, outcome: null, evaluations: [], lastChanged: 0, lock: null, starting: false, settling: null }
+  return {
+    dir,
+    workspaceDir,
+    run,
+    status,
+    worker: null,
+    requested: null,
+    attemptStart: null,
+    lastPersist: 0,
+    pendingMetrics: [],
+    errorSeen: null,
+    outcome: null,
+    evaluations: [],
+    lastChanged: 0,
+    lock: null,
+    starting: false,
+    settling: null
+  }
 }
 
 export const placeOf = (r: LiveRun): RunPlace => ({ runDir: r.dir, workspaceDir: r.workspaceDir })
@@ -67,7 +84,10 @@ type DataFingerprint = NonNullable<RunFile['dataFingerprints']>[number]
  * the first time is added (a run recorded before transfer datasets were fingerprinted gets them
  * on resume), and one whose content differs is named, never overwritten.
  */
-export function mergeDataFingerprints(recorded: readonly DataFingerprint[] | undefined, seen: readonly DataFingerprint[]): { merged: DataFingerprint[]; added: boolean; changed: string[] } {
+export function mergeDataFingerprints(
+  recorded: readonly DataFingerprint[] | undefined,
+  seen: readonly DataFingerprint[]
+): { merged: DataFingerprint[]; added: boolean; changed: string[] } {
   const merged = [...(recorded ?? [])]
   const changed: string[] = []
   let added = !recorded
@@ -92,7 +112,14 @@ export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): v
       r.status.backend = m.backend
       r.run.backends = [...earlier, m.backend]
       void k.saveRunFile(r)
-      k.log(r, 'info', `Training on ${m.backend}${adapter ? ` (${describeGpuAdapter(adapter)})` : ''}. ${m.statuses.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('; ')}`)
+      k.log(
+        r,
+        'info',
+        `Training on ${m.backend}${adapter ? ` (${describeGpuAdapter(adapter)})` : ''}. ${m.statuses
+          .filter((s) => !s.ok)
+          .map((s) => `${s.name}: ${s.detail}`)
+          .join('; ')}`
+      )
       void k.persist(r).catch(() => {})
       k.changed(r)
       break
@@ -123,7 +150,8 @@ export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): v
           r.run.dataFingerprints = merged
           void k.saveRunFile(r)
         }
-        if (changed.length) k.log(r, 'warn', `The data differs from what this run started with (${changed.join('; ')} changed since): results mix two versions of it.`)
+        if (changed.length)
+          k.log(r, 'warn', `The data differs from what this run started with (${changed.join('; ')} changed since): results mix two versions of it.`)
       } else if (e.type === 'log') {
         k.log(r, e.level, e.message)
       } else if (e.type === 'evaluation') {

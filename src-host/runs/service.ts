@@ -23,7 +23,19 @@ import { stagesOf } from '../../src-shared/stages'
 import type { RunConfig } from '../../src-shared/config/run'
 import { makeRunFolder, readResults, runDirOf, runsDirOf } from '../../src-node/run-folder'
 import type { HostEvent } from '../../src-shared/contract'
-import type { AugmentOptions, AugmentResult, MetricRecord, PreviewOptions, PreviewResult, RunDetail, RunImages, RunImagesOptions, RunNotes, RunStatus, RunSummary } from '../../src-shared/contract/runs'
+import type {
+  AugmentOptions,
+  AugmentResult,
+  MetricRecord,
+  PreviewOptions,
+  PreviewResult,
+  RunDetail,
+  RunImages,
+  RunImagesOptions,
+  RunNotes,
+  RunStatus,
+  RunSummary
+} from '../../src-shared/contract/runs'
 import type { MapInfo, MapResult, MapSpec } from '../../src-shared/contract/maps'
 import { runMethodOf } from '../../src-shared/methods/catalog'
 import { ServiceError, describeFsError } from '../errors'
@@ -32,7 +44,19 @@ import type { SettingsService } from '../services/settings'
 import { RunLock, describeHolder, heldByOther, newOwner, retireOwner, type LockInfo } from './run-lock'
 import { readRunNotes, writeRunNotes } from './run-notes'
 import { RunDiskWatch } from './run-watch'
-import { appendLog, newRunFile, newStatus, readRunFolder, readRunMetrics, readRunRecords, readStatus, resolveRunConfig, writeRunFile, writeStatus, type MetricsFilter } from './run-files'
+import {
+  appendLog,
+  newRunFile,
+  newStatus,
+  readRunFolder,
+  readRunMetrics,
+  readRunRecords,
+  readStatus,
+  resolveRunConfig,
+  writeRunFile,
+  writeStatus,
+  type MetricsFilter
+} from './run-files'
 import { RunQueue } from './run-queue'
 import { RunAnalyses } from './run-analyses'
 import { liveRun, onTrainingMessage, placeOf, settleAttempt, type LiveRun, type RunKeeper } from './run-supervision'
@@ -170,13 +194,24 @@ export class RunsService {
   async refreshFromDisk(ids?: Iterable<string>): Promise<void> {
     if (!this.booted) return
     const ws = await this.opts.workspace.ensureReady()
-    const present = ids ? null : new Set((await fs.readdir(runsDirOf(ws), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name))
+    const present = ids
+      ? null
+      : new Set(
+          (await fs.readdir(runsDirOf(ws), { withFileTypes: true }).catch(() => []))
+            .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+            .map((e) => e.name)
+        )
     const todo = ids ? new Set(ids) : new Set([...present!, ...this.runs.keys(), ...this.damaged.keys()])
     for (const id of todo) {
       if (this.creating.has(id)) continue
       const r = this.runs.get(id)
       const dir = runDirOf(ws, id)
-      const gone = present ? !present.has(id) : !(await fs.stat(dir).then((st) => st.isDirectory(), () => false))
+      const gone = present
+        ? !present.has(id)
+        : !(await fs.stat(dir).then(
+            (st) => st.isDirectory(),
+            () => false
+          ))
       if (gone) {
         if (r?.lock || r?.starting || r?.worker) continue
         if (r || this.damaged.has(id)) this.forgetRun(id)
@@ -216,7 +251,8 @@ export class RunsService {
       if (r.status.state !== 'running') return
       r.status.state = 'interrupted'
       r.status.etaSec = null
-      r.status.error = 'The process training this run stopped (the app was closed, or it was killed) while it was running. Resume continues from its last checkpoint.'
+      r.status.error =
+        'The process training this run stopped (the app was closed, or it was killed) while it was running. Resume continues from its last checkpoint.'
       await this.persist(r)
       this.changed(r)
     }).catch(() => {
@@ -336,7 +372,14 @@ export class RunsService {
     const r = this.must(id)
     const records = await readRunRecords(r.dir)
     r.evaluations = (await readResults(r.dir)).evaluations
-    return { ...this.summary(r), ...records, dataFingerprints: r.run.dataFingerprints ?? [], config: r.run.config as unknown as Record<string, unknown>, versions: r.run.versions, datasets: r.run.datasets }
+    return {
+      ...this.summary(r),
+      ...records,
+      dataFingerprints: r.run.dataFingerprints ?? [],
+      config: r.run.config as unknown as Record<string, unknown>,
+      versions: r.run.versions,
+      datasets: r.run.datasets
+    }
   }
 
   /** Metric records of a run, at most `maxPoints` (evenly thinned; the last is kept). */
@@ -608,7 +651,8 @@ export class RunsService {
     r.starting = false
     if (!(got instanceof RunLock)) {
       // Another process took the run first (or the folder cannot be locked): watch it instead.
-      if (got instanceof Error) this.emit({ name: 'runs.log', payload: { id: r.run.id, level: 'error', message: describeFsError(got, r.dir, 'lock the run folder') } })
+      if (got instanceof Error)
+        this.emit({ name: 'runs.log', payload: { id: r.run.id, level: 'error', message: describeFsError(got, r.dir, 'lock the run folder') } })
       await this.reloadWatched(r)
       return this.schedule()
     }
@@ -673,11 +717,17 @@ export class RunsService {
   /** Our lock was taken over (this process was judged dead): stop writing the run at once. */
   private lostLock(r: LiveRun, by: LockInfo | null): void {
     r.lock = null
-    this.emit({ name: 'runs.log', payload: { id: r.run.id, level: 'error', message: `This process lost the run to ${by ? describeHolder(by) : 'another process'}; its worker was stopped.` } })
+    this.emit({
+      name: 'runs.log',
+      payload: { id: r.run.id, level: 'error', message: `This process lost the run to ${by ? describeHolder(by) : 'another process'}; its worker was stopped.` }
+    })
     r.worker?.kill('SIGKILL')
   }
 }
 
 function ownedElsewhere(id: string, holder: LockInfo): ServiceError {
-  return new ServiceError(`Run ${id} is in use by ${describeHolder(holder)}. Pause, resume or cancel it there; other windows and commands can only watch it.`, 'failed')
+  return new ServiceError(
+    `Run ${id} is in use by ${describeHolder(holder)}. Pause, resume or cancel it there; other windows and commands can only watch it.`,
+    'failed'
+  )
 }

@@ -64,7 +64,10 @@ export class WorkspaceService {
       await fs.mkdir(target, { recursive: true })
       for (const sub of WORKSPACE_SUBFOLDERS) await fs.mkdir(path.join(target, sub), { recursive: true })
       const marker = path.join(target, WORKSPACE_MARKER)
-      const exists = await fs.stat(marker).then(() => true, () => false)
+      const exists = await fs.stat(marker).then(
+        () => true,
+        () => false
+      )
       if (!exists) {
         await writeFileAtomic(marker, JSON.stringify({ format: FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n')
       } else {

@@ -10,7 +10,12 @@ import { methodEntry, methodsWith } from '../methods/catalog'
 import { SAMPLE_ID } from '../sample-dataset'
 
 const int = (min: number, max: number, def: number, what: string) =>
-  z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`).default(def)
+  z
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be at least ${min}`)
+    .max(max, `${what} must be at most ${max}`)
+    .default(def)
 
 export const DatasetRefSchema = z.discriminatedUnion('kind', [
   /**
@@ -118,8 +123,10 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw)
   if (r.success) {
-    if (r.data.pu.enabled && !methodEntry(r.data.pretrain.method.method).traits.puWeights) throw new Error(`pu.enabled: PU weights apply to the ${methodsWith((t) => t.puWeights).join(', ')} method only`)
-    if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset') throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; a sample drawn at run time takes a fraction or a count per class')
+    if (r.data.pu.enabled && !methodEntry(r.data.pretrain.method.method).traits.puWeights)
+      throw new Error(`pu.enabled: PU weights apply to the ${methodsWith((t) => t.puWeights).join(', ')} method only`)
+    if (r.data.finetune.labelled.kind === 'subset' && r.data.dataset.kind !== 'dataset')
+      throw new Error('finetune.labelled: a saved subset belongs to a registered dataset; a sample drawn at run time takes a fraction or a count per class')
     if (!r.data.pretrain.enabled && r.data.pretrain.method.method === 'supervised') {
       // A supervised baseline is a fine-tune from random init: nothing to add here.
     }
@@ -141,11 +148,20 @@ export function parseRunConfig(raw: unknown): RunConfig {
 
 /** The keys the object schema at `at` accepts, following `value` to pick a union's branch. */
 function keysAt(schema: unknown, at: readonly PropertyKey[], value: unknown): string[] {
-  type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown>; options?: unknown[]; discriminator?: string; element?: unknown; in?: unknown; values?: unknown[] }
+  type Def = {
+    type: string
+    innerType?: unknown
+    shape?: Record<string, unknown>
+    options?: unknown[]
+    discriminator?: string
+    element?: unknown
+    in?: unknown
+    values?: unknown[]
+  }
   const def = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def
   let cur = schema
   let val = value
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     const d = def(cur)
     if (d.innerType) cur = d.innerType
     else if (d.type === 'lazy') cur = (cur as { _zod: { innerType: unknown } })._zod.innerType
@@ -197,7 +213,20 @@ const fastBase = {
   backend: 'auto',
   dataset: { kind: 'dataset', id: SAMPLE_ID, trainSplit: 'train', testSplit: 'test' },
   backbone: { arch: 'alexnet64', width: 0.25 },
-  evaluation: { linear: { epochs: 15, schedule: { kind: 'lut', table: [[5, 0.05], [10, 0.01], [15, 0.002]] } }, knn: { k: 20 } }
+  evaluation: {
+    linear: {
+      epochs: 15,
+      schedule: {
+        kind: 'lut',
+        table: [
+          [5, 0.05],
+          [10, 0.01],
+          [15, 0.002]
+        ]
+      }
+    },
+    knn: { k: 20 }
+  }
 } as const
 
 const paperBase = {
@@ -215,7 +244,13 @@ const paperBase = {
 } as const
 
 const paperPretrain = { epochs: 200, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.pretrain } } as const
-const paperFinetune = { enabled: true, epochs: 65, batchSize: 192, schedule: { kind: 'lut', table: REFERENCE_LUTS.finetune }, labelled: { kind: 'first-per-class', value: 100 } } as const
+const paperFinetune = {
+  enabled: true,
+  epochs: 65,
+  batchSize: 192,
+  schedule: { kind: 'lut', table: REFERENCE_LUTS.finetune },
+  labelled: { kind: 'first-per-class', value: 100 }
+} as const
 const fastPretrain = { epochs: 3, batchSize: 32, schedule: { kind: 'constant', lr: 0.03 } } as const
 const fastFinetune = { enabled: true, epochs: 4, batchSize: 32, schedule: { kind: 'constant', lr: 0.02 }, labelled: { kind: 'fraction', value: 0.2 } } as const
 
@@ -231,19 +266,105 @@ export interface Preset {
  * variant of each that runs in minutes on the built-in sample dataset.
  */
 export const PRESETS: Preset[] = [
-  { name: 'paper-supervised', description: 'Table 1: supervised baseline, random init, 20% labels (first 100/class), 65 epochs', config: { ...paperBase, name: 'supervised 20%', pretrain: { enabled: false, method: { method: 'rotnet' } }, finetune: paperFinetune } as unknown as RunConfigInput },
-  { name: 'paper-rfd', description: 'Table 1/2: RFD base (rotation CE + MSE + NCE), linear + non-linear conv5 probes, transfer', config: { ...paperBase, name: 'RFD base', pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } } } as unknown as RunConfigInput },
-  { name: 'paper-rfd-contrastive', description: 'Table 1/2: RFD contrastive (NT-Xent + MLP heads), probes, transfer', config: { ...paperBase, name: 'RFD contrastive', pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput },
-  { name: 'paper-rfd-finetuned', description: 'Table 1/2: RFD base, then fine-tuned on 20% labels', config: { ...paperBase, name: 'RFD base + fine-tune', pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } }, finetune: paperFinetune } as unknown as RunConfigInput },
-  { name: 'paper-rfd-contrastive-finetuned', description: 'Table 1/2: RFD contrastive, then fine-tuned on 20% labels', config: { ...paperBase, name: 'RFD contrastive + fine-tune', pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } }, finetune: paperFinetune } as unknown as RunConfigInput },
-  { name: 'fast-random', description: 'Fast: random-init backbone, probes only (the floor every method must beat)', config: { ...fastBase, name: 'random init', pretrain: { enabled: false, method: { method: 'rotnet' } } } as unknown as RunConfigInput },
-  { name: 'fast-supervised', description: 'Fast: supervised baseline on 20% labels of the sample dataset', config: { ...fastBase, name: 'supervised 20%', pretrain: { enabled: false, method: { method: 'rotnet' } }, finetune: fastFinetune } as unknown as RunConfigInput },
-  { name: 'fast-rotnet', description: 'Fast: RotNet on the sample dataset, native 64 px', config: { ...fastBase, name: 'RotNet', pretrain: { ...fastPretrain, method: { method: 'rotnet' } } } as unknown as RunConfigInput },
-  { name: 'fast-rfd', description: 'Fast: RFD base on the sample dataset (K=256, Z re-estimated)', config: { ...fastBase, name: 'RFD base', pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } } } as unknown as RunConfigInput },
-  { name: 'fast-rfd-contrastive', description: 'Fast: RFD contrastive on the sample dataset', config: { ...fastBase, name: 'RFD contrastive', pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput },
-  { name: 'fast-rfd-finetuned', description: 'Fast: RFD base, then fine-tuned on 20% labels', config: { ...fastBase, name: 'RFD base + fine-tune', pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } }, finetune: fastFinetune } as unknown as RunConfigInput },
-  { name: 'fast-rfd-contrastive-finetuned', description: 'Fast: RFD contrastive, then fine-tuned on 20% labels', config: { ...fastBase, name: 'RFD contrastive + fine-tune', pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } }, finetune: fastFinetune } as unknown as RunConfigInput },
-  { name: 'fast-simclr', description: 'Fast: SimCLR on the sample dataset', config: { ...fastBase, name: 'SimCLR', pretrain: { ...fastPretrain, method: { method: 'simclr' } } } as unknown as RunConfigInput }
+  {
+    name: 'paper-supervised',
+    description: 'Table 1: supervised baseline, random init, 20% labels (first 100/class), 65 epochs',
+    config: {
+      ...paperBase,
+      name: 'supervised 20%',
+      pretrain: { enabled: false, method: { method: 'rotnet' } },
+      finetune: paperFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'paper-rfd',
+    description: 'Table 1/2: RFD base (rotation CE + MSE + NCE), linear + non-linear conv5 probes, transfer',
+    config: { ...paperBase, name: 'RFD base', pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } } } as unknown as RunConfigInput
+  },
+  {
+    name: 'paper-rfd-contrastive',
+    description: 'Table 1/2: RFD contrastive (NT-Xent + MLP heads), probes, transfer',
+    config: { ...paperBase, name: 'RFD contrastive', pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput
+  },
+  {
+    name: 'paper-rfd-finetuned',
+    description: 'Table 1/2: RFD base, then fine-tuned on 20% labels',
+    config: {
+      ...paperBase,
+      name: 'RFD base + fine-tune',
+      pretrain: { ...paperPretrain, method: { method: 'rfd', nceK: 4096 } },
+      finetune: paperFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'paper-rfd-contrastive-finetuned',
+    description: 'Table 1/2: RFD contrastive, then fine-tuned on 20% labels',
+    config: {
+      ...paperBase,
+      name: 'RFD contrastive + fine-tune',
+      pretrain: { ...paperPretrain, method: { method: 'rfd-contrastive' } },
+      finetune: paperFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-random',
+    description: 'Fast: random-init backbone, probes only (the floor every method must beat)',
+    config: { ...fastBase, name: 'random init', pretrain: { enabled: false, method: { method: 'rotnet' } } } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-supervised',
+    description: 'Fast: supervised baseline on 20% labels of the sample dataset',
+    config: {
+      ...fastBase,
+      name: 'supervised 20%',
+      pretrain: { enabled: false, method: { method: 'rotnet' } },
+      finetune: fastFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-rotnet',
+    description: 'Fast: RotNet on the sample dataset, native 64 px',
+    config: { ...fastBase, name: 'RotNet', pretrain: { ...fastPretrain, method: { method: 'rotnet' } } } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-rfd',
+    description: 'Fast: RFD base on the sample dataset (K=256, Z re-estimated)',
+    config: {
+      ...fastBase,
+      name: 'RFD base',
+      pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } }
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-rfd-contrastive',
+    description: 'Fast: RFD contrastive on the sample dataset',
+    config: { ...fastBase, name: 'RFD contrastive', pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } } } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-rfd-finetuned',
+    description: 'Fast: RFD base, then fine-tuned on 20% labels',
+    config: {
+      ...fastBase,
+      name: 'RFD base + fine-tune',
+      pretrain: { ...fastPretrain, method: { method: 'rfd', nceK: 256, nceReestimateZ: true } },
+      finetune: fastFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-rfd-contrastive-finetuned',
+    description: 'Fast: RFD contrastive, then fine-tuned on 20% labels',
+    config: {
+      ...fastBase,
+      name: 'RFD contrastive + fine-tune',
+      pretrain: { ...fastPretrain, method: { method: 'rfd-contrastive' } },
+      finetune: fastFinetune
+    } as unknown as RunConfigInput
+  },
+  {
+    name: 'fast-simclr',
+    description: 'Fast: SimCLR on the sample dataset',
+    config: { ...fastBase, name: 'SimCLR', pretrain: { ...fastPretrain, method: { method: 'simclr' } } } as unknown as RunConfigInput
+  }
 ]
 
 export function presetByName(name: string): Preset | undefined {

@@ -9,7 +9,7 @@ import { MethodConfigSchema } from '../methods/catalog'
 export const BackboneConfigSchema = z.strictObject({
   arch: z.enum(ALEXNET_ARCHS).default('alexnet64'),
   /** Multiplies every conv channel count and the fc width; 1 is the paper's AlexNet. */
-  width: num(0.0625, 2, 1, 'width'),
+  width: num(0.0625, 2, 1, 'width')
 })
 export type BackboneConfig = z.infer<typeof BackboneConfigSchema>
 
@@ -19,7 +19,7 @@ export const OptimizerConfigSchema = z.discriminatedUnion('kind', [
     momentum: num(0, 0.999, 0.9, 'momentum'),
     nesterov: z.boolean().default(true),
     /** Coupled L2 on all parameters, BatchNorm included (the reference). */
-    weightDecay: num(0, 0.1, 5e-4, 'weight decay'),
+    weightDecay: num(0, 0.1, 5e-4, 'weight decay')
   }),
   z.strictObject({
     kind: z.literal('adam'),
@@ -27,8 +27,8 @@ export const OptimizerConfigSchema = z.discriminatedUnion('kind', [
     beta2: num(0, 0.99999, 0.999, 'beta2'),
     eps: num(1e-12, 1e-3, 1e-8, 'eps'),
     /** Decoupled (AdamW). */
-    weightDecay: num(0, 1, 0, 'weight decay'),
-  }),
+    weightDecay: num(0, 1, 0, 'weight decay')
+  })
 ])
 export type OptimizerConfig = z.infer<typeof OptimizerConfigSchema>
 
@@ -36,15 +36,15 @@ export const ScheduleConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('lut'),
     /** [maxEpoch, lr] pairs: lr of the first entry whose maxEpoch > epoch (0-based). */
-    table: z.array(z.tuple([z.number().int().positive(), z.number().positive().max(10)])).min(1, 'the learning-rate table needs at least one entry'),
+    table: z.array(z.tuple([z.number().int().positive(), z.number().positive().max(10)])).min(1, 'the learning-rate table needs at least one entry')
   }),
   z.strictObject({
     kind: z.literal('cosine'),
     base: num(1e-7, 10, 0.05, 'base learning rate'),
     min: num(0, 1, 0, 'minimum learning rate'),
-    warmupEpochs: num(0, 100, 0, 'warm-up epochs'),
+    warmupEpochs: num(0, 100, 0, 'warm-up epochs')
   }),
-  z.strictObject({ kind: z.literal('constant'), lr: num(1e-7, 10, 0.01, 'learning rate') }),
+  z.strictObject({ kind: z.literal('constant'), lr: num(1e-7, 10, 0.01, 'learning rate') })
 ])
 export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>
 
@@ -62,7 +62,7 @@ export const TrainConfigSchema = z.object({
   batchSize: int(2, 4096, 64, 'batch size'),
   epochs: int(1, 10000, 10, 'epochs'),
   /** Random horizontal flip of the source image (reference: on). */
-  hflip: z.boolean().default(true),
+  hflip: z.boolean().default(true)
 })
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
 

@@ -118,7 +118,12 @@ export type DatasetStatus = z.infer<typeof DatasetStatusSchema>
 export const SplitOptionsSchema = z
   .object({
     /** Seed of generated splits. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     /** Share of each class put in val when the dataset has no val split. */
     valFraction: z.number().min(0).max(0.5).default(0.1),
     /**
@@ -255,7 +260,12 @@ export const AddSampleArgSchema = z
   .object({
     perClass: z.number().int().min(2).max(1000).default(SAMPLE_DEFAULTS.perClass),
     testPerClass: z.number().int().min(1).max(1000).default(SAMPLE_DEFAULTS.testPerClass),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(SAMPLE_DEFAULTS.seed)
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(SAMPLE_DEFAULTS.seed)
   })
   .strict()
 
@@ -309,9 +319,31 @@ export const ProblemsResultSchema = z.object({ total: Count, offset: Count, item
 
 export const SubsetSelectionSchema = z.discriminatedUnion('mode', [
   /** A share of each class, seeded. */
-  z.object({ mode: z.literal('fraction'), fraction: z.number().gt(0).max(1), seed: z.number().int().min(0).max(2 ** 31 - 1).default(0) }).strict(),
+  z
+    .object({
+      mode: z.literal('fraction'),
+      fraction: z.number().gt(0).max(1),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(0)
+    })
+    .strict(),
   /** N random images of each class, seeded. */
-  z.object({ mode: z.literal('perClass'), count: z.number().int().min(1), seed: z.number().int().min(0).max(2 ** 31 - 1).default(0) }).strict(),
+  z
+    .object({
+      mode: z.literal('perClass'),
+      count: z.number().int().min(1),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(0)
+    })
+    .strict(),
   /** The first N of each class in sorted path order (the reference's "first 100 per class"). */
   z.object({ mode: z.literal('firstN'), count: z.number().int().min(1) }).strict()
 ])

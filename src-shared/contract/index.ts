@@ -114,14 +114,26 @@ export const requests = {
   'runs.list': { arg: NoArg, result: z.array(RunSummarySchema) },
   'runs.get': { arg: RunIdArg, result: RunDetailSchema },
   /** Validated against the run config schema by the host; errors name the field and range. */
-  'runs.create': { arg: z.object({ config: z.record(z.string(), z.unknown()), preset: z.string().min(1).nullable().default(null) }).strict(), result: RunSummarySchema },
+  'runs.create': {
+    arg: z.object({ config: z.record(z.string(), z.unknown()), preset: z.string().min(1).nullable().default(null) }).strict(),
+    result: RunSummarySchema
+  },
   /** "Repeat with N seeds": one run per seed, the config otherwise the same, sharing a group id. */
   'runs.createGroup': {
     arg: z
       .object({
         config: z.record(z.string(), z.unknown()),
         preset: z.string().min(1).nullable().default(null),
-        seeds: z.array(z.number().int('a seed is a whole number').min(0, 'a seed is at least 0').max(2 ** 31 - 1)).min(2, 'give at least two seeds').max(20, 'at most 20 seeds')
+        seeds: z
+          .array(
+            z
+              .number()
+              .int('a seed is a whole number')
+              .min(0, 'a seed is at least 0')
+              .max(2 ** 31 - 1)
+          )
+          .min(2, 'give at least two seeds')
+          .max(20, 'at most 20 seeds')
       })
       .strict(),
     result: z.array(RunSummarySchema)

@@ -63,5 +63,12 @@ export const MapProgressEventSchema = MapProgressSchema.extend({
 })
 
 /** A stored map, without its points (for listings). */
-export const MapInfoSchema = z.object({ key: z.string(), spec: z.record(z.string(), z.unknown()), n: z.number().int(), knnPreservation: z.number(), seconds: z.number(), weights: z.string().optional() })
+export const MapInfoSchema = z.object({
+  key: z.string(),
+  spec: z.record(z.string(), z.unknown()),
+  n: z.number().int(),
+  knnPreservation: z.number(),
+  seconds: z.number(),
+  weights: z.string().optional()
+})
 export type MapInfo = z.infer<typeof MapInfoSchema>

@@ -195,11 +195,17 @@ export const ReportArgSchema = z
   .object({
     runIds: z.array(RunId).min(1, 'choose at least one run').max(50),
     baselineId: z.string().nullable().default(null),
-    sections: z.array(z.enum(['tables', 'curves', 'previews', 'perclass', 'maps', 'configs'])).min(1, 'choose at least one section').default(['tables', 'curves', 'previews', 'maps', 'perclass', 'configs']),
+    sections: z
+      .array(z.enum(['tables', 'curves', 'previews', 'perclass', 'maps', 'configs']))
+      .min(1, 'choose at least one section')
+      .default(['tables', 'curves', 'previews', 'maps', 'perclass', 'configs']),
     title: z.string().trim().min(1).max(200).default('Quarterturn results'),
     question: z.string().max(2000).default(''),
     /** Folder name under workspace/reports/ (letters, digits, - and _). */
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/, 'a folder name of letters, digits, - and _').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/, 'a folder name of letters, digits, - and _')
+      .optional(),
     pdf: z.boolean().default(false),
     /** Also return the written files as one zip (base64), for a browser to download. */
     zip: z.boolean().default(false)

@@ -50,7 +50,15 @@ const DataFingerprintSchema = z.object({ label: z.string(), split: z.string(), i
 /** What a training run reports while it runs. */
 export const PipelineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stage'), stage: StageNameSchema, index: z.number().int(), total: z.number().int() }),
-  z.object({ type: z.literal('progress'), stage: StageNameSchema, epoch: z.number(), epochs: z.number(), step: z.number(), steps: z.number(), etaSec: z.number().nullable() }),
+  z.object({
+    type: z.literal('progress'),
+    stage: StageNameSchema,
+    epoch: z.number(),
+    epochs: z.number(),
+    step: z.number(),
+    steps: z.number(),
+    etaSec: z.number().nullable()
+  }),
   z.object({ type: z.literal('metrics'), record: z.record(z.string(), MetricValueSchema) }),
   z.object({ type: z.literal('checkpoint'), seq: z.number().int(), label: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal('evaluation'), evaluation: EvaluationSchema }),

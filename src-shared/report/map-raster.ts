@@ -78,7 +78,17 @@ export interface RasterLayer {
  * pixel moves towards the point's colour by its coverage times the layer's alpha. Returns how
  * many points were drawn (the others were off the image).
  */
-export function rasterPoints(rgba: Uint8ClampedArray, width: number, height: number, dpr: number, xy: ArrayLike<number>, view: View, r: number, layers: RasterLayer[], background: string): number {
+export function rasterPoints(
+  rgba: Uint8ClampedArray,
+  width: number,
+  height: number,
+  dpr: number,
+  xy: ArrayLike<number>,
+  view: View,
+  r: number,
+  layers: RasterLayer[],
+  background: string
+): number {
   // One 32-bit word per pixel, bytes R, G, B, A in memory order (every machine Electron and
   // Chromium run on is little-endian): a blend is one read and one write.
   const words = new Uint32Array(rgba.buffer, rgba.byteOffset, width * height)
@@ -141,9 +151,19 @@ export function warmUpRaster(): void {
   const xy = Float64Array.from([6, 6, 0, 5, 11.6, 11, -40, 3, Number.NaN, 2, 3, 3])
   const points = Int32Array.from([0, 1, 2, 3, 4, 5])
   for (let k = 0; k < 3; k++) {
-    rasterPoints(rgba, w, w, 1, xy, { scale: 1, tx: 0, ty: 0 }, 2, [
-      { points, colour: '#2f5bd3', alpha: 0.13 },
-      { points, colour: 'rgb(1, 2, 3)', alpha: 0.9 }
-    ], 'rgb(247, 247, 245)')
+    rasterPoints(
+      rgba,
+      w,
+      w,
+      1,
+      xy,
+      { scale: 1, tx: 0, ty: 0 },
+      2,
+      [
+        { points, colour: '#2f5bd3', alpha: 0.13 },
+        { points, colour: 'rgb(1, 2, 3)', alpha: 0.9 }
+      ],
+      'rgb(247, 247, 245)'
+    )
   }
 }

@@ -121,7 +121,10 @@ export function buildReport(input: ReportInput): ReportOutput {
     if (grouped.length) {
       // The group rows show mean ± sd; each seed's own accuracy is listed too.
       const runs = buildResultsTable(summaries, input.baselineId, { groupSeeds: false })
-      html.push('<h3>Runs of each group of seeds</h3>', resultsHtml({ ...runs, rows: runs.rows.filter((r) => grouped.some((g) => g.members.some((m) => m.id === r.id))) }))
+      html.push(
+        '<h3>Runs of each group of seeds</h3>',
+        resultsHtml({ ...runs, rows: runs.rows.filter((r) => grouped.some((g) => g.members.some((m) => m.id === r.id))) })
+      )
       md.push('### Runs of each group of seeds', '')
       for (const g of grouped)
         for (const c of table.columns) {
@@ -160,7 +163,9 @@ export function buildReport(input: ReportInput): ReportOutput {
         for (const v of img.views) {
           const predicted = v.probs.indexOf(Math.max(...v.probs))
           const ok = predicted === v.rotation
-          html.push(`<figure class="${ok ? 'ok' : 'bad'}"><img src="${esc(v.png)}" alt="rotation ${v.rotation * 90}°" width="64" height="64"/><figcaption>${v.rotation * 90}°: p=${fmt(v.probs[v.rotation], 2)} ${ok ? '✓' : `✗ (${predicted * 90}°)`}</figcaption></figure>`)
+          html.push(
+            `<figure class="${ok ? 'ok' : 'bad'}"><img src="${esc(v.png)}" alt="rotation ${v.rotation * 90}°" width="64" height="64"/><figcaption>${v.rotation * 90}°: p=${fmt(v.probs[v.rotation], 2)} ${ok ? '✓' : `✗ (${predicted * 90}°)`}</figcaption></figure>`
+          )
           const name = `preview-${slug(r.detail.id)}-${i}-${v.rotation}.png`
           files.push({ name, content: dataUrlBytes(v.png) })
           cells.push(`![${v.rotation * 90}°](${name}) ${v.rotation * 90}° p=${fmt(v.probs[v.rotation], 2)}${ok ? '' : ' ✗'}`)
@@ -190,8 +195,17 @@ export function buildReport(input: ReportInput): ReportOutput {
     md.push('## Per-class accuracy (%)', '')
     for (const r of input.runs)
       for (const e of r.detail.evaluations) {
-        html.push(`<h3>${esc(r.detail.name)}: ${esc(e.protocol)} on ${esc(e.dataset)}</h3><table class="perclass"><tr>${e.classNames.map((c) => `<th>${esc(c)}</th>`).join('')}</tr><tr>${e.perClass.map((v) => `<td>${fmt(v * 100, 1)}</td>`).join('')}</tr></table>`)
-        md.push(`### ${mdText(`${r.detail.name}: ${e.protocol} on ${e.dataset}`)}`, '', `| ${e.classNames.map(mdText).join(' | ')} |`, `|${e.classNames.map(() => '---:').join('|')}|`, `| ${e.perClass.map((v) => fmt(v * 100, 1)).join(' | ')} |`, '')
+        html.push(
+          `<h3>${esc(r.detail.name)}: ${esc(e.protocol)} on ${esc(e.dataset)}</h3><table class="perclass"><tr>${e.classNames.map((c) => `<th>${esc(c)}</th>`).join('')}</tr><tr>${e.perClass.map((v) => `<td>${fmt(v * 100, 1)}</td>`).join('')}</tr></table>`
+        )
+        md.push(
+          `### ${mdText(`${r.detail.name}: ${e.protocol} on ${e.dataset}`)}`,
+          '',
+          `| ${e.classNames.map(mdText).join(' | ')} |`,
+          `|${e.classNames.map(() => '---:').join('|')}|`,
+          `| ${e.perClass.map((v) => fmt(v * 100, 1)).join(' | ')} |`,
+          ''
+        )
       }
   }
 
@@ -204,7 +218,10 @@ export function buildReport(input: ReportInput): ReportOutput {
     html.push('<h2>Configuration differences</h2>')
     md.push('## Configuration differences', '')
     if (!diff.length || input.runs.length < 2) {
-      const text = input.runs.length < 2 ? 'One run: its full configuration is in the appendix.' : 'The runs share every setting but their names; the full configuration is in the appendix.'
+      const text =
+        input.runs.length < 2
+          ? 'One run: its full configuration is in the appendix.'
+          : 'The runs share every setting but their names; the full configuration is in the appendix.'
       html.push(`<p>${esc(text)}</p>`)
       md.push(mdText(text), '')
     } else {
@@ -224,10 +241,33 @@ export function buildReport(input: ReportInput): ReportOutput {
       const d = r.detail
       const flat = flats[i]!
       html.push(`<h3>${esc(d.name)} <code>${esc(d.id)}</code></h3>`)
-      html.push(`<p>versions: ${esc(Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', '))}; backend ${esc(d.status.backend ?? '?')}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s</p>`)
-      html.push(`<p>data: ${d.dataFingerprints.map((f) => `${esc(f.label)} ${esc(f.split)} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}…)`).join('; ') || 'not recorded'}</p>`)
-      html.push('<table class="config">' + Object.entries(flat).map(([k, v]) => `<tr${diff.includes(k) ? ' class="diff"' : ''}><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('') + '</table>')
-      md.push(`### ${mdText(d.name)} ${markdownCode(d.id)}`, '', mdText(`versions: ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; backend ${d.status.backend ?? '?'}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s`), '')
+      html.push(
+        `<p>versions: ${esc(
+          Object.entries(d.versions)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        )}; backend ${esc(d.status.backend ?? '?')}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s</p>`
+      )
+      html.push(
+        `<p>data: ${d.dataFingerprints.map((f) => `${esc(f.label)} ${esc(f.split)} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}…)`).join('; ') || 'not recorded'}</p>`
+      )
+      html.push(
+        '<table class="config">' +
+          Object.entries(flat)
+            .map(([k, v]) => `<tr${diff.includes(k) ? ' class="diff"' : ''}><td>${esc(k)}</td><td>${esc(v)}</td></tr>`)
+            .join('') +
+          '</table>'
+      )
+      md.push(
+        `### ${mdText(d.name)} ${markdownCode(d.id)}`,
+        '',
+        mdText(
+          `versions: ${Object.entries(d.versions)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; backend ${d.status.backend ?? '?'}; wall time ${(d.status.wallMs / 1000).toFixed(1)} s`
+        ),
+        ''
+      )
       for (const f of d.dataFingerprints) md.push(`- data ${mdText(`${f.label} ${f.split}`)}: ${f.images} images, sha256 ${markdownCode(f.sha256)}`)
       // JSON.stringify writes every line after the first indented or as a bracket, with newlines
       // inside strings as \n, so nothing in the config can close the fence early.
@@ -260,13 +300,22 @@ ${html.join('\n')}
     files,
     table,
     csv: tableToCsv(table),
-    json: JSON.stringify({ table, runs: input.runs.map((r) => ({ id: r.detail.id, name: r.detail.name, evaluations: r.detail.evaluations, summaries: r.detail.summaries })) }, null, 2)
+    json: JSON.stringify(
+      { table, runs: input.runs.map((r) => ({ id: r.detail.id, name: r.detail.name, evaluations: r.detail.evaluations, summaries: r.detail.summaries })) },
+      null,
+      2
+    )
   }
 }
 
 /** The results table as HTML: a dataset header row over its protocols, intervals, ≈ and bold best, and the footnote. */
 function resultsHtml(t: ResultsTable): string {
-  const head1 = t.groups.map((g) => `<th colspan="${g.keys.length}" class="group" title="${esc(g.dataset)}">${esc(g.datasetShort)}${g.transfer ? ' <span class="rel">(transfer)</span>' : ''}</th>`).join('')
+  const head1 = t.groups
+    .map(
+      (g) =>
+        `<th colspan="${g.keys.length}" class="group" title="${esc(g.dataset)}">${esc(g.datasetShort)}${g.transfer ? ' <span class="rel">(transfer)</span>' : ''}</th>`
+    )
+    .join('')
   const head2 = t.columns.map((c) => `<th>${esc(c.protocolLabel)}</th>`).join('')
   const rows = t.rows.map((row) => {
     const cells = t.columns.map((c) => {

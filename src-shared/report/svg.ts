@@ -35,12 +35,16 @@ export interface Series {
 }
 
 /** A line chart; long series are thinned to at most `maxPoints` per series. */
-export function svgLineChart(series: Series[], o: { title: string; xLabel: string; yLabel: string; width?: number; height?: number; maxPoints?: number }): string {
+export function svgLineChart(
+  series: Series[],
+  o: { title: string; xLabel: string; yLabel: string; width?: number; height?: number; maxPoints?: number }
+): string {
   const W = o.width ?? 640
   const H = o.height ?? 300
   const m = { l: 56, r: 16, t: 28, b: 40 }
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
-  if (!pts.length) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="60" role="img"><text x="8" y="30" font-size="13">${esc(o.title)}: no data</text></svg>`
+  if (!pts.length)
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="60" role="img"><text x="8" y="30" font-size="13">${esc(o.title)}: no data</text></svg>`
   const xs = pts.map((p) => p[0])
   const ys = pts.map((p) => p[1])
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)]
@@ -54,9 +58,15 @@ export function svgLineChart(series: Series[], o: { title: string; xLabel: strin
     const p = s.points.filter((_, k) => k % stride === 0 || k === s.points.length - 1).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
     return `<polyline fill="none" stroke="${colour(i)}" stroke-width="1.5" points="${p.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`
   })
-  const yt = niceTicks(y0, y1).map((v) => `<g><line x1="${m.l}" x2="${W - m.r}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v}</text></g>`)
+  const yt = niceTicks(y0, y1).map(
+    (v) =>
+      `<g><line x1="${m.l}" x2="${W - m.r}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#ddd"/><text x="${m.l - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v}</text></g>`
+  )
   const xt = niceTicks(x0, x1).map((v) => `<text x="${sx(v).toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${v}</text>`)
-  const legend = series.map((s, i) => `<g><rect x="${m.l + 8 + i * 130}" y="${m.t - 18}" width="10" height="10" fill="${colour(i)}"/><text x="${m.l + 22 + i * 130}" y="${m.t - 9}" font-size="11">${esc(s.name.slice(0, 18))}</text></g>`)
+  const legend = series.map(
+    (s, i) =>
+      `<g><rect x="${m.l + 8 + i * 130}" y="${m.t - 18}" width="10" height="10" fill="${colour(i)}"/><text x="${m.l + 22 + i * 130}" y="${m.t - 9}" font-size="11">${esc(s.name.slice(0, 18))}</text></g>`
+  )
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}" font-family="sans-serif">`,
     `<title>${esc(o.title)}</title>`,
@@ -86,7 +96,11 @@ export function svgScatter(xy: ArrayLike<number>, labels: ArrayLike<number>, cla
   const sx = (v: number): number => pad + ((v - x0) / (x1 - x0 || 1)) * (S - 2 * pad)
   const sy = (v: number): number => pad + ((v - y0) / (y1 - y0 || 1)) * (S - 2 * pad)
   const dots: string[] = []
-  for (let i = 0; i < n; i++) dots.push(`<circle cx="${sx(xy[2 * i]!).toFixed(1)}" cy="${sy(xy[2 * i + 1]!).toFixed(1)}" r="2" fill="${classColour(labels[i]!)}"/>`)
-  const legend = classNames.map((c, i) => `<g><rect x="${S + 8}" y="${12 + i * 16}" width="10" height="10" fill="${classColour(i)}"/><text x="${S + 22}" y="${21 + i * 16}" font-size="11">${esc(c)}</text></g>`)
+  for (let i = 0; i < n; i++)
+    dots.push(`<circle cx="${sx(xy[2 * i]!).toFixed(1)}" cy="${sy(xy[2 * i + 1]!).toFixed(1)}" r="2" fill="${classColour(labels[i]!)}"/>`)
+  const legend = classNames.map(
+    (c, i) =>
+      `<g><rect x="${S + 8}" y="${12 + i * 16}" width="10" height="10" fill="${classColour(i)}"/><text x="${S + 22}" y="${21 + i * 16}" font-size="11">${esc(c)}</text></g>`
+  )
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${S + 140} ${S}" width="${S + 140}" height="${S}" role="img" aria-label="${esc(o.title)}" font-family="sans-serif"><title>${esc(o.title)}</title><rect x="0" y="0" width="${S}" height="${S}" fill="#fff" stroke="#ccc"/>${dots.join('')}${legend.join('')}</svg>`
 }

@@ -18,10 +18,38 @@ function writeLongRun(workspace: string, id: string): void {
   mkdirSync(path.join(dir, 'artifacts'), { recursive: true })
   const config = RunConfigSchema.parse({ name: 'long run', pretrain: { epochs: 200 } })
   const created = new Date(Date.now() - 3_600_000).toISOString()
-  writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ id, name: 'long run', preset: null, createdAt: created, config, configHash: '0123456789abcdef', seed: 1, versions: { app: 'test' }, datasets: [] }))
+  writeFileSync(
+    path.join(dir, 'run.json'),
+    JSON.stringify({
+      id,
+      name: 'long run',
+      preset: null,
+      createdAt: created,
+      config,
+      configHash: '0123456789abcdef',
+      seed: 1,
+      versions: { app: 'test' },
+      datasets: []
+    })
+  )
   writeFileSync(
     path.join(dir, 'status.json'),
-    JSON.stringify({ state: 'done', stage: 'pretrain', epoch: 200, epochs: 200, step: STEPS, steps: STEPS, etaSec: null, backend: 'wasm', error: null, errorStage: null, createdAt: created, startedAt: created, endedAt: new Date().toISOString(), wallMs: 3_500_000 })
+    JSON.stringify({
+      state: 'done',
+      stage: 'pretrain',
+      epoch: 200,
+      epochs: 200,
+      step: STEPS,
+      steps: STEPS,
+      etaSec: null,
+      backend: 'wasm',
+      error: null,
+      errorStage: null,
+      createdAt: created,
+      startedAt: created,
+      endedAt: new Date().toISOString(),
+      wallMs: 3_500_000
+    })
   )
   const lines: string[] = []
   let x = 1
@@ -32,7 +60,22 @@ function writeLongRun(workspace: string, id: string): void {
     const ce = 1.4 * Math.exp(-s / 20000) + 0.1 * noise
     const acc = Math.min(1, 0.25 + 0.7 * (1 - Math.exp(-s / 15000)) + 0.05 * noise)
     lines.push(
-      JSON.stringify({ stage: 'pretrain', epoch: Math.floor(s / 500), step: s, lr: s < 50000 ? 0.01 : 0.001, ms: 40, imagesPerSec: 1600 + 200 * noise, loss: ce, ce, acc_rot: acc, acc_r0: acc, acc_r1: acc * 0.98, acc_r2: acc * 0.97, acc_r3: acc * 0.99, t: 0 })
+      JSON.stringify({
+        stage: 'pretrain',
+        epoch: Math.floor(s / 500),
+        step: s,
+        lr: s < 50000 ? 0.01 : 0.001,
+        ms: 40,
+        imagesPerSec: 1600 + 200 * noise,
+        loss: ce,
+        ce,
+        acc_rot: acc,
+        acc_r0: acc,
+        acc_r1: acc * 0.98,
+        acc_r2: acc * 0.97,
+        acc_r3: acc * 0.99,
+        t: 0
+      })
     )
   }
   writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\n') + '\n')

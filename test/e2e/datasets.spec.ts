@@ -47,10 +47,20 @@ test('the thumbnail grid renders only the rows in view and reaches the last imag
   const rendered = await page.getByTestId('thumb').count()
   expect(rendered).toBeLessThan(200)
   // One Tab stop; arrow keys move by one and by a row, End reaches the last image by keyboard.
-  const focused = (): Promise<string | null> => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('aria-label') ?? null)
+  const focused = (): Promise<string | null> =>
+    page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute(
+          'aria-label'
+        ) ?? null
+    )
   await page.getByTestId('thumb').first().focus()
   expect(await page.locator('[data-testid="thumb"][tabindex="0"]').count()).toBe(1)
-  const cols = await page.getByTestId('thumb').evaluateAll((els) => els.filter((e) => (e as unknown as { offsetTop: number }).offsetTop === (els[0] as unknown as { offsetTop: number }).offsetTop).length)
+  const cols = await page
+    .getByTestId('thumb')
+    .evaluateAll(
+      (els) => els.filter((e) => (e as unknown as { offsetTop: number }).offsetTop === (els[0] as unknown as { offsetTop: number }).offsetTop).length
+    )
   await page.keyboard.press('ArrowRight')
   await page.keyboard.press('ArrowDown')
   expect(await focused()).toMatch(new RegExp(`^Image ${2 + cols}:`))

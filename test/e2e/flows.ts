@@ -198,7 +198,8 @@ export async function compare(page: Page, go: Go, info: TestInfo, a: string, aNa
   const cols = await table.locator('thead button.sort[data-testid^="sort-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice(5)))
   expect(cols.length).toBeGreaterThanOrEqual(2)
   // The cell shows one decimal; its tooltip has the exported two ("50.00 % of 20 test images; …").
-  const value = async (id: string, key: string): Promise<string> => /(\d+\.\d\d) %/.exec((await page.getByTestId(`cell-${id}-${key}`).getAttribute('title'))!)![1]!
+  const value = async (id: string, key: string): Promise<string> =>
+    /(\d+\.\d\d) %/.exec((await page.getByTestId(`cell-${id}-${key}`).getAttribute('title'))!)![1]!
   let checked = 0
   for (const key of cols) {
     const va = Number(await value(a, key))
@@ -247,7 +248,8 @@ export async function compare(page: Page, go: Go, info: TestInfo, a: string, aNa
       expect(rows[i + 1]![at]).toBe(await value(id, key))
       const relCell = page.getByTestId(`rel-${id}-${key}`)
       // Columns per evaluation: value, n, ci_low, ci_high, sd, seeds, relative %, delta pts, within noise.
-      if (await relCell.count()) expect(Math.abs(Number(rows[i + 1]![at + 6]) - Number((await relCell.textContent())!.replace(/[+%]|rel\./g, '')))).toBeLessThanOrEqual(0.051)
+      if (await relCell.count())
+        expect(Math.abs(Number(rows[i + 1]![at + 6]) - Number((await relCell.textContent())!.replace(/[+%]|rel\./g, '')))).toBeLessThanOrEqual(0.051)
       else expect(rows[i + 1]![at + 6]).toBe('')
     }
   }
@@ -343,6 +345,9 @@ export function makeShapes(root: string): string {
   const folder = path.join(root, 'shapes')
   makeImageFolder(folder, { circle: 6, square: 6, triangle: 5 })
   // A PNG signature, then nonsense: the decoder must reject it.
-  writeFileSync(path.join(folder, 'square', 'broken.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not really a png at all')]))
+  writeFileSync(
+    path.join(folder, 'square', 'broken.png'),
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not really a png at all')])
+  )
   return folder
 }

@@ -40,7 +40,10 @@ test.beforeAll(async () => {
         evaluation: { linear: { epochs: 2 }, knn: { k: 3 } }
       })
     )
-    const out = execFileSync(process.execPath, [path.resolve('bin/quarterturn.js'), 'run', file, '--json', '--config-dir', configDir], { env, encoding: 'utf8' })
+    const out = execFileSync(process.execPath, [path.resolve('bin/quarterturn.js'), 'run', file, '--json', '--config-dir', configDir], {
+      env,
+      encoding: 'utf8'
+    })
     const run = JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; state: string }
     expect(run.state).toBe('done')
     return run.id
@@ -55,7 +58,8 @@ test.afterAll(async () => {
 })
 
 const shoot = (page: Page, info: TestInfo, name: string): Promise<Buffer> => page.screenshot({ path: info.outputPath(`${name}.png`) })
-const attr = async (page: Page, panel: string, name: string): Promise<string> => (await page.getByTestId(`map-panel-${panel}`).getByTestId('map-canvas').getAttribute(name)) ?? ''
+const attr = async (page: Page, panel: string, name: string): Promise<string> =>
+  (await page.getByTestId(`map-panel-${panel}`).getByTestId('map-canvas').getAttribute(name)) ?? ''
 
 /** Choose the parameters in a panel's form and compute; wait for the map to be shown. */
 async function computeMap(page: Page, panel: string, method: 'pca' | 'tsne' | 'umap', extra: Record<string, string> = {}): Promise<void> {
@@ -178,9 +182,16 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   expect(svgFile.suggestedFilename()).toMatch(/^rotnet-map-a-tsne-conv5-test\.svg$/)
   const svg = readFileSync((await svgFile.path())!, 'utf8')
   const parsed = await page.evaluate((text) => {
-    const g = globalThis as unknown as { DOMParser: new () => { parseFromString(t: string, m: string): { querySelectorAll(s: string): { length: number }; documentElement: { nodeName: string } } } }
+    const g = globalThis as unknown as {
+      DOMParser: new () => { parseFromString(t: string, m: string): { querySelectorAll(s: string): { length: number }; documentElement: { nodeName: string } } }
+    }
     const doc = new g.DOMParser().parseFromString(text, 'image/svg+xml')
-    return { root: doc.documentElement.nodeName, errors: doc.querySelectorAll('parsererror').length, circles: doc.querySelectorAll('circle').length, entries: doc.querySelectorAll('.legend-entry').length }
+    return {
+      root: doc.documentElement.nodeName,
+      errors: doc.querySelectorAll('parsererror').length,
+      circles: doc.querySelectorAll('circle').length,
+      entries: doc.querySelectorAll('.legend-entry').length
+    }
   }, svg)
   expect(parsed).toEqual({ root: 'svg', errors: 0, circles: 20, entries: 10 })
   expect(svg).toContain('RotNet map A: t-SNE of conv5')
@@ -251,7 +262,9 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect(leftForm.getByTestId('map-error-neighbors')).toHaveText('neighbours: at least 2')
   await computeMap(page, 'left', 'umap', { neighbors: '5' })
   await expect(page.getByTestId('map-panel-left').getByTestId('map-facts')).toContainText('UMAP', { timeout: 60_000 })
-  await expect(page.getByTestId('map-panel-left').getByTestId('map-stored').locator('option').first()).toContainText('UMAP · conv5 · test · 20 points · 5 neighbours')
+  await expect(page.getByTestId('map-panel-left').getByTestId('map-stored').locator('option').first()).toContainText(
+    'UMAP · conv5 · test · 20 points · 5 neighbours'
+  )
 
   // The run's page links here.
   await page.goto(host.url + `#/runs/${runB}`)
@@ -280,8 +293,23 @@ test('a 20 000-point map stays smooth under hover, zoom and pan', async ({ page 
   const key = 'fc-test-latest-tsne-p30-i1000-s0-n20000'
   const dir = path.join(workspace, 'runs', runA, 'artifacts', 'maps')
   mkdirSync(dir, { recursive: true })
-  const spec = { method: 'tsne', layer: 'fc', split: 'test', source: 'latest', maxPoints: 20000, seed: 0, perplexity: 30, iterations: 1000, learningRate: null, earlyExaggeration: 12, pcaDims: 50 }
-  writeFileSync(path.join(dir, `${key}.json`), JSON.stringify({ key, spec, n, xy, labels, indices, classNames: [...SAMPLE_CLASSES], knnPreservation: 0.42, seconds: 61.5 }))
+  const spec = {
+    method: 'tsne',
+    layer: 'fc',
+    split: 'test',
+    source: 'latest',
+    maxPoints: 20000,
+    seed: 0,
+    perplexity: 30,
+    iterations: 1000,
+    learningRate: null,
+    earlyExaggeration: 12,
+    pcaDims: 50
+  }
+  writeFileSync(
+    path.join(dir, `${key}.json`),
+    JSON.stringify({ key, spec, n, xy, labels, indices, classNames: [...SAMPLE_CLASSES], knnPreservation: 0.42, seconds: 61.5 })
+  )
 
   const problems = collectProblems(page)
   await page.goto(host.url + `#/maps?run=${runA}`)

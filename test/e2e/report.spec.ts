@@ -11,7 +11,8 @@ test('the report is self-contained and prints to PDF', async ({ page }, info) =>
   test.setTimeout(120_000)
   const root = mkdtempSync(path.join(os.tmpdir(), 'qt-e2e-report-'))
   const env = { ...process.env, QUARTERTURN_WORKSPACE: path.join(root, 'ws') }
-  const cli = (args: string[]): string => execFileSync(process.execPath, [path.resolve('bin/quarterturn.js'), ...args, '--config-dir', path.join(root, 'cfg')], { env, encoding: 'utf8' })
+  const cli = (args: string[]): string =>
+    execFileSync(process.execPath, [path.resolve('bin/quarterturn.js'), ...args, '--config-dir', path.join(root, 'cfg')], { env, encoding: 'utf8' })
   const config = path.join(root, 'tiny.json')
   writeFileSync(
     config,

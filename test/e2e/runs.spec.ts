@@ -65,7 +65,10 @@ test('a run whose worker is killed is interrupted, and resumes from its checkpoi
   const row = page.getByTestId(`run-row-${id}`)
   // Past the first epoch (4 steps, checkpointed), kill the training process: as if it ran out of memory.
   await expect.poll(() => chartPoints(page, 'chart-loss'), { timeout: 45_000 }).toBeGreaterThanOrEqual(2 * 6)
-  const workers = execFileSync('pgrep', ['-P', String(host.proc.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+  const workers = execFileSync('pgrep', ['-P', String(host.proc.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
   expect(workers.length).toBeGreaterThan(0)
   for (const pid of workers) process.kill(Number(pid), 'SIGKILL')
   await expect(row.getByTestId('state')).toHaveText('interrupted', { timeout: 20_000 })

@@ -87,7 +87,12 @@ interface TraceEvent {
 export async function expectNoLongTasks(page: Page, what: string, during: () => Promise<void>): Promise<void> {
   const browser = page.context().browser()
   await startLongTasks(page)
-  if (browser) await browser.startTracing(page, { categories: process.env.QT_TRACE_ALL ? ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'blink'] : ['toplevel'] })
+  if (browser)
+    await browser.startTracing(page, {
+      categories: process.env.QT_TRACE_ALL
+        ? ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'blink']
+        : ['toplevel']
+    })
   await during()
   const trace = browser ? await browser.stopTracing() : null
   if (trace && process.env.QT_TRACE_ALL) (await import('node:fs')).writeFileSync(process.env.QT_TRACE_ALL, trace)
@@ -139,7 +144,7 @@ export async function chartPoints(page: Page, testid: string): Promise<number> {
 }
 
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
-  await page.locator('html').evaluate((el, t) => (el as unknown as { dataset: Record<string, string> }).dataset.theme = t, theme)
+  await page.locator('html').evaluate((el, t) => ((el as unknown as { dataset: Record<string, string> }).dataset.theme = t), theme)
 }
 
 /** The page scrolls sideways (something does not fit the window). */

@@ -66,7 +66,8 @@ export function makeMiniPlaces(root: string, opts: { categories: string[]; train
       val.push(`${rel} ${c}`)
     }
   })
-  for (let i = 0; i < opts.test; i++) put(path.join(root, 'images', 'test', `${String(i + 1).padStart(8, '0')}.jpg`), jpegRgb(blockyRgb(size, size, 80000 + i), size, size))
+  for (let i = 0; i < opts.test; i++)
+    put(path.join(root, 'images', 'test', `${String(i + 1).padStart(8, '0')}.jpg`), jpegRgb(blockyRgb(size, size, 80000 + i), size, size))
   put(path.join(root, 'data', 'train.txt'), train.join('\n') + '\n')
   put(path.join(root, 'data', 'val.txt'), val.join('\n') + '\n')
 }

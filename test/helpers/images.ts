@@ -52,7 +52,15 @@ function chunk(type: string, data: Uint8Array): Buffer {
  * PNG of raw samples: colorType 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA; bitDepth 8 or 16
  * (16-bit samples given as numbers 0..65535). `palette` (RGB triples) and `trns` for type 3.
  */
-export function encodePng(opts: { width: number; height: number; colorType: 0 | 2 | 3 | 4 | 6; bitDepth?: 8 | 16; samples: ArrayLike<number>; palette?: number[][]; trns?: number[] }): Buffer {
+export function encodePng(opts: {
+  width: number
+  height: number
+  colorType: 0 | 2 | 3 | 4 | 6
+  bitDepth?: 8 | 16
+  samples: ArrayLike<number>
+  palette?: number[][]
+  trns?: number[]
+}): Buffer {
   const { width, height, colorType } = opts
   const depth = opts.bitDepth ?? 8
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType]
@@ -134,7 +142,8 @@ function segment(marker: number, data: number[]): number[] {
  */
 export function encodeJpegDC(width: number, height: number, components: 1 | 3 | 4, planes: Uint8Array): Buffer {
   const out: number[] = [0xff, 0xd8]
-  if (components === 4) out.push(...segment(0xee, [...Buffer.from('Adobe'), 0, 100, 0, 0, 0, 0, 0])) // transform 0: no colour transform
+  if (components === 4)
+    out.push(...segment(0xee, [...Buffer.from('Adobe'), 0, 100, 0, 0, 0, 0, 0])) // transform 0: no colour transform
   else out.push(...segment(0xe0, [...Buffer.from('JFIF'), 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]))
   out.push(...segment(0xdb, [0x00, ...new Array(64).fill(1)]))
   const ids = components === 4 ? [67, 77, 89, 75] : [1, 2, 3].slice(0, components)
@@ -174,7 +183,9 @@ export function encodeJpegDC(width: number, height: number, components: 1 | 3 | 
 export function rgbToYcbcr(rgb: Uint8Array): Uint8Array {
   const out = new Uint8Array(rgb.length)
   for (let i = 0; i < rgb.length; i += 3) {
-    const r = rgb[i]!, g = rgb[i + 1]!, b = rgb[i + 2]!
+    const r = rgb[i]!,
+      g = rgb[i + 1]!,
+      b = rgb[i + 2]!
     out[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
     out[i + 1] = Math.max(0, Math.min(255, Math.round(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)))
     out[i + 2] = Math.max(0, Math.min(255, Math.round(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)))
@@ -245,10 +256,28 @@ export function gifHeaderOnly(w: number, h: number, frame: { width: number; heig
   const u16 = (n: number): number[] => [n & 0xff, n >> 8]
   return Buffer.from([
     ...Buffer.from('GIF89a', 'ascii'),
-    ...u16(w), ...u16(h), 0x80, 0, 0, // logical screen, global palette of 2 colours
-    0, 0, 0, 255, 255, 255,
-    0x2c, ...u16(0), ...u16(0), ...u16(frame.width), ...u16(frame.height), 0, // image descriptor
-    2, 2, 0x4c, 0x01, 0, // LZW minimum code size, one 2-byte sub-block, terminator
+    ...u16(w),
+    ...u16(h),
+    0x80,
+    0,
+    0, // logical screen, global palette of 2 colours
+    0,
+    0,
+    0,
+    255,
+    255,
+    255,
+    0x2c,
+    ...u16(0),
+    ...u16(0),
+    ...u16(frame.width),
+    ...u16(frame.height),
+    0, // image descriptor
+    2,
+    2,
+    0x4c,
+    0x01,
+    0, // LZW minimum code size, one 2-byte sub-block, terminator
     0x3b
   ])
 }

@@ -16,11 +16,7 @@ export interface RawAnswer {
  * Connect, write `data`, then half-close (`end`, the default), reset, or leave the socket open,
  * and collect the answer until the peer closes or `timeoutMs` passes.
  */
-export function rawExchange(
-  port: number,
-  data: Buffer | string,
-  opts: { after?: 'end' | 'reset' | 'none'; timeoutMs?: number } = {}
-): Promise<RawAnswer> {
+export function rawExchange(port: number, data: Buffer | string, opts: { after?: 'end' | 'reset' | 'none'; timeoutMs?: number } = {}): Promise<RawAnswer> {
   const after = opts.after ?? 'end'
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
@@ -68,11 +64,7 @@ export const OP = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong
  * payload's (an oversize frame can be announced without sending its body); `mask: false` and
  * `rsv` build frames the protocol forbids.
  */
-export function wsFrame(
-  opcode: number,
-  payload: Buffer,
-  opts: { fin?: boolean; mask?: boolean; rsv?: number; declaredLength?: number } = {}
-): Buffer {
+export function wsFrame(opcode: number, payload: Buffer, opts: { fin?: boolean; mask?: boolean; rsv?: number; declaredLength?: number } = {}): Buffer {
   const len = opts.declaredLength ?? payload.length
   const mask = opts.mask ?? true
   const head: number[] = [((opts.fin ?? true) ? 0x80 : 0) | ((opts.rsv ?? 0) << 4) | (opcode & 0x0f)]

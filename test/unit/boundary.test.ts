@@ -33,18 +33,22 @@ async function bundle(entry: string): Promise<{ text: string; meta: Metafile }> 
 }
 
 describe('engine boundary', () => {
-  it.each(Object.entries(ENTRIES))('the %s bundle holds no engine code and imports no TensorFlow.js', async (_what, entry) => {
-    const { text, meta } = await bundle(entry)
-    const inputs = Object.keys(meta.inputs)
-    // The bundle was made from the sources it should be made of.
-    expect(inputs).toContain(entry)
-    expect(inputs.some((f) => f.startsWith('src-host/'))).toBe(true)
-    expect(inputs.filter((f) => f.startsWith('src-engine/'))).toEqual([])
-    const imported = Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path))
-    expect(imported.filter((p) => /tensorflow|tfjs/i.test(p))).toEqual([])
-    // No import of a TensorFlow.js package left in the code (messages may name the packages).
-    expect(text).not.toMatch(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["'`]@tensorflow\//)
-  }, 60_000)
+  it.each(Object.entries(ENTRIES))(
+    'the %s bundle holds no engine code and imports no TensorFlow.js',
+    async (_what, entry) => {
+      const { text, meta } = await bundle(entry)
+      const inputs = Object.keys(meta.inputs)
+      // The bundle was made from the sources it should be made of.
+      expect(inputs).toContain(entry)
+      expect(inputs.some((f) => f.startsWith('src-host/'))).toBe(true)
+      expect(inputs.filter((f) => f.startsWith('src-engine/'))).toEqual([])
+      const imported = Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path))
+      expect(imported.filter((p) => /tensorflow|tfjs/i.test(p))).toEqual([])
+      // No import of a TensorFlow.js package left in the code (messages may name the packages).
+      expect(text).not.toMatch(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["'`]@tensorflow\//)
+    },
+    60_000
+  )
 
   it('the run worker bundle is where TensorFlow.js is (so the check above can see it)', async () => {
     const { text, meta } = await bundle('src-engine/run-worker.ts')

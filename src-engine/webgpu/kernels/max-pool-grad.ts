@@ -112,13 +112,25 @@ export function maxPoolGrad(args: { inputs: Record<string, TensorInfo | undefine
   const pads = { type: 'int32', data: [info.padInfo.top, info.padInfo.left] }
   const filterDims = { type: 'int32', data: [info.effectiveFilterHeight, info.effectiveFilterWidth] }
   const positions = backend.runWebGPUProgram(
-    program(info.outShape, ['x'], 'quarterturn_maxPoolFirstPositions', 'strides : vec2<i32>, pads : vec2<i32>, dilations : vec2<i32>, inDims : vec2<i32>, filterDims : vec2<i32>,', FIRST_MAX_POSITIONS),
+    program(
+      info.outShape,
+      ['x'],
+      'quarterturn_maxPoolFirstPositions',
+      'strides : vec2<i32>, pads : vec2<i32>, dilations : vec2<i32>, inDims : vec2<i32>, filterDims : vec2<i32>,',
+      FIRST_MAX_POSITIONS
+    ),
     [x],
     'int32',
     [strides, pads, { type: 'int32', data: [info.dilationHeight, info.dilationWidth] }, { type: 'int32', data: [info.inHeight, info.inWidth] }, filterDims]
   )
   const dx = backend.runWebGPUProgram(
-    program(info.inShape, ['dy', 'maxPos'], 'quarterturn_maxPoolGradGather', 'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, outDims : vec2<i32>,', GATHER),
+    program(
+      info.inShape,
+      ['dy', 'maxPos'],
+      'quarterturn_maxPoolGradGather',
+      'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, outDims : vec2<i32>,',
+      GATHER
+    ),
     [dy, positions],
     x.dtype,
     [strides, pads, filterDims, { type: 'int32', data: [info.outHeight, info.outWidth] }]

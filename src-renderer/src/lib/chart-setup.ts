@@ -18,7 +18,20 @@ import {
 } from 'chart.js'
 import { shallowRef } from 'vue'
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Decimation, Filler, Legend, Tooltip)
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  BarController,
+  BarElement,
+  Decimation,
+  Filler,
+  Legend,
+  Tooltip
+)
 Chart.defaults.animation = false
 Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 Chart.defaults.font.size = 11
@@ -72,7 +85,13 @@ export function warmUp(): void {
   const c = new Chart(canvas, {
     type: 'line',
     data: { datasets: [{ data, pointRadius: 0 }] },
-    options: { responsive: false, animation: false, parsing: false, plugins: { decimation: { enabled: true, algorithm: 'min-max' }, tooltip: {} }, scales: { x: { type: 'linear' } } }
+    options: {
+      responsive: false,
+      animation: false,
+      parsing: false,
+      plugins: { decimation: { enabled: true, algorithm: 'min-max' }, tooltip: {} },
+      scales: { x: { type: 'linear' } }
+    }
   })
   c.destroy()
 }

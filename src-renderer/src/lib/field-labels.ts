@@ -132,7 +132,9 @@ export function labelOf(path: Path, variant?: string): string {
   if (typeof last === 'number') return `#${last + 1}`
   const found = methodWords(path, variant, 'label') ?? lookup(LABELS, path)
   if (found) return found
-  const words = String(last ?? '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  const words = String(last ?? '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 

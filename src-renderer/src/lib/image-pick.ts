@@ -34,7 +34,9 @@ export function useImagePick<R>(o: { split: 'train' | 'test'; count: number; req
     busy.value = true
     error.value = null
     try {
-      result.value = await o.request(mode.value === 'picked' ? { split: split.value, seed: seed.value, indices: picked.value } : { split: split.value, seed: seed.value, count: count.value })
+      result.value = await o.request(
+        mode.value === 'picked' ? { split: split.value, seed: seed.value, indices: picked.value } : { split: split.value, seed: seed.value, count: count.value }
+      )
     } catch (err) {
       error.value = (err as Error).message
     } finally {

@@ -85,7 +85,14 @@ export function formFromSpec(spec: Record<string, unknown>, base: MapForm = defa
   if (!parsed.success) return base
   const s = parsed.data
   const out: MapForm = { ...base, method: s.method, layer: s.layer, split: s.split, source: s.source, maxPoints: s.maxPoints, seed: s.seed }
-  if (s.method === 'tsne') Object.assign(out, { perplexity: s.perplexity, iterations: s.iterations, learningRate: s.learningRate ?? '', earlyExaggeration: s.earlyExaggeration, pcaDims: s.pcaDims })
+  if (s.method === 'tsne')
+    Object.assign(out, {
+      perplexity: s.perplexity,
+      iterations: s.iterations,
+      learningRate: s.learningRate ?? '',
+      earlyExaggeration: s.earlyExaggeration,
+      pcaDims: s.pcaDims
+    })
   if (s.method === 'umap') out.neighbors = s.neighbors
   return out
 }
@@ -109,7 +116,14 @@ export function specFromForm(f: MapForm): SpecCheck {
   // A cleared field is refused rather than silently replaced by its default.
   const raw: Record<string, unknown> =
     f.method === 'tsne'
-      ? { ...common, perplexity: num(f.perplexity), iterations: num(f.iterations), learningRate: f.learningRate === '' ? null : f.learningRate, earlyExaggeration: num(f.earlyExaggeration), pcaDims: num(f.pcaDims) }
+      ? {
+          ...common,
+          perplexity: num(f.perplexity),
+          iterations: num(f.iterations),
+          learningRate: f.learningRate === '' ? null : f.learningRate,
+          earlyExaggeration: num(f.earlyExaggeration),
+          pcaDims: num(f.pcaDims)
+        }
       : f.method === 'umap'
         ? { ...common, neighbors: num(f.neighbors) }
         : common

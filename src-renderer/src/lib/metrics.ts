@@ -81,7 +81,9 @@ export class RunMetrics {
     this.stages.clear()
     // The host keeps every n-th record when there are more than maxPoints: then the result holds
     // over half of maxPoints and its steps jump.
-    const gaps = records.some((r, i) => i > 0 && r.stage === records[i - 1]!.stage && typeof r.step === 'number' && (r.step as number) - (records[i - 1]!.step as number) > 1)
+    const gaps = records.some(
+      (r, i) => i > 0 && r.stage === records[i - 1]!.stage && typeof r.step === 'number' && (r.step as number) - (records[i - 1]!.step as number) > 1
+    )
     this.thinnedTo = records.length > maxPoints / 2 && gaps ? maxPoints : null
   }
 

@@ -49,22 +49,34 @@ function schedText(s: RunConfig['pretrain']['schedule']): string {
   return `lr table ${s.table.map(([e, lr]) => `${lr} until ${e}`).join(', ')}`
 }
 function optText(o: RunConfig['pretrain']['optimizer']): string {
-  return o.kind === 'sgd' ? `SGD momentum ${o.momentum}${o.nesterov ? ' (Nesterov)' : ''}, wd ${o.weightDecay}` : `AdamW β ${o.beta1}/${o.beta2}, wd ${o.weightDecay}`
+  return o.kind === 'sgd'
+    ? `SGD momentum ${o.momentum}${o.nesterov ? ' (Nesterov)' : ''}, wd ${o.weightDecay}`
+    : `AdamW β ${o.beta1}/${o.beta2}, wd ${o.weightDecay}`
 }
 const epochsText = (n: number): string => `${n} epoch${n === 1 ? '' : 's'}`
-const steps = (n: number | null, bs: number, epochs: number): string => (n === null ? epochsText(epochs) : `${epochsText(epochs)} × ${Math.max(1, Math.ceil(n / bs))} steps = ${epochs * Math.max(1, Math.ceil(n / bs))} steps`)
+const steps = (n: number | null, bs: number, epochs: number): string =>
+  n === null ? epochsText(epochs) : `${epochsText(epochs)} × ${Math.max(1, Math.ceil(n / bs))} steps = ${epochs * Math.max(1, Math.ceil(n / bs))} steps`
 
 /** `subsets`: the saved labelled subsets of the run's dataset, when known (their names and sizes). */
 export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subsets: { id: string; name: string; count: number }[] = []): PlanStage[] {
   const n = trainImagesOf(c.dataset, datasets)
   const out: PlanStage[] = []
-  if (c.pu.enabled) out.push({ id: 'pu', title: 'PU estimation', lines: [`${c.pu.folds} RotNets on held-out folds, ${epochsText(c.pu.epochs)} each`, 'Gives the per-image weights RFD applies from its PU epoch on.'], images: n === null ? null : n * c.pu.epochs })
+  if (c.pu.enabled)
+    out.push({
+      id: 'pu',
+      title: 'PU estimation',
+      lines: [`${c.pu.folds} RotNets on held-out folds, ${epochsText(c.pu.epochs)} each`, 'Gives the per-image weights RFD applies from its PU epoch on.'],
+      images: n === null ? null : n * c.pu.epochs
+    })
   if (c.pretrain.enabled) {
     const m = c.pretrain.method
     out.push({
       id: 'pretrain',
       title: `Pretraining: ${variantLabel(m.method)}`,
-      lines: [`${steps(n, c.pretrain.batchSize, c.pretrain.epochs)}, batch ${c.pretrain.batchSize}${methodEntry(m.method).traits.views === 'rotations' ? ' (× 4 rotations)' : ''}`, `${optText(c.pretrain.optimizer)}; ${schedText(c.pretrain.schedule)}`],
+      lines: [
+        `${steps(n, c.pretrain.batchSize, c.pretrain.epochs)}, batch ${c.pretrain.batchSize}${methodEntry(m.method).traits.views === 'rotations' ? ' (× 4 rotations)' : ''}`,
+        `${optText(c.pretrain.optimizer)}; ${schedText(c.pretrain.schedule)}`
+      ],
       images: n === null ? null : n * c.pretrain.epochs
     })
   }
@@ -81,7 +93,13 @@ export function planOf(c: RunConfig, datasets: Map<string, DatasetSummary>, subs
             : l.kind === 'first-per-class'
               ? `first ${l.value} per class`
               : `${l.value} random per class`
-    const nl = l.kind === 'subset' && !saved ? null : (runSizes(c, (id) => { const d = datasets.get(id); return d && { ...d, subsets } })?.labelled ?? null)
+    const nl =
+      l.kind === 'subset' && !saved
+        ? null
+        : (runSizes(c, (id) => {
+            const d = datasets.get(id)
+            return d && { ...d, subsets }
+          })?.labelled ?? null)
     out.push({
       id: 'finetune',
       title: c.pretrain.enabled ? 'Fine-tuning' : 'Supervised training (random init)',

@@ -164,7 +164,9 @@ export const useRunsStore = defineStore('runs', () => {
   function pushCurves(id: string, records: MetricRecord[]): void {
     for (const c of curves.values()) {
       if (c.m.id !== id) continue
-      const mine = records.filter((r) => r.stage === c.stage && typeof r[c.key] === 'number').map((r) => ({ stage: c.stage, epoch: r.epoch ?? null, step: r.step ?? null, t: r.t ?? null, [c.key]: r[c.key]! }))
+      const mine = records
+        .filter((r) => r.stage === c.stage && typeof r[c.key] === 'number')
+        .map((r) => ({ stage: c.stage, epoch: r.epoch ?? null, step: r.step ?? null, t: r.t ?? null, [c.key]: r[c.key]! }))
       if (mine.length) c.m.push(mine)
     }
   }
@@ -192,7 +194,18 @@ export const useRunsStore = defineStore('runs', () => {
     if (firstTime) pendingLogs.set(id, [])
     try {
       const d = await api.call('runs.get', { id })
-      upsert({ id: d.id, name: d.name, method: d.method, preset: d.preset, configHash: d.configHash, status: d.status, evaluations: d.evaluations, dataset: d.dataset, tags: d.tags, notes: d.notes })
+      upsert({
+        id: d.id,
+        name: d.name,
+        method: d.method,
+        preset: d.preset,
+        configHash: d.configHash,
+        status: d.status,
+        evaluations: d.evaluations,
+        dataset: d.dataset,
+        tags: d.tags,
+        notes: d.notes
+      })
       if (firstTime) {
         const lines: LogLine[] = d.log.map((l) => ({ t: l.t, level: l.level, message: l.message }))
         // Lines that streamed while the file was read may already be in it.
@@ -237,5 +250,29 @@ export const useRunsStore = defineStore('runs', () => {
     forget(id)
   }
 
-  return { runs, loaded, error, presets, logs, byId, queue, history, load, loadPresets, metricsOf, reloadMetrics, curveOf, keepCurves, detail, create, createGroup, pause, resume, cancel, annotate, remove, resync }
+  return {
+    runs,
+    loaded,
+    error,
+    presets,
+    logs,
+    byId,
+    queue,
+    history,
+    load,
+    loadPresets,
+    metricsOf,
+    reloadMetrics,
+    curveOf,
+    keepCurves,
+    detail,
+    create,
+    createGroup,
+    pause,
+    resume,
+    cancel,
+    annotate,
+    remove,
+    resync
+  }
 })

@@ -77,10 +77,22 @@ describe('run estimate', () => {
     expect(e.total).toBeCloseTo(by.pu!.seconds + by.pretrain!.seconds + by.finetune!.seconds + 1.2, 9)
   })
   it('counts the images of the sample and of registered datasets, labelled ones per class', () => {
-    const sample = parseRunConfig({ dataset: { kind: 'sample', perClass: 20, testPerClass: 5 }, finetune: { enabled: true, labelled: { kind: 'first-per-class', value: 3 } } })
+    const sample = parseRunConfig({
+      dataset: { kind: 'sample', perClass: 20, testPerClass: 5 },
+      finetune: { enabled: true, labelled: { kind: 'first-per-class', value: 3 } }
+    })
     expect(runSizes(sample, () => undefined)).toEqual({ train: 200, test: 50, labelled: 30 })
-    const tiny = parseRunConfig({ dataset: { kind: 'dataset', id: 'tiny', trainSplit: 'train', testSplit: 'val' }, finetune: { enabled: true, labelled: { kind: 'fraction', value: 0.2 } } })
-    const info = { classes: 200, splits: [{ name: 'train', count: 100000 }, { name: 'val', count: 10000 }] }
+    const tiny = parseRunConfig({
+      dataset: { kind: 'dataset', id: 'tiny', trainSplit: 'train', testSplit: 'val' },
+      finetune: { enabled: true, labelled: { kind: 'fraction', value: 0.2 } }
+    })
+    const info = {
+      classes: 200,
+      splits: [
+        { name: 'train', count: 100000 },
+        { name: 'val', count: 10000 }
+      ]
+    }
     expect(runSizes(tiny, (id) => (id === 'tiny' ? info : undefined))).toEqual({ train: 100000, test: 10000, labelled: 20000 })
     const perClass = parseRunConfig({ ...tiny, finetune: { enabled: true, labelled: { kind: 'per-class', value: 100 } } })
     expect(runSizes(perClass, () => info)!.labelled).toBe(20000)
@@ -88,24 +100,41 @@ describe('run estimate', () => {
   })
   it('names the step a run mostly consists of: pretraining, else fine-tuning', () => {
     expect(mainStep(parseRunConfig({ pretrain: { batchSize: 64 } }), bench)).toEqual({ what: 'pretraining', batch: 64, ms: 100 + 640 })
-    expect(mainStep(parseRunConfig({ pretrain: { enabled: false }, finetune: { enabled: true, batchSize: 32 } }), bench)).toEqual({ what: 'training', batch: 32, ms: 20 + 64 })
+    expect(mainStep(parseRunConfig({ pretrain: { enabled: false }, finetune: { enabled: true, batchSize: 32 } }), bench)).toEqual({
+      what: 'training',
+      batch: 32,
+      ms: 20 + 64
+    })
     expect(mainStep(parseRunConfig({ pretrain: { batchSize: 64 } }), { ...bench, pretrain: null }).ms).toBeNull()
   })
   it('leaves out the stages that are off', () => {
-    const c = parseRunConfig({ pretrain: { enabled: false }, finetune: { enabled: false }, evaluation: { linear: { enabled: false }, nonlinear: { enabled: false }, knn: { enabled: false } } })
+    const c = parseRunConfig({
+      pretrain: { enabled: false },
+      finetune: { enabled: false },
+      evaluation: { linear: { enabled: false }, nonlinear: { enabled: false }, knn: { enabled: false } }
+    })
     expect(estimateRun(c, { train: 10, test: 10, labelled: 10 }, bench)).toEqual({ stages: [], total: 0 })
   })
 })
 
 describe('engine benchmark through the host', () => {
   it('times real steps in a worker, stores them per config, and measures again on request', async () => {
-    const host = createHeadlessHost({ configDir: tmpDir('qt-cfg-'), defaultWorkspace: tmpDir('qt-ws-'), runWorker: { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] } })
+    const host = createHeadlessHost({
+      configDir: tmpDir('qt-cfg-'),
+      defaultWorkspace: tmpDir('qt-ws-'),
+      runWorker: { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
+    })
     hosts.push(host)
     const progress: number[] = []
     host.onEvent((name, p) => {
       if (name === 'engine.progress') progress.push((p as { fraction: number }).fraction)
     })
-    const config = { backend: 'wasm', backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { method: { method: 'rotnet' }, batchSize: 6 }, finetune: { enabled: true, batchSize: 4 } }
+    const config = {
+      backend: 'wasm',
+      backbone: { arch: 'alexnet32', width: 0.0625 },
+      pretrain: { method: { method: 'rotnet' }, batchSize: 6 },
+      finetune: { enabled: true, batchSize: 4 }
+    }
     expect(await host.call('engine.benchmark', { config, mode: 'cached' })).toBeNull()
     const first = (await host.call('engine.benchmark', { config }))!
     expect(first).toMatchObject({ cached: false, backend: 'wasm', rotnet: null })
@@ -125,6 +154,8 @@ describe('engine benchmark through the host', () => {
     const fresh = (await host.call('engine.benchmark', { config, mode: 'refresh' }))!
     expect(fresh.cached).toBe(false)
     expect(fresh.measuredAt > first.measuredAt).toBe(true)
-    await expect(host.call('engine.benchmark', { config: { pretrain: { epochs: -1 } } })).rejects.toThrow(/not valid yet, so it cannot be timed: .*epochs must be at least 1/)
+    await expect(host.call('engine.benchmark', { config: { pretrain: { epochs: -1 } } })).rejects.toThrow(
+      /not valid yet, so it cannot be timed: .*epochs must be at least 1/
+    )
   }, 120_000)
 })

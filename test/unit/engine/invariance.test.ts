@@ -37,7 +37,10 @@ describe('meanOverRotations', () => {
     const m = meanOverRotations(f)
     expect(m.shape).toEqual([2, 3])
     const want = meansJs(F) // [[1, 2, 1], [1, 1, 1]]
-    expect(want).toEqual([[1, 2, 1], [1, 1, 1]])
+    expect(want).toEqual([
+      [1, 2, 1],
+      [1, 1, 1]
+    ])
     ;(m.arraySync() as number[][]).forEach((row, i) => row.forEach((v, d) => expect(v).toBeCloseTo(want[i]?.[d] as number, 6)))
     tf.dispose([f, m])
   })
@@ -65,13 +68,20 @@ describe('invarianceMse', () => {
   it('gradient is 2 (f - fbar) / (4B*D) (target detached)', () => {
     const fb = meansJs(F)
     const f = tf.tensor2d(F)
-    const g = tf.grad((x: tf.Tensor) => invarianceMse(x as tf.Tensor2D))(f).arraySync() as number[][]
+    const g = tf
+      .grad((x: tf.Tensor) => invarianceMse(x as tf.Tensor2D))(f)
+      .arraySync() as number[][]
     F.forEach((row, j) => row.forEach((v, d) => expect(g[j]?.[d]).toBeCloseTo((2 * (v - (fb[Math.floor(j / 4)]?.[d] as number))) / 24, 6)))
     f.dispose()
   })
 
   it('is 0 for rotation-invariant features', () => {
-    const f = tf.tensor2d([[1, 2], [1, 2], [1, 2], [1, 2]])
+    const f = tf.tensor2d([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+      [1, 2]
+    ])
     const loss = invarianceMse(f)
     expect(loss.dataSync()[0]).toBe(0)
     tf.dispose([f, loss])

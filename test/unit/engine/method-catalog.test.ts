@@ -20,14 +20,14 @@ registerMethod(toyColour, createToyColour)
 const data = generateSampleDataset({ perClass: 8, size: 32, seed: 3 })
 const trainConfig = (method: Record<string, unknown>, lr = 0.03) =>
   parseTrainConfig({
-  seed: 1,
-  backbone: { arch: 'alexnet32', width: 0.125 },
-  method,
-  optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-  schedule: { kind: 'constant', lr },
-  batchSize: 10,
-  epochs: 100
-})
+    seed: 1,
+    backbone: { arch: 'alexnet32', width: 0.125 },
+    method,
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'constant', lr },
+    batchSize: 10,
+    epochs: 100
+  })
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 beforeAll(async () => {

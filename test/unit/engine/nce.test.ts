@@ -25,8 +25,14 @@ const MEM = [
 const IDX = [1, 4]
 // Row b = [positive, K negatives]; a duplicate and the positive itself among the negatives.
 const SAMPLED = [1, 0, 5, 4, 2, 4]
-const Z1 = [[0.6, 0.8, 0], [0, 0.6, -0.8]]
-const Z2 = [[0.8, 0, 0.6], [-0.6, 0, 0.8]]
+const Z1 = [
+  [0.6, 0.8, 0],
+  [0, 0.6, -0.8]
+]
+const Z2 = [
+  [0.8, 0, 0.6],
+  [-0.6, 0, 0.8]
+]
 
 const dot = (u: number[], v: number[]): number => u.reduce((s, x, i) => s + x * (v[i] as number), 0)
 
@@ -95,7 +101,9 @@ describe('MemoryBank.loss', () => {
     lossOf(bank, Z1) // fix Z
     const Z = bank.Z as number
     const zt = tf.tensor2d(Z1)
-    const g = tf.grad((x: tf.Tensor) => bank.loss(x as tf.Tensor2D, IDX, Int32Array.from(SAMPLED)))(zt).arraySync() as number[][]
+    const g = tf
+      .grad((x: tf.Tensor) => bank.loss(x as tf.Tensor2D, IDX, Int32Array.from(SAMPLED)))(zt)
+      .arraySync() as number[][]
     const h = 1e-5
     for (let b = 0; b < 2; b++) {
       for (let d = 0; d < DIM; d++) {
@@ -113,7 +121,12 @@ describe('MemoryBank.loss', () => {
   it('decreases under a few SGD steps on z (bank rows are constants)', () => {
     const bank = makeBank()
     const memBefore = Float32Array.from(bank.memory)
-    const z = tf.variable(tf.tensor2d([[0.1, 0.2, 0.3], [0.3, -0.2, 0.1]]))
+    const z = tf.variable(
+      tf.tensor2d([
+        [0.1, 0.2, 0.3],
+        [0.3, -0.2, 0.1]
+      ])
+    )
     const sampled = Int32Array.from(SAMPLED)
     const f = (): tf.Scalar => tf.tidy(() => bank.loss(tf.div(z, tf.norm(z, 'euclidean', 1, true)) as tf.Tensor2D, IDX, sampled))
     const first = f()
@@ -130,7 +143,10 @@ describe('MemoryBank.loss', () => {
 
   it('allows K >= N (sampling with replacement) and samples negatives itself by default', () => {
     const bank = new MemoryBank({ size: 3, dim: 2, K: 5, seed: 11 })
-    const z = tf.tensor2d([[1, 0], [0, 1]])
+    const z = tf.tensor2d([
+      [1, 0],
+      [0, 1]
+    ])
     const l = bank.loss(z, [0, 2])
     expect(Number.isFinite(l.dataSync()[0] as number)).toBe(true)
     expect(bank.kOverN).toBeCloseTo(5 / 3, 9)
@@ -222,7 +238,10 @@ describe('MemoryBank init, sampling and state', () => {
 
   it('exportState / importState resumes memory, Z and the RNG exactly', () => {
     const a = new MemoryBank({ size: 10, dim: 4, K: 3, seed: 1 })
-    const z = tf.tensor2d([[0.5, 0.5, 0.5, 0.5], [1, 0, 0, 0]])
+    const z = tf.tensor2d([
+      [0.5, 0.5, 0.5, 0.5],
+      [1, 0, 0, 0]
+    ])
     a.loss(z, [1, 7]).dispose()
     a.update([1, 7], z)
     const st = a.exportState()

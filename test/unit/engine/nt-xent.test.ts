@@ -45,8 +45,14 @@ function ntXentReferenceJs(a: number[][], b: number[][], tau: number): number {
   return total / (2 * n)
 }
 
-const A = [[1, 0], [0, 1]]
-const Bm = [[0.6, 0.8], [0.8, -0.6]]
+const A = [
+  [1, 0],
+  [0, 1]
+]
+const Bm = [
+  [0.6, 0.8],
+  [0.8, -0.6]
+]
 
 function lossOf(fn: () => tf.Scalar): number {
   const l = fn()
@@ -72,8 +78,16 @@ describe('ntXent / ntXentViewVsMean', () => {
   })
 
   it('masks the self term exactly for non-unit vectors', () => {
-    const a2 = [[2, 0], [0, 0.5], [1, 1]]
-    const b2 = [[0.3, 0.1], [-1, 2], [0.5, -0.2]]
+    const a2 = [
+      [2, 0],
+      [0, 0.5],
+      [1, 1]
+    ]
+    const b2 = [
+      [0.3, 0.1],
+      [-1, 2],
+      [0.5, -0.2]
+    ]
     const a = tf.tensor2d(a2)
     const b = tf.tensor2d(b2)
     expect(lossOf(() => ntXent(a, b, 0.7))).toBeCloseTo(ntXentJs(a2, b2, 0.7), 4)
@@ -81,9 +95,20 @@ describe('ntXent / ntXentViewVsMean', () => {
   })
 
   it('is symmetric in swapping its arguments', () => {
-    const a = tf.tensor2d([[0.2, 0.9, -0.1], [0.5, -0.5, 0.7], [1, 0, 0]])
-    const b = tf.tensor2d([[0.1, 0.8, 0.3], [-0.6, 0.2, 0.4], [0.9, 0.3, -0.2]])
-    expect(lossOf(() => ntXent(a, b, 0.3))).toBeCloseTo(lossOf(() => ntXent(b, a, 0.3)), 5)
+    const a = tf.tensor2d([
+      [0.2, 0.9, -0.1],
+      [0.5, -0.5, 0.7],
+      [1, 0, 0]
+    ])
+    const b = tf.tensor2d([
+      [0.1, 0.8, 0.3],
+      [-0.6, 0.2, 0.4],
+      [0.9, 0.3, -0.2]
+    ])
+    expect(lossOf(() => ntXent(a, b, 0.3))).toBeCloseTo(
+      lossOf(() => ntXent(b, a, 0.3)),
+      5
+    )
     tf.dispose([a, b])
   })
 
@@ -117,8 +142,18 @@ describe('ntXent / ntXentViewVsMean', () => {
     const near = tf.tensor2d(Bm.map((row, i) => unit(row.map((v, d) => v + 2 * ((A[i] as number[])[d] as number)))))
     expect(lossOf(() => ntXent(a, near))).toBeLessThan(lossOf(() => ntXent(a, far)))
 
-    const z = tf.variable(tf.tensor2d([[0.3, 1, -0.2], [1, -0.4, 0.5], [-0.7, 0.2, 0.9]]))
-    const t = tf.tensor2d([[1, 0.1, 0], [0, 1, 0.2], [0.1, 0, 1]])
+    const z = tf.variable(
+      tf.tensor2d([
+        [0.3, 1, -0.2],
+        [1, -0.4, 0.5],
+        [-0.7, 0.2, 0.9]
+      ])
+    )
+    const t = tf.tensor2d([
+      [1, 0.1, 0],
+      [0, 1, 0.2],
+      [0.1, 0, 1]
+    ])
     const opt = tf.train.sgd(0.5)
     const f = (): tf.Scalar => ntXent(z, t, 0.5, { normalize: true })
     const l0 = lossOf(f)
@@ -137,7 +172,7 @@ describe('ntXent / ntXentViewVsMean', () => {
 
   it('ntXentRotationsVsMean is the sum of the 4 per-rotation losses', () => {
     const zBar = [unit([1, 0.5]), unit([-0.3, 1]), unit([0.2, -1])]
-    const zs = [0, 1, 2, 3].map((r) => zBar.map((v, i) => unit([v[0] as number + 0.1 * r, (v[1] as number) - 0.2 * i + 0.05 * r])))
+    const zs = [0, 1, 2, 3].map((r) => zBar.map((v, i) => unit([(v[0] as number) + 0.1 * r, (v[1] as number) - 0.2 * i + 0.05 * r])))
     const want = zs.reduce((s, z) => s + ntXentJs(z, zBar, 0.1), 0)
     const tb = tf.tensor2d(zBar)
     const tz = zs.map((z) => tf.tensor2d(z))

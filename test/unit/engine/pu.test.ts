@@ -41,7 +41,9 @@ describe('PU estimation', () => {
     const wUp = meanRotatedWeight(pUp)
     const wSym = meanRotatedWeight(pSym)
     const meanRotatedP = (p: Float32Array): number => p.filter((_, j) => j % 4 !== 0).reduce((a, b) => a + b, 0) / (p.length * 0.75)
-    console.log(`PU: upright mean w ${wUp.toFixed(4)} (rotated p ${meanRotatedP(pUp).toFixed(3)}); symmetric mean w ${wSym.toFixed(4)} (rotated p ${meanRotatedP(pSym).toFixed(3)})`)
+    console.log(
+      `PU: upright mean w ${wUp.toFixed(4)} (rotated p ${meanRotatedP(pUp).toFixed(3)}); symmetric mean w ${wSym.toFixed(4)} (rotated p ${meanRotatedP(pSym).toFixed(3)})`
+    )
     // Upright photos-like images: rotated copies rarely look upright, weights stay near 1.
     expect(wUp).toBeGreaterThan(0.98)
     expect(meanRotatedP(pUp)).toBeLessThan(0.08)

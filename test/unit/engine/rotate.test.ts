@@ -3,13 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import {
-  imageIndexOfView,
-  rotate,
-  rotateBatch,
-  rotationOfView,
-  viewsOfRotation
-} from '../../../src-engine/data/rotate'
+import { imageIndexOfView, rotate, rotateBatch, rotationOfView, viewsOfRotation } from '../../../src-engine/data/rotate'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -35,19 +29,33 @@ function rotJs(img: number[][][], k: number): number[][][] {
 
 /** Image b of a batch: n x n x c with values 1000*b + 10*(i*n + j) + ch, all distinct. */
 function image(b: number, n: number, c: number): number[][][] {
-  return Array.from({ length: n }, (_, i) =>
-    Array.from({ length: n }, (_, j) => Array.from({ length: c }, (_, ch) => 1000 * b + 10 * (i * n + j) + ch))
-  )
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Array.from({ length: c }, (_, ch) => 1000 * b + 10 * (i * n + j) + ch)))
 }
 
 describe('rotate (cpu)', () => {
   const x3 = (): tf.Tensor4D => tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1])
   // np.rot90([[1,2,3],[4,5,6],[7,8,9]], k), written out by hand.
   const expected3: Record<number, number[][]> = {
-    0: [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
-    1: [[3, 6, 9], [2, 5, 8], [1, 4, 7]],
-    2: [[9, 8, 7], [6, 5, 4], [3, 2, 1]],
-    3: [[7, 4, 1], [8, 5, 2], [9, 6, 3]]
+    0: [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9]
+    ],
+    1: [
+      [3, 6, 9],
+      [2, 5, 8],
+      [1, 4, 7]
+    ],
+    2: [
+      [9, 8, 7],
+      [6, 5, 4],
+      [3, 2, 1]
+    ],
+    3: [
+      [7, 4, 1],
+      [8, 5, 2],
+      [9, 6, 3]
+    ]
   }
 
   it.each([0, 1, 2, 3])('3x3, k=%i matches the hand-written np.rot90 result', (k) => {
@@ -129,7 +137,11 @@ describe('rotateBatch (cpu)', () => {
     // Works on any rank, e.g. [4B, D] features: rows r, r+4, r+8.
     const f = tf.tensor2d(Array.from({ length: 12 }, (_, j) => [j, -j]))
     const f2 = viewsOfRotation(f, 2)
-    expect(f2.arraySync()).toEqual([[2, -2], [6, -6], [10, -10]])
+    expect(f2.arraySync()).toEqual([
+      [2, -2],
+      [6, -6],
+      [10, -10]
+    ])
     expect(() => viewsOfRotation(f, 4)).toThrow(/0\.\.3/)
     const odd = tf.zeros([6, 2])
     expect(() => viewsOfRotation(odd, 0)).toThrow(/multiple of 4/)

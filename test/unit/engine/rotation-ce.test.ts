@@ -74,7 +74,10 @@ describe('rotationCrossEntropy', () => {
   })
 
   it('is numerically stable for huge logits (log-softmax)', () => {
-    const big = [[1000, 0, -1000, 500], [-800, 900, 0, 0]]
+    const big = [
+      [1000, 0, -1000, 500],
+      [-800, 900, 0, 0]
+    ]
     const l = tf.tensor2d(big)
     const loss = rotationCrossEntropy(l, [3, 1])
     // CE_0 = 1000 - 500 = 500 (other terms vanish), CE_1 = 0.

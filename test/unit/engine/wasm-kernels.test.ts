@@ -5,11 +5,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import '../../../src-engine/tf-gradients'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-  WASM_TRAINING_KERNELS
-} from '../../../src-engine/wasm-kernels'
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-engine/wasm-kernels'
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]
 type Shape = number[]
@@ -85,7 +81,12 @@ interface ConvCase {
   pad: Pad
 }
 
-const EXPLICIT: Pad = [[0, 0], [1, 2], [2, 1], [0, 0]]
+const EXPLICIT: Pad = [
+  [0, 0],
+  [1, 2],
+  [2, 1],
+  [0, 0]
+]
 
 const CONV_CASES: ConvCase[] = [
   { x: [1, 7, 9, 3], k: 3, cout: 4, s: 1, pad: 'same' },
@@ -103,7 +104,18 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 9, 7, 2], k: 5, cout: 3, s: 1, pad: 2 },
   { x: [3, 13, 11, 2], k: 5, cout: 3, s: 3, pad: 'same' },
   { x: [1, 13, 11, 2], k: [5, 3], cout: 3, s: [2, 1], pad: 'valid' },
-  { x: [1, 9, 8, 2], k: 3, cout: 2, s: 2, pad: [[0, 0], [4, 0], [0, 5], [0, 0]] }
+  {
+    x: [1, 9, 8, 2],
+    k: 3,
+    cout: 2,
+    s: 2,
+    pad: [
+      [0, 0],
+      [4, 0],
+      [0, 5],
+      [0, 0]
+    ]
+  }
 ]
 
 function label(c: { x: Shape; k: unknown; s: unknown; pad: unknown }): string {
@@ -205,7 +217,12 @@ describe('wasm training kernels vs cpu', () => {
   })
 
   describe('matMul with transposes and batches (BatchMatMul)', () => {
-    const combos: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]]
+    const combos: Array<[boolean, boolean]> = [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true]
+    ]
     for (const [ta, tb] of combos) {
       it(`2-D ${ta ? 'aT' : 'a'} x ${tb ? 'bT' : 'b'} and its gradients`, async () => {
         await expectSame(() => {
@@ -293,8 +310,7 @@ describe('wasm training kernels vs cpu', () => {
           const w = tf.tensor4d(values(wShape, 25), wShape)
           const y0 = tf.depthwiseConv2d(x, w, c.s, c.pad)
           const r = tf.tensor(values(y0.shape, 26), y0.shape)
-          const loss = (a: tf.Tensor, b: tf.Tensor) =>
-            tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r))
+          const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r))
           return tf.grads(loss)([x, w])
         })
       })
@@ -316,7 +332,18 @@ describe('wasm training kernels vs cpu', () => {
         const { cpu, wasm } = await onBoth(() => {
           const v = values(c.x, 27, true)
           // (bool built from JS booleans: wasm 4.22's Cast to bool keeps the low byte, e.g. 0.5 -> false)
-          const x = c.dtype === 'bool' ? tf.tensor(Array.from(v, (e) => e > 0), c.x, 'bool') : tf.tensor(v.map((e) => e * 4), c.x, c.dtype)
+          const x =
+            c.dtype === 'bool'
+              ? tf.tensor(
+                  Array.from(v, (e) => e > 0),
+                  c.x,
+                  'bool'
+                )
+              : tf.tensor(
+                  v.map((e) => e * 4),
+                  c.x,
+                  c.dtype
+                )
           return tf.tile(x, c.reps)
         })
         expect(Array.from(wasm[0] as Float32Array)).toEqual(Array.from(cpu[0] as Float32Array))
@@ -339,7 +366,14 @@ describe('wasm training kernels vs cpu', () => {
     ]
     for (const c of cases) {
       it(`[${c.x.join(',')}] over ${JSON.stringify(c.axis)}${c.keepDims ? ' keepDims' : ''}${c.dtype ? ` ${c.dtype}` : ''}`, async () => {
-        const make = (): tf.Tensor => (c.dtype ? tf.tensor(values(c.x, 31, true).map((e) => e * 4), c.x, 'int32') : tf.tensor(values(c.x, 31), c.x))
+        const make = (): tf.Tensor =>
+          c.dtype
+            ? tf.tensor(
+                values(c.x, 31, true).map((e) => e * 4),
+                c.x,
+                'int32'
+              )
+            : tf.tensor(values(c.x, 31), c.x)
         const { cpu, wasm } = await onBoth(() => [tf.sum(make(), c.axis, c.keepDims), tf.mean(make(), c.axis, c.keepDims)])
         for (let i = 0; i < 2; i++) {
           expect(Array.from(wasm[i]!).map((v) => +v.toFixed(4))).toEqual(Array.from(cpu[i]!).map((v) => +v.toFixed(4)))
@@ -374,7 +408,10 @@ describe('wasm training kernels vs cpu', () => {
       next.dispose()
       expect(Array.from(c.dataSync())).toEqual([1, 2, 3])
       expect(Array.from(v.dataSync())).toEqual([7, 8, 9])
-      const x = tf.tensor2d([[1, 2], [3, 4]])
+      const x = tf.tensor2d([
+        [1, 2],
+        [3, 4]
+      ])
       const y = tf.clone(x)
       x.dispose()
       expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4])

@@ -9,7 +9,11 @@ import { onWorkerMessages, type WorkerHandle } from '../../../src-host/runs/work
 const RUN_WORKER = path.resolve('src-engine/run-worker.ts')
 
 /** A run worker, its messages (each checked against the contract) and its exit code. */
-function start(): { send: (m: ToRunWorker | Record<string, unknown>) => void; next: (pred: (m: FromRunWorker) => boolean) => Promise<FromRunWorker>; exit: Promise<number | null> } {
+function start(): {
+  send: (m: ToRunWorker | Record<string, unknown>) => void
+  next: (pred: (m: FromRunWorker) => boolean) => Promise<FromRunWorker>
+  exit: Promise<number | null>
+} {
   const child = fork(RUN_WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
   const messages: FromRunWorker[] = []
   const waiters: { pred: (m: FromRunWorker) => boolean; resolve: (m: FromRunWorker) => void }[] = []
@@ -68,7 +72,11 @@ describe('worker messages on arrival', () => {
   it('hands on messages that match the contract, typed', () => {
     const { w, deliver, kill } = fakeWorker()
     const got: FromRunWorker[] = []
-    onWorkerMessages(w, (m) => got.push(m), () => {})
+    onWorkerMessages(
+      w,
+      (m) => got.push(m),
+      () => {}
+    )
     deliver({ type: 'mapDone', key: 'fc-test-latest-pca-s0-n10' })
     deliver({ type: 'event', event: { type: 'metrics', record: { stage: 'pretrain', loss: Number.NaN, step: 3 } } })
     expect(got.map((m) => m.type)).toEqual(['mapDone', 'event'])
@@ -79,7 +87,11 @@ describe('worker messages on arrival', () => {
     const { w, deliver, kill } = fakeWorker()
     const got: FromRunWorker[] = []
     const logged: unknown[] = []
-    onWorkerMessages(w, (m) => got.push(m), (err) => logged.push(err))
+    onWorkerMessages(
+      w,
+      (m) => got.push(m),
+      (err) => logged.push(err)
+    )
     deliver({ type: 'finished', outcome: 'exploded' })
     deliver('not even an object')
     expect(got).toHaveLength(2)
@@ -96,7 +108,12 @@ describe('run worker', () => {
     const os = await import('node:os')
     const runDir = mkdtempSync(path.join(os.tmpdir(), 'qt-orphan-'))
     // A long run, so the worker is busy training when its host disappears.
-    const config = { backend: 'wasm', dataset: { kind: 'sample', perClass: 40, testPerClass: 2, size: 32 }, backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { epochs: 1000, batchSize: 10 } }
+    const config = {
+      backend: 'wasm',
+      dataset: { kind: 'sample', perClass: 40, testPerClass: 2, size: 32 },
+      backbone: { arch: 'alexnet32', width: 0.0625 },
+      pretrain: { epochs: 1000, batchSize: 10 }
+    }
     writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ config }))
     const script = `
       const { fork } = require('node:child_process')

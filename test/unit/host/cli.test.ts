@@ -99,7 +99,15 @@ describe('quarterturn run / list / show / export', () => {
     const configDir = tmpDir('qt-cli-cfg-')
     const file = `${tmpDir()}/tiny.json`
     const { writeFileSync } = await import('node:fs')
-    writeFileSync(file, JSON.stringify({ backend: 'wasm', dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 }, backbone: { arch: 'alexnet32', width: 0.0625 }, pretrain: { epochs: 4, batchSize: 10 } }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        backend: 'wasm',
+        dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 },
+        backbone: { arch: 'alexnet32', width: 0.0625 },
+        pretrain: { epochs: 4, batchSize: 10 }
+      })
+    )
     process.env.QUARTERTURN_WORKSPACE = ws
     try {
       const r = await run(['run', file, '--estimate', '--json', '--config-dir', configDir])
@@ -135,7 +143,10 @@ describe('quarterturn run / list / show / export', () => {
       expect((await run(['run', '--preset', 'nope', '--config-dir', tmpDir()])).code).toBe(2)
       expect((await run(['run', file, '--epochs', 'many', '--config-dir', tmpDir()])).code).toBe(2)
       // A negative number is judged by the option's own check, not refused as "ambiguous".
-      expect(await run(['run', '--preset', 'fast-rotnet', '--epochs', '-1', '--config-dir', tmpDir()])).toMatchObject({ code: 2, err: expect.stringMatching(/--epochs must be a whole number of at least 1, got "-1"/) })
+      expect(await run(['run', '--preset', 'fast-rotnet', '--epochs', '-1', '--config-dir', tmpDir()])).toMatchObject({
+        code: 2,
+        err: expect.stringMatching(/--epochs must be a whole number of at least 1, got "-1"/)
+      })
     } finally {
       delete process.env.QUARTERTURN_WORKSPACE
     }

@@ -21,7 +21,14 @@ describe('damaged dataset folders in the workspace', () => {
     const cfg = tmpDir()
     vi.stubEnv('QUARTERTURN_INDEX_IN_PROCESS', '1')
     vi.stubEnv('QUARTERTURN_WORKSPACE', ws)
-    const host = new Host({ store: createSettingsStore(cfg), shell: 'web', version: APP_VERSION, defaultWorkspace: ws, logError: () => {}, indexInProcess: true })
+    const host = new Host({
+      store: createSettingsStore(cfg),
+      shell: 'web',
+      version: APP_VERSION,
+      defaultWorkspace: ws,
+      logError: () => {},
+      indexInProcess: true
+    })
     const good = tmpDir()
     makeImageFolder(good, { a: 3, b: 3 })
     const other = path.join(tmpDir(), 'holiday')
@@ -61,11 +68,22 @@ describe('damaged dataset folders in the workspace', () => {
     expect(damage('copy').reason).toMatch(/is for the dataset "good", not "copy"/)
     expect(damage('copy').action).toMatch(/Rename the folder back to datasets\/good/)
     expect(byId.get('old')).toMatchObject({ name: 'Old photos', source: '/data/old', status: 'failed' })
-    expect(byId.get('holiday')).toMatchObject({ name: 'holiday', source: other, status: 'failed', damaged: { reason: expect.stringMatching(/images/), action: expect.stringContaining(`add the folder ${other} again`) } })
-    for (const id of ['gone', 'cut', 'empty', 'junk']) expect(damage(id).action).toMatch(/^Remove it \(that deletes only .*datasets\/\w+ in the workspace, never the image folder\) and add its image folder again\.$/)
+    expect(byId.get('holiday')).toMatchObject({
+      name: 'holiday',
+      source: other,
+      status: 'failed',
+      damaged: { reason: expect.stringMatching(/images/), action: expect.stringContaining(`add the folder ${other} again`) }
+    })
+    for (const id of ['gone', 'cut', 'empty', 'junk'])
+      expect(damage(id).action).toMatch(
+        /^Remove it \(that deletes only .*datasets\/\w+ in the workspace, never the image folder\) and add its image folder again\.$/
+      )
 
     // Asking for one says so; browsing the good one is unaffected.
-    expect(await host.dispatch('datasets.get', { id: 'cut' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/"cut" is damaged: .*not valid JSON/) } })
+    expect(await host.dispatch('datasets.get', { id: 'cut' })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/"cut" is damaged: .*not valid JSON/) }
+    })
     expect((await host.call('datasets.thumbnails', { id: 'good', split: 'train' })).items.length).toBeGreaterThan(0)
 
     // The CLI lists them too, and --json stays the contract's shape.
@@ -95,7 +113,14 @@ describe('damaged dataset folders in the workspace', () => {
 
   it('a damaged sample folder does not stop the sample from being added again', async () => {
     const ws = path.join(tmpDir(), 'ws')
-    const host = new Host({ store: createSettingsStore(tmpDir()), shell: 'web', version: APP_VERSION, defaultWorkspace: ws, logError: () => {}, indexInProcess: true })
+    const host = new Host({
+      store: createSettingsStore(tmpDir()),
+      shell: 'web',
+      version: APP_VERSION,
+      defaultWorkspace: ws,
+      logError: () => {},
+      indexInProcess: true
+    })
     mkdirSync(path.join(ws, 'datasets', 'sample'), { recursive: true })
     copyFileSync(__filename, path.join(ws, 'datasets', 'sample', 'dataset.json'))
     expect((await host.call('datasets.list', {}))[0]).toMatchObject({ id: 'sample', damaged: { reason: expect.stringMatching(/not valid JSON/) } })

@@ -42,13 +42,38 @@ describe('decodeImage', () => {
   it('converts grey, grey+alpha, palette, RGBA and 16-bit PNGs to RGB', async () => {
     const cases: [string, Buffer, (p: number) => number[]][] = [
       ['grey', encodePng({ width: W, height: H, colorType: 0, samples: grey }), (p) => [grey[p]!, grey[p]!, grey[p]!]],
-      ['grey 16-bit', encodePng({ width: W, height: H, colorType: 0, bitDepth: 16, samples: Array.from(grey, (v) => v * 257) }), (p) => [grey[p]!, grey[p]!, grey[p]!]],
-      ['grey+alpha', encodePng({ width: W, height: H, colorType: 4, samples: Array.from(grey).flatMap((v) => [v, 128]) }), (p) => [grey[p]!, grey[p]!, grey[p]!]],
-      ['RGBA (alpha dropped)', encodePng({ width: W, height: H, colorType: 6, samples: Array.from({ length: W * H }).flatMap((_, p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!, p % 3 ? 0 : 255]) }), (p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]],
-      ['RGB 16-bit', encodePng({ width: W, height: H, colorType: 2, bitDepth: 16, samples: Array.from(rgb, (v) => v * 257) }), (p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]]
+      [
+        'grey 16-bit',
+        encodePng({ width: W, height: H, colorType: 0, bitDepth: 16, samples: Array.from(grey, (v) => v * 257) }),
+        (p) => [grey[p]!, grey[p]!, grey[p]!]
+      ],
+      [
+        'grey+alpha',
+        encodePng({ width: W, height: H, colorType: 4, samples: Array.from(grey).flatMap((v) => [v, 128]) }),
+        (p) => [grey[p]!, grey[p]!, grey[p]!]
+      ],
+      [
+        'RGBA (alpha dropped)',
+        encodePng({
+          width: W,
+          height: H,
+          colorType: 6,
+          samples: Array.from({ length: W * H }).flatMap((_, p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!, p % 3 ? 0 : 255])
+        }),
+        (p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]
+      ],
+      [
+        'RGB 16-bit',
+        encodePng({ width: W, height: H, colorType: 2, bitDepth: 16, samples: Array.from(rgb, (v) => v * 257) }),
+        (p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]
+      ]
     ]
     // A palette PNG with a transparent entry.
-    const palette = [[10, 20, 30], [200, 100, 50], [0, 255, 0]]
+    const palette = [
+      [10, 20, 30],
+      [200, 100, 50],
+      [0, 255, 0]
+    ]
     const idx = Array.from({ length: W * H }, (_, p) => p % 3)
     cases.push(['palette + tRNS', encodePng({ width: W, height: H, colorType: 3, samples: idx, palette, trns: [0, 255, 255] }), (p) => palette[p % 3]!])
     for (const [name, bytes, want] of cases) {
@@ -75,9 +100,24 @@ describe('decodeImage', () => {
       for (let y = 0; y < H; y++) for (let x = 0; x < H; x++) out.set(f(y * W + x + 4), (y * H + x) * 3)
       return out
     }
-    expect(maxDiff(g, crop((p) => [grey[p]!, grey[p]!, grey[p]!]))).toBe(0)
-    expect(maxDiff(c, crop((p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!]))).toBeLessThanOrEqual(2)
-    expect(maxDiff(k, crop((p) => [0, 1, 2].map((i) => (rgb[p * 3 + i]! * 229.5) / 255)))).toBeLessThanOrEqual(2)
+    expect(
+      maxDiff(
+        g,
+        crop((p) => [grey[p]!, grey[p]!, grey[p]!])
+      )
+    ).toBe(0)
+    expect(
+      maxDiff(
+        c,
+        crop((p) => [rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!])
+      )
+    ).toBeLessThanOrEqual(2)
+    expect(
+      maxDiff(
+        k,
+        crop((p) => [0, 1, 2].map((i) => (rgb[p * 3 + i]! * 229.5) / 255))
+      )
+    ).toBeLessThanOrEqual(2)
     // And a regular (AC-coded, chroma-subsampled) JPEG from the library's encoder is close.
     const q = (await decodeImage(jpegRgb(blockyRgb(32, 32, 9), 32, 32, 95), 32)).rgb!
     expect(maxDiff(q, blockyRgb(32, 32, 9))).toBeLessThan(60)
@@ -85,7 +125,8 @@ describe('decodeImage', () => {
 
   it('resizes the shorter side to the working size and crops the centre', async () => {
     // 64x32: left half black, right half white, with a red 16-pixel stripe in the middle.
-    const w = 64, h = 32
+    const w = 64,
+      h = 32
     const img = new Uint8Array(w * h * 3)
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
@@ -103,7 +144,8 @@ describe('decodeImage', () => {
   it('applies the EXIF orientation of a JPEG (a photo shown upright is cached upright)', async () => {
     // 32x16: left half red, right half blue. Orientation 6 = shown turned 90 degrees clockwise,
     // so upright it is 16x32 with the red half on top.
-    const w = 32, h = 16
+    const w = 32,
+      h = 16
     const img = new Uint8Array(w * h * 3)
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img.set(x < 16 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3)
     const jpg = withExifOrientation(encodeJpegDC(w, h, 3, rgbToYcbcr(img)), 6)
@@ -111,7 +153,7 @@ describe('decodeImage', () => {
     expect([d.width, d.height]).toEqual([16, 32])
     const full = (await decodeImage(jpg, 16)).rgb! // centre 16x16 crop of the 16x32 upright image
     const top = [...full.subarray(0, 3)]
-    const bottom = [...full.subarray((15 * 16) * 3, (15 * 16) * 3 + 3)]
+    const bottom = [...full.subarray(15 * 16 * 3, 15 * 16 * 3 + 3)]
     expect(top[0]).toBeGreaterThan(200)
     expect(bottom[2]).toBeGreaterThan(200)
     const plain = await decodeImage(encodeJpegDC(w, h, 3, rgbToYcbcr(img)), null)

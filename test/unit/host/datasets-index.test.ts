@@ -167,9 +167,19 @@ describe('dataset cache', () => {
     // The dataset opens with the good images: 4 + 1 (locked, readable by root) cats...
     const train = await openCacheSplit(ds, 'train')
     expect(train.classNames).toEqual(['cat', 'dog', 'owl'])
-    expect(train.paths.filter((p) => p.startsWith('train/cat/'))).toEqual([...(asRoot ? ['train/cat/locked.png'] : []), 'train/cat/cat_000.png', 'train/cat/cat_001.png', 'train/cat/cat_002.png', 'train/cat/cat_003.png'].sort())
+    expect(train.paths.filter((p) => p.startsWith('train/cat/'))).toEqual(
+      [...(asRoot ? ['train/cat/locked.png'] : []), 'train/cat/cat_000.png', 'train/cat/cat_001.png', 'train/cat/cat_002.png', 'train/cat/cat_003.png'].sort()
+    )
     expect(o.classes.map((c) => c.counts)).toEqual([{ train: asRoot ? 5 : 4, val: 2 }, { train: 4, val: 3 }, {}])
-    expect(o.problemCounts).toMatchObject({ truncated: 1, 'empty-file': 1, 'not-an-image': 3, 'too-small': 1, duplicate: 2, 'symlink-loop': 2, 'empty-class': 1 })
+    expect(o.problemCounts).toMatchObject({
+      truncated: 1,
+      'empty-file': 1,
+      'not-an-image': 3,
+      'too-small': 1,
+      duplicate: 2,
+      'symlink-loop': 2,
+      'empty-class': 1
+    })
     expect(o.skipped).toBe(o.problems.filter((p) => p.skipped).length)
   })
 

@@ -52,7 +52,10 @@ describe('layout detection', () => {
     const root = tmpDir()
     makeTinyImageNet(root, { wnids: ['n01', 'n02'], train: 4, val: 2, test: 0, size: 64 })
     writeFileSync(path.join(root, 'val', 'images', 'stray.JPEG'), pngRgb(blockyRgb(64, 64, 77), 64, 64))
-    writeFileSync(path.join(root, 'val', 'val_annotations.txt'), 'val_0.JPEG\tn01\t0\t0\t1\t1\nval_1.JPEG\tn01\nval_2.JPEG\tn02\nval_3.JPEG\tn02\nghost.JPEG\tn02\n')
+    writeFileSync(
+      path.join(root, 'val', 'val_annotations.txt'),
+      'val_0.JPEG\tn01\t0\t0\t1\t1\nval_1.JPEG\tn01\nval_2.JPEG\tn02\nval_3.JPEG\tn02\nghost.JPEG\tn02\n'
+    )
     const r = await inspect(root)
     expect(r.problems.filter((p) => p.kind === 'no-label').map((p) => p.path)).toEqual(['val/images/stray.JPEG'])
     expect(r.problems.filter((p) => p.kind === 'missing-file').map((p) => p.path)).toEqual(['val/images/ghost.JPEG'])

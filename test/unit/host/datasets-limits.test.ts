@@ -32,9 +32,16 @@ const ROOT = path.resolve(__dirname, '../../..')
 /** The CLI in a child process, as `quarterturn` runs it: stdout and stderr kept apart. */
 async function cliProcess(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const runner = path.join(tmpDir(), 'run-cli.mjs')
-  writeFileSync(runner, `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src-host/cli.ts'))})\nprocess.exitCode = await main(process.argv.slice(2))\n`)
+  writeFileSync(
+    runner,
+    `const { main } = await import(${JSON.stringify(path.join(ROOT, 'src-host/cli.ts'))})\nprocess.exitCode = await main(process.argv.slice(2))\n`
+  )
   try {
-    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', runner, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', runner, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 << 20
+    })
     return { code: 0, stdout: r.stdout, stderr: r.stderr }
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string }
@@ -67,12 +74,16 @@ describe('image size limit', () => {
       ['gif', gifHeaderOnly(65535, 65535), /65535×65535/],
       ['gif', gifHeaderOnly(16000, 16000), /16000×16000/],
       // One side over the limit, the area within it.
-      ['png (one side)', (() => {
-        const b = pngRgb(rgb, 16, 16)
-        b.writeUInt32BE(40000, 16)
-        b.writeUInt32BE(16, 20)
-        return b
-      })(), /40000×16/],
+      [
+        'png (one side)',
+        (() => {
+          const b = pngRgb(rgb, 16, 16)
+          b.writeUInt32BE(40000, 16)
+          b.writeUInt32BE(16, 20)
+          return b
+        })(),
+        /40000×16/
+      ],
       // A small screen whose first frame claims to be huge (omggif allocates the frame too).
       ['gif (frame)', gifHeaderOnly(16, 16, { width: 16000, height: 16000 }), /16000×16000/]
     ]

@@ -40,16 +40,31 @@ function pngWidth(dataUrl: string): number {
 }
 
 describe('datasets through the contract', () => {
-  it('the sample: drawn as PNG split and class folders, cached exactly as a run config\'s in-memory sample draws it, browsable', async () => {
+  it("the sample: drawn as PNG split and class folders, cached exactly as a run config's in-memory sample draws it, browsable", async () => {
     const { host, ws, seen } = newHost()
     const started = await host.call('datasets.addSample', { perClass: 4, testPerClass: 2 })
     expect(started).toMatchObject({ id: 'sample', builtIn: true, status: 'indexing' })
     const { summary } = await host.datasets.waitForJob('sample')
-    expect(summary).toMatchObject({ status: 'ready', layout: 'imagefolder-splits', images: 60, classes: 10, workingSize: 64, cacheReady: true, sourceAvailable: true })
+    expect(summary).toMatchObject({
+      status: 'ready',
+      layout: 'imagefolder-splits',
+      images: 60,
+      classes: 10,
+      workingSize: 64,
+      cacheReady: true,
+      sourceAvailable: true
+    })
     expect(summary.source).toBe(path.join(ws, 'datasets', 'sample', 'source'))
-    expect(readdirSync(summary.source).filter((f) => !f.endsWith('.json')).sort()).toEqual(['test', 'train'])
+    expect(
+      readdirSync(summary.source)
+        .filter((f) => !f.endsWith('.json'))
+        .sort()
+    ).toEqual(['test', 'train'])
     expect(readdirSync(path.join(summary.source, 'train')).sort()).toEqual([...SAMPLE_CLASSES].sort())
-    expect(summary.splits.map((s) => [s.name, s.count])).toEqual([['train', 40], ['test', 20]])
+    expect(summary.splits.map((s) => [s.name, s.count])).toEqual([
+      ['train', 40],
+      ['test', 20]
+    ])
 
     // One sample: the registered splits are, image for image, what `dataset: { kind: 'sample' }` draws in memory with the same numbers.
     const inMemory = await loadSplits({ kind: 'sample', perClass: 4, testPerClass: 2, size: 64, seed: 1 })
@@ -73,7 +88,10 @@ describe('datasets through the contract', () => {
     const progress = seen.filter((e) => e.name === 'datasets.progress').map((e) => e.payload as { datasetId: string; phase: string })
     expect(progress.every((p) => p.datasetId === 'sample')).toBe(true)
     expect(progress.at(-1)!.phase).toBe('done')
-    expect(seen.filter((e) => e.name === 'datasets.changed').map((e) => (e.payload as { dataset: { status: string } }).dataset.status)).toEqual(['indexing', 'ready'])
+    expect(seen.filter((e) => e.name === 'datasets.changed').map((e) => (e.payload as { dataset: { status: string } }).dataset.status)).toEqual([
+      'indexing',
+      'ready'
+    ])
     // Asking again with the same parameters is instant: the registered sample is returned.
     expect((await host.call('datasets.addSample', { perClass: 4, testPerClass: 2 })).status).toBe('ready')
 
@@ -110,7 +128,14 @@ describe('datasets through the contract', () => {
     writeFileSync(path.join(src, 'cat', 'broken.png'), 'nope')
     writeFileSync(path.join(src, 'dog', 'small.png'), pngRgb(blockyRgb(8, 8, 1), 8, 8))
     const started = await host.call('datasets.add', { path: src, name: 'Pets', options: { split: { seed: 2, valFraction: 0.2, testFraction: 0.2 } } })
-    expect(started).toMatchObject({ name: 'Pets', status: 'indexing', id: path.basename(src).toLowerCase().replace(/[^a-z0-9]+/g, '-') })
+    expect(started).toMatchObject({
+      name: 'Pets',
+      status: 'indexing',
+      id: path
+        .basename(src)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+    })
     const id = started.id
     const { summary } = await host.datasets.waitForJob(id)
     expect(summary).toMatchObject({ status: 'ready', images: 20, classes: 2, problems: 2, workingSize: 32 })
@@ -183,17 +208,32 @@ describe('datasets through the contract', () => {
     }
     await host.call('datasets.addSample', { perClass: 2 })
     await host.datasets.waitForJob('sample')
-    expect(await host.dispatch('datasets.image', { id: 'sample', split: 'train', index: 999 })).toMatchObject({ ok: false, error: { code: 'invalid-argument', message: expect.stringMatching(/no image 999/) } })
-    expect(await host.dispatch('datasets.thumbnails', { id: 'sample', split: 'unlabelled' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/no "unlabelled" split/) } })
+    expect(await host.dispatch('datasets.image', { id: 'sample', split: 'train', index: 999 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-argument', message: expect.stringMatching(/no image 999/) }
+    })
+    expect(await host.dispatch('datasets.thumbnails', { id: 'sample', split: 'unlabelled' })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/no "unlabelled" split/) }
+    })
     // Paths: relative, missing, a file, the workspace's own caches.
     expect(await host.dispatch('datasets.add', { path: 'data/x' })).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
     const missing = path.join(tmpDir(), 'gone')
-    expect(await host.dispatch('datasets.add', { path: missing })).toMatchObject({ ok: false, error: { message: expect.stringContaining(`${missing} does not exist`) } })
+    expect(await host.dispatch('datasets.add', { path: missing })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining(`${missing} does not exist`) }
+    })
     const file = path.join(tmpDir(), 'f.png')
     writeFileSync(file, 'x')
-    expect(await host.dispatch('datasets.inspect', { path: file })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/is a file, not a folder/) } })
+    expect(await host.dispatch('datasets.inspect', { path: file })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/is a file, not a folder/) }
+    })
     const ws = (await host.call('workspace.get', {})).path
-    expect(await host.dispatch('datasets.add', { path: path.join(ws, 'datasets', 'sample', 'source') })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/inside the workspace's datasets folder/) } })
+    expect(await host.dispatch('datasets.add', { path: path.join(ws, 'datasets', 'sample', 'source') })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/inside the workspace's datasets folder/) }
+    })
     await host.shutdown()
   })
 
@@ -221,11 +261,17 @@ describe('datasets through the contract', () => {
     expect(d!.statusMessage).toMatch(new RegExp(`${src} is missing or unreadable.*can still be browsed`))
     expect((await host.call('datasets.thumbnails', { id, split: 'train' })).items.length).toBeGreaterThan(0)
     const r = await host.dispatch('datasets.reindex', { id })
-    expect(r).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/Cannot re-index "photos": The folder .* does not exist.*cached images stay usable/) } })
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringMatching(/Cannot re-index "photos": The folder .* does not exist.*cached images stay usable/) }
+    })
     // The cache itself deleted by hand: a clear error, and the app keeps answering.
     const ws = (await host.call('workspace.get', {})).path
     await fs.rm(path.join(ws, 'datasets', id, 'cache'), { recursive: true })
-    expect(await host.dispatch('datasets.thumbnails', { id, split: 'train' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/has no cache yet/) } })
+    expect(await host.dispatch('datasets.thumbnails', { id, split: 'train' })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/has no cache yet/) }
+    })
     expect((await host.call('datasets.get', { id })).cacheReady).toBe(false)
     // A damaged record is listed as failed, not hidden, and does not break the list.
     writeFileSync(path.join(ws, 'datasets', id, 'dataset.json'), '{ not json')
@@ -277,7 +323,10 @@ describe('quarterturn dataset', () => {
     const empty = tmpDir()
     writeFileSync(path.join(empty, 'readme.txt'), 'hi')
     expect(await run(['dataset', 'inspect', empty, '--config-dir', tmpDir()])).toMatchObject({ code: 3, err: expect.stringMatching(/No dataset recognised/) })
-    expect(await run(['dataset', 'inspect', path.join(empty, 'nope'), '--config-dir', tmpDir()])).toMatchObject({ code: 2, err: expect.stringMatching(/does not exist/) })
+    expect(await run(['dataset', 'inspect', path.join(empty, 'nope'), '--config-dir', tmpDir()])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/does not exist/)
+    })
     expect(await run(['dataset', 'inspect', src, '--size', 'big'])).toMatchObject({ code: 2, err: expect.stringMatching(/--size must be a whole number/) })
     expect(await run(['dataset', 'frob'])).toMatchObject({ code: 2 })
     expect(await run(['dataset', 'inspect'])).toMatchObject({ code: 2 })

@@ -23,12 +23,27 @@ describe('working size', () => {
   const folder = { kind: 'imagefolder' as const, nativeSize: null }
 
   it('one rule: the option, the native size, the one sampled size (at most 512), else 64', () => {
-    expect(decideWorkingSize({ workingSize: 24 }, { kind: 'tiny-imagenet', nativeSize: 64 }, probe([40, 40]))).toMatchObject({ size: 24, reason: expect.stringMatching(/as chosen/) })
-    expect(decideWorkingSize({ workingSize: null }, { kind: 'tiny-imagenet', nativeSize: 64 }, probe([40, 40]))).toMatchObject({ size: 64, reason: expect.stringMatching(/native size of tiny-imagenet/) })
-    expect(decideWorkingSize({ workingSize: null }, folder, probe([40, 30], [40, 30]))).toMatchObject({ size: 30, reason: expect.stringMatching(/every sampled image is 40x30 \(centre-cropped/) })
+    expect(decideWorkingSize({ workingSize: 24 }, { kind: 'tiny-imagenet', nativeSize: 64 }, probe([40, 40]))).toMatchObject({
+      size: 24,
+      reason: expect.stringMatching(/as chosen/)
+    })
+    expect(decideWorkingSize({ workingSize: null }, { kind: 'tiny-imagenet', nativeSize: 64 }, probe([40, 40]))).toMatchObject({
+      size: 64,
+      reason: expect.stringMatching(/native size of tiny-imagenet/)
+    })
+    expect(decideWorkingSize({ workingSize: null }, folder, probe([40, 30], [40, 30]))).toMatchObject({
+      size: 30,
+      reason: expect.stringMatching(/every sampled image is 40x30 \(centre-cropped/)
+    })
     expect(decideWorkingSize({ workingSize: null }, folder, probe([2000, 1000]))).toMatchObject({ size: 512 })
-    expect(decideWorkingSize({ workingSize: null }, folder, probe([40, 40], [48, 48]))).toMatchObject({ size: DEFAULT_WORKING_SIZE, reason: expect.stringMatching(/2 different sizes/) })
-    expect(decideWorkingSize({ workingSize: null }, folder, { probed: 3, sizes: [] })).toMatchObject({ size: DEFAULT_WORKING_SIZE, reason: expect.stringMatching(/none of the 3 sampled images/) })
+    expect(decideWorkingSize({ workingSize: null }, folder, probe([40, 40], [48, 48]))).toMatchObject({
+      size: DEFAULT_WORKING_SIZE,
+      reason: expect.stringMatching(/2 different sizes/)
+    })
+    expect(decideWorkingSize({ workingSize: null }, folder, { probed: 3, sizes: [] })).toMatchObject({
+      size: DEFAULT_WORKING_SIZE,
+      reason: expect.stringMatching(/none of the 3 sampled images/)
+    })
   })
 
   it('inspect reports the size add then uses, for the same folder and options', async () => {
@@ -58,7 +73,14 @@ describe('working size', () => {
   })
 
   it('through the service: inspect suggests what add registers', async () => {
-    const host = new Host({ store: createSettingsStore(tmpDir()), shell: 'web', version: APP_VERSION, defaultWorkspace: path.join(tmpDir(), 'ws'), logError: () => {}, indexInProcess: true })
+    const host = new Host({
+      store: createSettingsStore(tmpDir()),
+      shell: 'web',
+      version: APP_VERSION,
+      defaultWorkspace: path.join(tmpDir(), 'ws'),
+      logError: () => {},
+      indexInProcess: true
+    })
     const src = tmpDir()
     makeImageFolder(src, { a: 3, b: 3 }, { size: 24 })
     writeFileSync(path.join(src, 'a', 'odd.gif'), gifRgb(blockyRgb(40, 40, 77), 40, 40))

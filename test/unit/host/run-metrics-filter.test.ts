@@ -27,14 +27,17 @@ describe('readRunMetrics', () => {
   it('returns one stage’s records with only the metrics asked for', async () => {
     const dir = runDir()
     const recs = await readRunMetrics(dir, 20000, { stage: 'pretrain', keys: ['loss'] })
-    expect(recs).toHaveLength(1000)
+    expect(recs).toHaveLength(3000)
     expect(recs[7]).toEqual({ stage: 'pretrain', epoch: 0, step: 7, t: 1007, loss: 2 - 7 / 1000 })
     expect(await readRunMetrics(dir, 20000, { stage: 'pretrain', keys: ['acc'] })).toEqual([])
   })
 
   it('thins after filtering: a short stage keeps every record', async () => {
     const dir = runDir()
-    expect((await readRunMetrics(dir, 100)).length).toBeLessThanOrEqual(101)
+    const thinned = await readRunMetrics(dir, 100)
+    expect(thinned.length).toBeLessThanOrEqual(101)
+    expect(thinned.filter((r) => r.stage === 'linear:sample').map((r) => r.step)).toEqual([0, 1, 2, 3, 4])
+    expect(thinned.filter((r) => r.stage === 'pretrain').length).toBeGreaterThan(80)
     const probe = await readRunMetrics(dir, 100, { stage: 'linear:sample' })
     expect(probe.map((r) => r.step)).toEqual([0, 1, 2, 3, 4])
     expect(probe[2]).toMatchObject({ loss: 1 / 3, acc: 0.2, lr: 0.1 })

@@ -26,7 +26,10 @@ describe('damaged run folders', () => {
     const ws = tmpDir('qt-ws-')
     const a = host(ws)
     // A sample drawn in memory: the registered one would be drawn and indexed first, which these tests do not need.
-    const good = await a.call('runs.create', { config: { name: 'good one', dataset: { kind: 'sample', perClass: 2, testPerClass: 1, size: 32 } }, preset: null })
+    const good = await a.call('runs.create', {
+      config: { name: 'good one', dataset: { kind: 'sample', perClass: 2, testPerClass: 1, size: 32 } },
+      preset: null
+    })
     await a.runs.waitSettled(good.id)
     const runs = path.join(ws, 'runs')
     const goodJson = JSON.parse(await fs.readFile(path.join(runs, good.id, 'run.json'), 'utf8'))
@@ -34,7 +37,11 @@ describe('damaged run folders', () => {
       'no-pretrain': (d) => fs.writeFile(path.join(d, 'run.json'), JSON.stringify({ ...goodJson, config: { ...goodJson.config, pretrain: undefined } })),
       'numeric-name': (d) => fs.writeFile(path.join(d, 'run.json'), JSON.stringify({ ...goodJson, name: 42 })),
       'torn-json': (d) => fs.writeFile(path.join(d, 'run.json'), JSON.stringify(goodJson).slice(0, 50)),
-      'bad-config': (d) => fs.writeFile(path.join(d, 'run.json'), JSON.stringify({ ...goodJson, config: { ...goodJson.config, pretrain: { ...goodJson.config.pretrain, batchSize: 'many' } } })),
+      'bad-config': (d) =>
+        fs.writeFile(
+          path.join(d, 'run.json'),
+          JSON.stringify({ ...goodJson, config: { ...goodJson.config, pretrain: { ...goodJson.config.pretrain, batchSize: 'many' } } })
+        ),
       'no-status': (d) => fs.rm(path.join(d, 'status.json')),
       'bad-status': (d) => fs.writeFile(path.join(d, 'status.json'), '{"state":"exploded"}'),
       'no-run-json': (d) => fs.rm(path.join(d, 'run.json'))

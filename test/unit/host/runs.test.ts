@@ -55,7 +55,9 @@ describe('runs', () => {
   it('runs pretrain -> fine-tune -> linear and kNN evaluation to done, recording accuracies', async () => {
     const { host, ws } = newHost()
     const run = await host.call('runs.create', {
-      config: tiny({ finetune: { enabled: true, epochs: 2, batchSize: 8, labelled: { kind: 'fraction', value: 0.5 }, schedule: { kind: 'constant', lr: 0.02 } } }),
+      config: tiny({
+        finetune: { enabled: true, epochs: 2, batchSize: 8, labelled: { kind: 'fraction', value: 0.5 }, schedule: { kind: 'constant', lr: 0.02 } }
+      }),
       preset: null
     })
     expect(['queued', 'running']).toContain(run.status.state)
@@ -78,7 +80,11 @@ describe('runs', () => {
     // The linear probe's training curve: a record per epoch under the evaluation's id.
     const linearId = detail.evaluations.find((e) => e.protocol === 'linear')!.id
     const probe = records.filter((r) => r.stage === linearId)
-    expect(probe.map((r) => [r.epoch, r.step])).toEqual([[0, 0], [1, 1], [2, 2]])
+    expect(probe.map((r) => [r.epoch, r.step])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2]
+    ])
     for (const r of probe) {
       expect(r.loss).toBeGreaterThan(0)
       expect(r.acc).toBeGreaterThanOrEqual(0)
@@ -91,7 +97,10 @@ describe('runs', () => {
     expect(detail.summaries['pretrain.loss']).toMatchObject({ count: 12 })
     expect(detail.summaries['pretrain.loss']!.best).toBe(detail.summaries['pretrain.loss']!.min)
     expect(detail.summaries['pretrain.acc_rot']!.best).toBe(detail.summaries['pretrain.acc_rot']!.max)
-    expect(detail.dataFingerprints.map((f) => [f.split, f.images])).toEqual([['train', 40], ['test', 20]])
+    expect(detail.dataFingerprints.map((f) => [f.split, f.images])).toEqual([
+      ['train', 40],
+      ['test', 20]
+    ])
     expect(JSON.parse(await fs.readFile(path.join(ws, 'runs', run.id, 'run.json'), 'utf8')).dataFingerprints[0].sha256).toMatch(/^[0-9a-f]{64}$/)
 
     // Rotation previews from the finished model: four exact quarter turns, probabilities sum to 1.
@@ -109,9 +118,18 @@ describe('runs', () => {
 
   it('previews predict at a chosen checkpoint, on picked images, and show the training views', async () => {
     const { host } = newHost()
-    const run = await host.call('runs.create', { config: tiny({ checkpoint: { keep: 5 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    const run = await host.call('runs.create', {
+      config: tiny({ checkpoint: { keep: 5 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }),
+      preset: null
+    })
     // Training views need only the config: ask while the run trains.
-    const simclr = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'simclr', minCropScale: 0.3, jitter: 0.8 }, epochs: 1, batchSize: 10 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    const simclr = await host.call('runs.create', {
+      config: tiny({
+        pretrain: { method: { method: 'simclr', minCropScale: 0.3, jitter: 0.8 }, epochs: 1, batchSize: 10 },
+        evaluation: { linear: { enabled: false }, knn: { enabled: false } }
+      }),
+      preset: null
+    })
     const aug = await host.call('runs.augmentations', { id: simclr.id, split: 'train', indices: [5, 1], views: 3, seed: 9 })
     expect(aug.method).toBe('simclr')
     expect(aug.description).toContain('area 0.3–1')
@@ -156,12 +174,20 @@ describe('runs', () => {
     await expect(host.call('runs.preview', { id: run.id, checkpoint: 999 })).rejects.toThrow(/Checkpoint 999: checkpoint 999 is not on disk/)
     // The checkpoint between pretraining and evaluation holds no model.
     expect(detail.checkpoints.map((c) => c.label.stage)).toEqual(['pretrain', 'pretrain', 'pretrain', 'evaluate'])
-    await expect(host.call('runs.preview', { id: run.id, checkpoint: detail.checkpoints[3]!.seq })).rejects.toThrow(/taken during evaluate, which has no rotation head/)
+    await expect(host.call('runs.preview', { id: run.id, checkpoint: detail.checkpoints[3]!.seq })).rejects.toThrow(
+      /taken during evaluate, which has no rotation head/
+    )
   }, 120_000)
 
   it('previews run in one long-lived worker process; a killed one fails its request with a message and the next starts afresh', async () => {
     const { host, ws } = newHost()
-    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 1, batchSize: 10 }, evaluation: { linear: { enabled: false }, knn: { enabled: false } } }), preset: null })
+    const run = await host.call('runs.create', {
+      config: tiny({
+        pretrain: { method: { method: 'rotnet' }, epochs: 1, batchSize: 10 },
+        evaluation: { linear: { enabled: false }, knn: { enabled: false } }
+      }),
+      preset: null
+    })
     await host.runs.waitSettled(run.id)
     const children: WorkerHandle[] = []
     const launch = forkLauncher(WORKER)
@@ -183,7 +209,9 @@ describe('runs', () => {
       const c = (await analysis.call(dir, { kind: 'preview', options: { count: 1, split: 'test', seed: 3, checkpoint: 'final' } })) as { images: unknown[] }
       expect(c.images).toHaveLength(1)
       expect(children).toHaveLength(2)
-      await expect(analysis.call(dir, { kind: 'preview', options: { indices: [99], split: 'test', count: 1, seed: 0, checkpoint: 'final' } })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/Image #99 does not exist/) })
+      await expect(
+        analysis.call(dir, { kind: 'preview', options: { indices: [99], split: 'test', count: 1, seed: 0, checkpoint: 'final' } })
+      ).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/Image #99 does not exist/) })
     } finally {
       analysis.stop()
     }
@@ -210,7 +238,10 @@ describe('runs', () => {
 
   it('a worker killed with SIGKILL leaves the run interrupted; resume finishes without duplicated steps', async () => {
     const { host, ws } = newHost()
-    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }), preset: null })
+    const run = await host.call('runs.create', {
+      config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }),
+      preset: null
+    })
     const runDir = path.join(ws, 'runs', run.id)
     // Past the first epoch's checkpoint, mid-way through the second epoch.
     await waitFor(async () => (await readMetrics(path.join(runDir, 'metrics.jsonl'))).length >= 6, 'second epoch')
@@ -227,7 +258,10 @@ describe('runs', () => {
 
   it('falls back to the previous checkpoint when the newest is damaged', async () => {
     const { host, ws } = newHost()
-    const run = await host.call('runs.create', { config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }), preset: null })
+    const run = await host.call('runs.create', {
+      config: tiny({ pretrain: { method: { method: 'rotnet' }, epochs: 4, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } } }),
+      preset: null
+    })
     const ckDir = path.join(ws, 'runs', run.id, 'checkpoints')
     await waitFor(async () => (await fs.readdir(ckDir).catch(() => [])).filter((n) => /^\d+$/.test(n)).length >= 2, 'two checkpoints')
     await host.call('runs.pause', { id: run.id })
@@ -255,18 +289,34 @@ describe('runs', () => {
   it('fingerprints every dataset and split a run reads, transfer datasets included, in run.json, the detail and the report', async () => {
     const { host, ws } = newHost()
     const transfer = { kind: 'sample', perClass: 3, testPerClass: 2, size: 32, seed: 9 }
-    const run = await host.call('runs.create', { config: tiny({ pretrain: { enabled: false }, evaluation: { linear: { epochs: 1, batchSize: 16 }, knn: { k: 3 }, transfer: [transfer] } }), preset: null })
+    const run = await host.call('runs.create', {
+      config: tiny({ pretrain: { enabled: false }, evaluation: { linear: { epochs: 1, batchSize: 16 }, knn: { k: 3 }, transfer: [transfer] } }),
+      preset: null
+    })
     expect((await host.runs.waitSettled(run.id)).status).toMatchObject({ state: 'done', error: null })
     const d = await host.call('runs.get', { id: run.id })
     const own = 'sample (10 classes, 32px, seed 2)'
     const other = 'sample (10 classes, 32px, seed 9)'
     expect(d.evaluations.filter((e) => e.transfer).map((e) => e.dataset)).toEqual([other, other])
-    expect(d.dataFingerprints.map((f) => [f.label, f.split, f.images])).toEqual([[own, 'train', 40], [own, 'test', 20], [other, 'train', 30], [other, 'test', 20]])
+    expect(d.dataFingerprints.map((f) => [f.label, f.split, f.images])).toEqual([
+      [own, 'train', 40],
+      [own, 'test', 20],
+      [other, 'train', 30],
+      [other, 'test', 20]
+    ])
     for (const f of d.dataFingerprints) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(new Set(d.dataFingerprints.map((f) => f.sha256)).size).toBe(4)
     const stored = JSON.parse(await fs.readFile(path.join(ws, 'runs', run.id, 'run.json'), 'utf8'))
     expect(stored.dataFingerprints).toEqual(d.dataFingerprints)
-    const report = buildReport({ title: 't', question: 'q', runs: [{ detail: d, metrics: [] }], baselineId: null, sections: ['configs'], generatedAt: 'now', appVersion: '0' })
+    const report = buildReport({
+      title: 't',
+      question: 'q',
+      runs: [{ detail: d, metrics: [] }],
+      baselineId: null,
+      sections: ['configs'],
+      generatedAt: 'now',
+      appVersion: '0'
+    })
     for (const f of d.dataFingerprints) {
       expect(report.html).toContain(`${f.label} ${f.split} (${f.images} images, sha256 ${f.sha256.slice(0, 16)}`)
       expect(report.markdown).toContain(f.sha256)
@@ -284,7 +334,10 @@ describe('runs on registered datasets', () => {
     const d = await host.call('datasets.get', { id: 'sample' })
     expect(d).toMatchObject({ builtIn: true, status: 'ready', cacheReady: true })
     // The defaults: the same numbers as a run config's in-memory sample (200 and 50 per class, seed 1).
-    expect(d.splits.map((s) => [s.name, s.count]).sort()).toEqual([['test', 500], ['train', 2000]])
+    expect(d.splits.map((s) => [s.name, s.count]).sort()).toEqual([
+      ['test', 500],
+      ['train', 2000]
+    ])
 
     // A sample drawn before the current drawing (its record and marker say no drawing) is drawn again, with its own numbers.
     const { host: other, ws: ws2 } = newHost()
@@ -302,15 +355,25 @@ describe('runs on registered datasets', () => {
     await other.runs.waitSettled(second.id)
     const again = await other.call('datasets.get', { id: 'sample' })
     expect(again.indexedAt).not.toBe(before)
-    expect(again.splits.map((s) => [s.name, s.count]).sort()).toEqual([['test', 10], ['train', 30]])
-    expect(JSON.parse(await fs.readFile(path.join(ws2, 'datasets', 'sample', 'dataset.json'), 'utf8')).sample).toMatchObject({ perClass: 3, testPerClass: 1, drawing: SAMPLE_DRAWING })
+    expect(again.splits.map((s) => [s.name, s.count]).sort()).toEqual([
+      ['test', 10],
+      ['train', 30]
+    ])
+    expect(JSON.parse(await fs.readFile(path.join(ws2, 'datasets', 'sample', 'dataset.json'), 'utf8')).sample).toMatchObject({
+      perClass: 3,
+      testPerClass: 1,
+      drawing: SAMPLE_DRAWING
+    })
     expect(ws).not.toBe(ws2)
   }, 120_000)
 
   it('trains and evaluates on a dataset from the workspace cache, recording its fingerprint', async () => {
     const { host } = newHost()
     await host.call('datasets.addSample', { perClass: 10, seed: 5 })
-    await waitFor(async () => { const d = await host.call('datasets.get', { id: 'sample' }); return d.status === 'ready' && d.cacheReady && d.splits.length > 0 }, 'sample cached')
+    await waitFor(async () => {
+      const d = await host.call('datasets.get', { id: 'sample' })
+      return d.status === 'ready' && d.cacheReady && d.splits.length > 0
+    }, 'sample cached')
     const ds = await host.call('datasets.get', { id: 'sample' })
     const splits = ds.splits.map((s) => s.name)
     expect(splits).toEqual(expect.arrayContaining(['train', 'test']))
@@ -345,11 +408,19 @@ describe('runs on registered datasets', () => {
     expect(ftDetail.evaluations.map((e) => [e.protocol, e.trainImages])).toEqual([['finetune', 20]])
     // A subset of another split, or one that does not exist, fails naming it.
     const wrong = await host.call('runs.create', {
-      config: tiny({ dataset: { kind: 'dataset', id: 'sample', trainSplit: 'train', testSplit }, pretrain: { enabled: false }, finetune: { enabled: true, labelled: { kind: 'subset', id: 'train-first-99' } } }),
+      config: tiny({
+        dataset: { kind: 'dataset', id: 'sample', trainSplit: 'train', testSplit },
+        pretrain: { enabled: false },
+        finetune: { enabled: true, labelled: { kind: 'subset', id: 'train-first-99' } }
+      }),
       preset: null
     })
-    expect((await host.runs.waitSettled(wrong.id)).status.error).toMatch(/subset "train-first-99" of dataset "sample" cannot be read: The dataset has no subset "train-first-99"/)
-    await expect(host.call('runs.create', { config: tiny({ finetune: { enabled: true, labelled: { kind: 'subset', id: sub.id } } }), preset: null })).rejects.toThrow(/finetune.labelled: a saved subset belongs to a registered dataset/)
+    expect((await host.runs.waitSettled(wrong.id)).status.error).toMatch(
+      /subset "train-first-99" of dataset "sample" cannot be read: The dataset has no subset "train-first-99"/
+    )
+    await expect(
+      host.call('runs.create', { config: tiny({ finetune: { enabled: true, labelled: { kind: 'subset', id: sub.id } } }), preset: null })
+    ).rejects.toThrow(/finetune.labelled: a saved subset belongs to a registered dataset/)
 
     const bad = await host.call('runs.create', { config: tiny({ dataset: { kind: 'dataset', id: 'missing-set' } }), preset: null })
     const failed = await host.runs.waitSettled(bad.id)

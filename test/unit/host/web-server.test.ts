@@ -242,7 +242,10 @@ describe('web host hardening', () => {
     const other = await startWebHost({ host: failing, staticDir, port: 0, token: web.token })
     try {
       const ws = await openWs(`?token=${web.token}`, {}, other.port)
-      for (const [id, name] of [[1, 'rejects'], [2, 'throws']] as const) {
+      for (const [id, name] of [
+        [1, 'rejects'],
+        [2, 'throws']
+      ] as const) {
         const f = nextFrame(ws)
         ws.send(JSON.stringify({ id, name, arg: {} }))
         expect(await within(f, name)).toMatchObject({ id, reply: { ok: false, error: { code: 'internal' } } })
@@ -274,7 +277,10 @@ describe('web host fuzz', () => {
     // (null: the host just closed). None may be a 101 unless the request was a good one.
     type Case = { kind: string; data: Buffer; after?: 'end' | 'reset'; ok: (r: RawAnswer) => boolean }
     const cases: Case[] = []
-    const refused = (...statuses: number[]) => (r: RawAnswer) => r.status !== null && statuses.includes(r.status)
+    const refused =
+      (...statuses: number[]) =>
+      (r: RawAnswer) =>
+        r.status !== null && statuses.includes(r.status)
     const origins = (): string | Buffer =>
       pick([
         () => 'null',
@@ -349,7 +355,10 @@ describe('web host fuzz', () => {
       pick([
         (): [string, Buffer] => ['oversize', wsFrame(OP.binary, bytes(16), { declaredLength: MAX_FRAME + 1 + rng.int(1 << 20) })],
         (): [string, Buffer] => ['oversize', wsFrame(OP.text, Buffer.alloc(0), { declaredLength: 2 ** 40 })],
-        (): [string, Buffer] => ['invalid UTF-8', wsFrame(OP.text, Buffer.from(pick([[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x7b, 0xf4, 0x90, 0x80, 0x80]])))],
+        (): [string, Buffer] => [
+          'invalid UTF-8',
+          wsFrame(OP.text, Buffer.from(pick([[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x7b, 0xf4, 0x90, 0x80, 0x80]])))
+        ],
         (): [string, Buffer] => ['binary', wsFrame(OP.binary, bytes(1 + rng.int(300)))],
         (): [string, Buffer] => ['text', wsFrame(OP.text, Buffer.from(printable(1 + rng.int(200))))],
         (): [string, Buffer] => ['unmasked', wsFrame(OP.text, Buffer.from('{}'), { mask: false })],

@@ -43,7 +43,12 @@ describe('MetricsLog', () => {
     await log.close()
     const text = await fs.readFile(file, 'utf8')
     // Every line is a whole record: nothing glued onto a torn one.
-    expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { step: number }).step)).toEqual([0, 1, 2, 6])
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { step: number }).step)
+    ).toEqual([0, 1, 2, 6])
   })
 
   it('a fresh open drops a torn last line left by a killed writer', async () => {
@@ -54,6 +59,11 @@ describe('MetricsLog', () => {
     expect((await log.open()).tornBytes).toBe(23)
     await log.append({ stage: 'pretrain', step: 2 })
     await log.close()
-    expect((await fs.readFile(file, 'utf8')).trimEnd().split('\n').map((l) => (JSON.parse(l) as { step: number }).step)).toEqual([0, 1, 2])
+    expect(
+      (await fs.readFile(file, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { step: number }).step)
+    ).toEqual([0, 1, 2])
   })
 })

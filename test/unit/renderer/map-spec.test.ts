@@ -19,6 +19,8 @@ describe('map form', () => {
   })
 
   it('describes a spec in one line', () => {
-    expect(describeSpec({ method: 'umap', layer: 'conv5', split: 'test', maxPoints: 2000, neighbors: 15, seed: 3 })).toBe('UMAP · conv5 · test · 2,000 points · 15 neighbours · seed 3')
+    expect(describeSpec({ method: 'umap', layer: 'conv5', split: 'test', maxPoints: 2000, neighbors: 15, seed: 3 })).toBe(
+      'UMAP · conv5 · test · 2,000 points · 15 neighbours · seed 3'
+    )
   })
 })

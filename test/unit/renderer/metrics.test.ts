@@ -9,8 +9,19 @@ describe('RunMetrics', () => {
     const m = new RunMetrics('r')
     m.push([{ stage: 'pretrain', step: 2, loss: 0.5 }])
     expect(m.points('pretrain', 'loss')).toBe(0)
-    m.setHistory([{ stage: 'pretrain', step: 0, loss: 1 }, { stage: 'pretrain', step: 1, loss: 0.7 }], 5000)
-    expect(m.stages.get('pretrain')!.series.get('loss')!.map((p) => p.x)).toEqual([0, 1, 2])
+    m.setHistory(
+      [
+        { stage: 'pretrain', step: 0, loss: 1 },
+        { stage: 'pretrain', step: 1, loss: 0.7 }
+      ],
+      5000
+    )
+    expect(
+      m.stages
+        .get('pretrain')!
+        .series.get('loss')!
+        .map((p) => p.x)
+    ).toEqual([0, 1, 2])
   })
 
   it('a long history loads in slices, a task each, with what streamed meanwhile after it', async () => {
@@ -35,16 +46,33 @@ describe('RunMetrics', () => {
 
   it('a resumed run that repeats steps replaces them instead of drawing them twice', () => {
     const m = new RunMetrics('r')
-    m.setHistory([0, 1, 2, 3, 4].map((step) => ({ stage: 'pretrain', step, loss: 1 - step / 10 })), 5000)
+    m.setHistory(
+      [0, 1, 2, 3, 4].map((step) => ({ stage: 'pretrain', step, loss: 1 - step / 10 })),
+      5000
+    )
     let notified = 0
     m.subscribe(() => notified++)
     m.push([{ stage: 'pretrain', step: 3, loss: 0.1 }])
-    expect(m.stages.get('pretrain')!.series.get('loss')!.map((p) => [p.x, p.y])).toEqual([[0, 1], [1, 0.9], [2, 0.8], [3, 0.1]])
+    expect(
+      m.stages
+        .get('pretrain')!
+        .series.get('loss')!
+        .map((p) => [p.x, p.y])
+    ).toEqual([
+      [0, 1],
+      [1, 0.9],
+      [2, 0.8],
+      [3, 0.1]
+    ])
     expect(notified).toBe(1)
   })
 
   it('summaries pick the best by the metric kind; ungrouped keys go to "Other"', () => {
-    const pts = [{ x: 0, y: 0.3 }, { x: 1, y: 0.9 }, { x: 2, y: 0.6 }]
+    const pts = [
+      { x: 0, y: 0.3 },
+      { x: 1, y: 0.9 },
+      { x: 2, y: 0.6 }
+    ]
     expect(summarize(pts, 'acc_rot')).toEqual({ last: 0.6, best: 0.9, min: 0.3, max: 0.9, n: 3 })
     expect(summarize(pts, 'loss').best).toBe(0.3)
     expect(summarize(undefined, 'loss').n).toBe(0)

@@ -2,7 +2,19 @@
 import { describe, expect, it } from 'vitest'
 import { RunConfigSchema } from '../../../src-shared/config/run'
 import { METHOD_NAMES } from '../../../src-shared/config/train'
-import { defaultOf, flatten, getAt, rangeText, setAt, variantDefault, walk, type Field, type NumberField, type ObjectField, type UnionField } from '../../../src-renderer/src/lib/schema-form'
+import {
+  defaultOf,
+  flatten,
+  getAt,
+  rangeText,
+  setAt,
+  variantDefault,
+  walk,
+  type Field,
+  type NumberField,
+  type ObjectField,
+  type UnionField
+} from '../../../src-renderer/src/lib/schema-form'
 
 const tree = walk(RunConfigSchema) as ObjectField
 function at(path: string[]): Field {

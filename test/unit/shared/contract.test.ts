@@ -102,9 +102,37 @@ const invalidArgs: Record<RequestName, unknown> = {
   'datasets.createSubset': { id: 'sample', split: 'unlabelled', selection: { mode: 'firstN', count: 100 } },
   'datasets.listSubsets': { id: '' }
 }
-const status = { state: 'running', stage: 'pretrain', epoch: 1, epochs: 5, step: 10, steps: 50, etaSec: 30, backend: 'wasm', error: null, errorStage: null, createdAt: '2026-11-28T00:00:00Z', startedAt: null, endedAt: null, wallMs: 0 }
+const status = {
+  state: 'running',
+  stage: 'pretrain',
+  epoch: 1,
+  epochs: 5,
+  step: 10,
+  steps: 50,
+  etaSec: 30,
+  backend: 'wasm',
+  error: null,
+  errorStage: null,
+  createdAt: '2026-11-28T00:00:00Z',
+  startedAt: null,
+  endedAt: null,
+  wallMs: 0
+}
 const summary = { id: 'r1', name: 'RotNet', method: 'rotnet', preset: null, configHash: 'abc', status, evaluations: [] }
-const progress = { jobId: 'j1', datasetId: 'sample', source: '/ws/datasets/sample/source', phase: 'decoding', filesSeen: 10, total: 10, decoded: 4, reused: 0, skipped: 1, elapsedMs: 120, etaSeconds: 0.2, message: null }
+const progress = {
+  jobId: 'j1',
+  datasetId: 'sample',
+  source: '/ws/datasets/sample/source',
+  phase: 'decoding',
+  filesSeen: 10,
+  total: 10,
+  decoded: 4,
+  reused: 0,
+  skipped: 1,
+  elapsedMs: 120,
+  etaSeconds: 0.2,
+  message: null
+}
 const validEvents: Record<EventName, unknown> = {
   'settings.changed': DEFAULT_SETTINGS,
   'workspace.changed': ws,
@@ -168,7 +196,9 @@ describe('run config keys', () => {
   it('an unknown key is an error naming it, with the closest known key or the list of known ones', async () => {
     const { parseRunConfig, closest } = await import('../../../src-shared/config/run')
     expect(() => parseRunConfig({ backbone: { widht: 0.5 } })).toThrow(/backbone: unknown key "widht"; did you mean "width"\?/)
-    expect(() => parseRunConfig({ evaluation: { transfer: [{ kind: 'sample', perclass: 3 }] } })).toThrow(/evaluation\.transfer\.0: unknown key "perclass"; did you mean "perClass"\?/)
+    expect(() => parseRunConfig({ evaluation: { transfer: [{ kind: 'sample', perclass: 3 }] } })).toThrow(
+      /evaluation\.transfer\.0: unknown key "perclass"; did you mean "perClass"\?/
+    )
     expect(() => parseRunConfig({ checkpoint: { zzzzzzzz: 1 } })).toThrow(/checkpoint: unknown key "zzzzzzzz" \(known keys: intervalMin, keep\)/)
     expect(closest('lr', ['lr', 'base'])).toBe('lr')
     expect(closest('completelydifferent', ['lr', 'base'])).toBeNull()

@@ -198,7 +198,22 @@ const detail = (id: string, name: string, accuracy: number): RunDetail =>
     method: 'rotnet',
     preset: null,
     configHash: 'abc123',
-    status: { state: 'done', stage: null, epoch: null, epochs: null, step: null, steps: null, etaSec: null, backend: 'wasm', error: null, errorStage: null, createdAt: '', startedAt: null, endedAt: null, wallMs: 1000 },
+    status: {
+      state: 'done',
+      stage: null,
+      epoch: null,
+      epochs: null,
+      step: null,
+      steps: null,
+      etaSec: null,
+      backend: 'wasm',
+      error: null,
+      errorStage: null,
+      createdAt: '',
+      startedAt: null,
+      endedAt: null,
+      wallMs: 1000
+    },
     evaluations: [evaluation(DATASET, accuracy)],
     config: { name, seed: 1 },
     versions: { app: '1.0' },
@@ -316,9 +331,21 @@ describe('exports with hostile names', () => {
       metrics: async (id: string) => reportRun(byId.get(id)!).metrics,
       preview: async () => ({ images: reportRun(base).previews }),
       listMaps: async () => [{ key: 'm1' }],
-      getMap: async () => ({ spec: { method: 'tsne', layer: `${INPUT}|x` }, n: 2, knnPreservation: 0.5, xy: [0, 0, 1, 1], labels: [0, 1], classNames: [CLASS, 'plain'] })
+      getMap: async () => ({
+        spec: { method: 'tsne', layer: `${INPUT}|x` },
+        n: 2,
+        knnPreservation: 0.5,
+        xy: [0, 0, 1, 1],
+        labels: [0, 1],
+        classNames: [CLASS, 'plain']
+      })
     } as unknown as RunsService
-    const res = await exportReport(service, tmpDir('qt-esc-'), { runIds: runs.map((r) => r.id), baselineId: base.id, sections: [...REPORT_SECTIONS], title: TITLE, question: 'q', name: 'hostile', pdf: false }, '1.0.0')
+    const res = await exportReport(
+      service,
+      tmpDir('qt-esc-'),
+      { runIds: runs.map((r) => r.id), baselineId: base.id, sections: [...REPORT_SECTIONS], title: TITLE, question: 'q', name: 'hostile', pdf: false },
+      '1.0.0'
+    )
     const md = await fs.readFile(path.join(res.dir, 'report.md'), 'utf8')
     expectSafeMarkdown(md)
     expect(md).toContain('\\\\input{/etc/passwd}\\|x')

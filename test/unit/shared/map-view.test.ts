@@ -174,8 +174,10 @@ describe('point rasteriser', () => {
   })
 
   const BG = [247, 247, 245, 255]
-  const near = (got: number[], want: number[]): void => got.forEach((v, i) => expect(Math.abs(v - want[i]!), `channel ${i}: ${got} vs ${want}`).toBeLessThanOrEqual(1))
-  const changed = (rgba: Uint8ClampedArray): number => Array.from({ length: W * H }, (_, i) => pixel(rgba, i % W, Math.floor(i / W))).filter((p) => p.some((v, c) => v !== BG[c])).length
+  const near = (got: number[], want: number[]): void =>
+    got.forEach((v, i) => expect(Math.abs(v - want[i]!), `channel ${i}: ${got} vs ${want}`).toBeLessThanOrEqual(1))
+  const changed = (rgba: Uint8ClampedArray): number =>
+    Array.from({ length: W * H }, (_, i) => pixel(rgba, i % W, Math.floor(i / W))).filter((p) => p.some((v, c) => v !== BG[c])).length
 
   it('paints the background, then a point in its colour and alpha where the view puts it', () => {
     const rgba = new Uint8ClampedArray(W * H * 4)
@@ -211,7 +213,17 @@ describe('point rasteriser', () => {
   it('places points in device pixels and skips those off the image without writing outside it', () => {
     const buffer = new Uint8ClampedArray(W * H * 4 + 8).fill(7)
     const rgba = buffer.subarray(4, 4 + W * H * 4)
-    const drawn = rasterPoints(rgba, W, H, 2, [5, 5, -50, 3, 19.8, 0, Number.NaN, 1], identity, 1, [{ points: [0, 1, 2, 3], colour: '#000000', alpha: 1 }], '#f7f7f5')
+    const drawn = rasterPoints(
+      rgba,
+      W,
+      H,
+      2,
+      [5, 5, -50, 3, 19.8, 0, Number.NaN, 1],
+      identity,
+      1,
+      [{ points: [0, 1, 2, 3], colour: '#000000', alpha: 1 }],
+      '#f7f7f5'
+    )
     // (5,5) at 2 device pixels per CSS pixel is (10,10); (19.8, 0) overlaps the top right corner.
     expect(drawn).toBe(2)
     expect(pixel(rgba, 10, 10)).toEqual([0, 0, 0, 255])

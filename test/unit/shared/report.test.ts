@@ -17,12 +17,22 @@ const tiny = (method: string, name: string): Record<string, unknown> => ({
   backend: 'wasm',
   dataset: { kind: 'sample', perClass: 3, testPerClass: 2, size: 32 },
   backbone: { arch: 'alexnet32', width: 0.0625 },
-  pretrain: { enabled: method !== 'none', method: { method: method === 'none' ? 'rotnet' : method }, epochs: 2, batchSize: 10, schedule: { kind: 'constant', lr: 0.05 } },
+  pretrain: {
+    enabled: method !== 'none',
+    method: { method: method === 'none' ? 'rotnet' : method },
+    epochs: 2,
+    batchSize: 10,
+    schedule: { kind: 'constant', lr: 0.05 }
+  },
   evaluation: { linear: { epochs: 2 }, knn: { k: 3 } }
 })
 
 beforeAll(async () => {
-  host = createHeadlessHost({ configDir: tmpDir(), defaultWorkspace: tmpDir('qt-rep-ws-'), runWorker: { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] } })
+  host = createHeadlessHost({
+    configDir: tmpDir(),
+    defaultWorkspace: tmpDir('qt-rep-ws-'),
+    runWorker: { entry: path.resolve('src-engine/run-worker.ts'), execArgv: ['--import', 'tsx'] }
+  })
   const a = await host.call('runs.create', { config: tiny('none', 'random init'), preset: null })
   const b = await host.call('runs.create', { config: tiny('rotnet', 'RotNet'), preset: null })
   ids = [a.id, b.id]
@@ -35,7 +45,13 @@ afterAll(async () => {
 
 describe('report export', () => {
   it('writes HTML, Markdown, CSV and JSON whose tables match the stored results', async () => {
-    const res = await host.call('reports.export', { runIds: ids, baselineId: ids[0]!, title: 'Random vs RotNet', question: 'Does rotation pretraining beat random features?', name: 'test-report' })
+    const res = await host.call('reports.export', {
+      runIds: ids,
+      baselineId: ids[0]!,
+      title: 'Random vs RotNet',
+      question: 'Does rotation pretraining beat random features?',
+      name: 'test-report'
+    })
     for (const f of ['report.html', 'report.md', 'results.csv', 'results.json']) expect(res.files).toContain(f)
     const details = await Promise.all(ids.map((id) => host.call('runs.get', { id })))
     const table = buildResultsTable(details, ids[0]!)
@@ -176,7 +192,10 @@ describe('report export', () => {
   }, 90_000)
 
   it('maps the projection head of a contrastive run; a RotNet run has none and says so', async () => {
-    const sim = await host.call('runs.create', { config: { ...tiny('simclr', 'SimCLR'), evaluation: { linear: { enabled: false }, knn: { enabled: false } } }, preset: null })
+    const sim = await host.call('runs.create', {
+      config: { ...tiny('simclr', 'SimCLR'), evaluation: { linear: { enabled: false }, knn: { enabled: false } } },
+      preset: null
+    })
     expect((await host.runs.waitSettled(sim.id)).status.state).toBe('done')
     const events: { id: string; key: string; phase: string; error?: string }[] = []
     const off = host.onEvent((name, p) => {
@@ -200,7 +219,9 @@ describe('report export', () => {
     // The stored features are the head's 128-d, L2-normalised output.
     const meta = JSON.parse(await fs.readFile(path.join(await host.runs.runDir(sim.id), 'artifacts', 'features', 'proj-test-latest-n20-s2.json'), 'utf8'))
     expect(meta.dim).toBe(128)
-    const f = new Float32Array((await fs.readFile(path.join(await host.runs.runDir(sim.id), 'artifacts', 'features', 'proj-test-latest-n20-s2.f32'))).buffer.slice(0))
+    const f = new Float32Array(
+      (await fs.readFile(path.join(await host.runs.runDir(sim.id), 'artifacts', 'features', 'proj-test-latest-n20-s2.f32'))).buffer.slice(0)
+    )
     for (let i = 0; i < 20; i++) expect(Math.hypot(...f.subarray(i * 128, (i + 1) * 128))).toBeCloseTo(1, 4)
     const rot = await host.call('maps.compute', { id: ids[1]!, spec })
     expect((await until(ids[1]!, rot.key)).error).toMatch(/pretraining \(rotnet\) has no projection head: map the fc feature instead/)
@@ -208,6 +229,11 @@ describe('report export', () => {
   }, 90_000)
 
   it('config diff lists only the keys that differ', () => {
-    expect(differingKeys([{ a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 5, d: 3 } }])).toEqual(['b.c'])
+    expect(
+      differingKeys([
+        { a: 1, b: { c: 2, d: 3 } },
+        { a: 1, b: { c: 5, d: 3 } }
+      ])
+    ).toEqual(['b.c'])
   })
 })
