@@ -13,7 +13,7 @@ function runDir(): string {
   const dir = tmpDir('qt-metrics-')
   mkdirSync(dir, { recursive: true })
   const lines: string[] = []
-  for (let step = 0; step < 1000; step++)
+  for (let step = 0; step < 3000; step++)
     lines.push(
       JSON.stringify({ stage: 'pretrain', epoch: Math.floor(step / 100), step, lr: 0.1, ms: 3, loss: 2 - step / 1000, ce: 1, acc_rot: 0.5, t: 1000 + step })
     )
