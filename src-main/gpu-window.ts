@@ -37,6 +37,7 @@ import type { BackendStatus } from '../src-shared/contract'
 import type { ToRunWorker } from '../src-shared/contract/worker'
 import { TRAINER_EXIT, TRAINER_FROM_WORKER, TRAINER_READY, TRAINER_TO_WORKER } from '../src-shared/contract/trainer-window'
 import type { WorkerHandle, WorkerLauncher } from '../src-host/runs/workers'
+import { secureWebPreferences } from './security'
 
 /** The trainer window's own session: in memory only (no 'persist:'), apart from the app's. */
 export const TRAINER_PARTITION = 'quarterturn-trainer'
@@ -46,20 +47,11 @@ export const TRAINER_CSP = "default-src 'none'; base-uri 'none'; form-action 'no
 
 export function trainerWebPreferences(preload: string): WebPreferences {
   return {
-    preload,
+    // The main window's settings, except the sandbox (see below) and this window's own.
+    ...secureWebPreferences(preload),
     partition: TRAINER_PARTITION,
     // The preload runs the engine with Node's fs: see the header for why this window may.
     sandbox: false,
-    contextIsolation: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: false,
     devTools: false,
     // A hidden window's timers are otherwise throttled to once a second: training would crawl.
     backgroundThrottling: false

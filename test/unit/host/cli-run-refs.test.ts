@@ -3,17 +3,12 @@
 // one is an error that lists the candidates. `list` has a header row and the main accuracies.
 import { writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { main } from '../../../src-host/cli'
 import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { runCli } from '../../helpers/cli'
 
 afterEach(cleanupTmp)
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCli
 
 describe('quarterturn run references', () => {
   it('resolves names and id prefixes, refuses ambiguous and unknown ones, and lists runs with headers', async () => {

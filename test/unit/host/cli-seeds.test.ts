@@ -5,19 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { main } from '../../../src-host/cli'
 import { parseSeeds } from '../../../src-shared/seeds'
 import { mean, sampleSd } from '../../../src-shared/stats'
 import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { runCli } from '../../helpers/cli'
 
 afterEach(cleanupTmp)
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCli
 
 /** One CSV line's cells (quoted cells here hold no quotes or line breaks). */
 const csvRow = (line: string): string[] => [...line.matchAll(/("[^"]*"|[^,]*)(?:,|$)/g)].map((m) => m[1]!.replace(/^"|"$/g, '')).slice(0, -1)

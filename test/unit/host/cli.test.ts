@@ -1,17 +1,12 @@
 // The CLI's commands, run in-process with captured output.
 import { afterEach, describe, expect, it } from 'vitest'
-import { main } from '../../../src-host/cli'
 import { APP_VERSION } from '../../../src-host/headless'
 import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { runCli } from '../../helpers/cli'
 
 afterEach(cleanupTmp)
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCli
 
 describe('quarterturn CLI', () => {
   it('--version prints the package version', async () => {
