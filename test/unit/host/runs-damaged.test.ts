@@ -91,7 +91,8 @@ describe('damaged run folders', () => {
     })
     expect(code).toBe(0)
     const text = out.join('\n')
-    expect(text).toContain(`${good.id}\t`)
-    expect(text).toMatch(/no-pretrain\tdamaged\tunknown\tgood one\n {2}run\.json's config has no "pretrain"/)
+    expect(text).toMatch(new RegExp(`^${good.id} +failed +rotnet `, 'm'))
+    // A damaged run's row, then what is wrong and what to do on the line below it.
+    expect(text).toMatch(/^no-pretrain +damaged +unknown .*good one\n {2}run\.json's config has no "pretrain"\. Restore the file from a backup, or delete the folder/m)
   })
 })
