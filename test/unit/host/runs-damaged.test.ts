@@ -93,6 +93,8 @@ describe('damaged run folders', () => {
     const text = out.join('\n')
     expect(text).toMatch(new RegExp(`^${good.id} +failed +rotnet `, 'm'))
     // A damaged run's row, then what is wrong and what to do on the line below it.
-    expect(text).toMatch(/^no-pretrain +damaged +unknown .*good one\n {2}run\.json's config has no "pretrain"\. Restore the file from a backup, or delete the folder/m)
+    expect(text).toMatch(
+      /^no-pretrain +damaged +unknown .*good one\n {2}run\.json's config has no "pretrain"\. Restore the file from a backup, or delete the folder/m
+    )
   })
 })
