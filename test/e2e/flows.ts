@@ -28,8 +28,8 @@ export async function launchWatchPauseResume(page: Page, go: Go, info: TestInfo,
   await fillTinyRun(page, { name, epochs: 8 })
 
   await setField(page, 'pretrain.batchSize', '1')
-  await expect(page.getByTestId('error-pretrain.batchSize')).toHaveText('pretrain.batchSize: batch size must be at least 2')
-  await expect(page.getByTestId('form-issues')).toContainText('pretrain.batchSize: batch size must be at least 2')
+  await expect(page.getByTestId('error-pretrain.batchSize')).toHaveText('Pretraining › Batch size: batch size must be at least 2')
+  await expect(page.getByTestId('form-issues')).toContainText('Pretraining › Batch size: batch size must be at least 2')
   await expect(page.getByTestId('launch')).toBeDisabled()
   await setField(page, 'backbone.width', '3')
   await expect(page.getByTestId('error-backbone.width')).toContainText('width must be at most 2')

@@ -169,3 +169,34 @@ export function lutFor(path: Path): [number, number][] {
   if (s.startsWith('evaluation')) return REFERENCE_LUTS.linearEval
   return REFERENCE_LUTS.pretrain
 }
+
+/** A config path ("evaluation.transfer.0.id" or its segments) in the form's words:
+ *  "Transfer dataset 1", "Pretraining › Batch size"; "" for the config as a whole. */
+export function fieldNameOf(path: Path | string, variant?: string): string {
+  const p: Path =
+    typeof path === 'string'
+      ? path
+          .split('.')
+          .filter((s) => s && s !== '(config)')
+          .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+      : path
+  if (!p.length) return ''
+  const i = p.findLastIndex((s) => typeof s === 'number')
+  if (i > 0) {
+    const item = `${itemLabelOf(p.slice(0, i), variant)} ${(p[i] as number) + 1}`
+    const rest = p.slice(i + 1)
+    // An item's `id` is the item itself ("Transfer dataset 1"), any other key is named after it.
+    if (!rest.length || (rest.length === 1 && rest[0] === 'id')) return item
+    return `${item} › ${labelOf(p, variant)}`
+  }
+  const label = labelOf(p, variant)
+  if (p.length === 1) return label
+  return `${labelOf(p.slice(0, 1))} › ${label}`
+}
+
+/** A validation message as a sentence: "Transfer dataset 1: choose a dataset". */
+export function issueText(path: Path | string, message: string, variant?: string): string {
+  const name = fieldNameOf(path, variant)
+  if (!name) return message.charAt(0).toUpperCase() + message.slice(1)
+  return `${name}: ${message}`
+}
