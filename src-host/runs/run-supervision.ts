@@ -141,7 +141,9 @@ export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): v
         // Every step reports progress; subscribers need a few updates a second, not all.
         if (Date.now() - r.lastChanged >= PROGRESS_EMIT_MS) k.changed(r)
       } else if (e.type === 'stage') {
-        r.status.stage = e.stage
+        // The counters belong to the stage that reported them: a new stage starts without any,
+        // so `show` never prints the evaluation stage with pretraining's epoch and step.
+        Object.assign(r.status, { stage: e.stage, epoch: null, epochs: null, step: null, steps: null, etaSec: null })
         k.log(r, 'info', `Stage ${e.index + 1} of ${e.total}: ${e.stage}`)
         k.changed(r)
       } else if (e.type === 'data') {
