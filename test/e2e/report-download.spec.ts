@@ -98,3 +98,48 @@ test('Compare downloads the report with its title as HTML and as a zip', async (
   await page.getByTestId('report-panel').screenshot({ path: info.outputPath('report-panel.png') })
   expect(problems).toEqual([])
 })
+
+test('the report prints from the browser (Save as PDF), from Compare and from the Runs page', async ({ page }) => {
+  test.setTimeout(60_000)
+  const root = mkdtempSync(path.join(os.tmpdir(), 'qt-e2e-report-print-'))
+  const ws = path.join(root, 'ws')
+  writeRun(ws, '20250101-000001-seed-one-aaaa', 'seed one', 1, 0.4, 0)
+  writeRun(ws, '20250101-000002-seed-two-bbbb', 'seed two', 2, 0.45, 1)
+  host = await startServe(path.join(root, 'cfg'), ws)
+  // The print dialog cannot be driven here: every frame's print() records which document it was
+  // asked to print (its title and whether the report's styles apply) instead of opening it.
+  await page.addInitScript({
+    content: `window.print = function () {
+      const top = window.top
+      const styled = document.adoptedStyleSheets.length > 0 && !!document.querySelector('h1')
+      ;(top.printed ??= []).push({ title: document.title, styled })
+    }`
+  })
+  const problems = collectProblems(page)
+  await page.goto(host.url + '#/compare')
+  await expect(page.getByTestId('results-table').locator('tbody tr')).toHaveCount(2, { timeout: 20_000 })
+  await page.getByTestId('report-title').fill('Printed seeds')
+  await page.getByTestId('report-print').click()
+  await expect(page.getByTestId('report-status')).toContainText('Save as PDF')
+  const printed = async (): Promise<{ title: string; styled: boolean }[]> =>
+    (await page.evaluate('window.printed ?? []')) as { title: string; styled: boolean }[]
+  expect(await printed()).toEqual([{ title: 'Printed seeds', styled: true }])
+  const frame = page.frameLocator('[data-testid="report-print-frame"]')
+  await expect(frame.locator('h2', { hasText: 'Configuration differences' })).toHaveCount(1)
+
+  // The Runs page: "Write report" for the selected runs offers the same panel.
+  await page.goto(host.url + '#/runs')
+  await page.getByTestId('pick-all').check()
+  await page.getByTestId('report-selected').click()
+  await expect(page.getByTestId('report-panel')).toBeVisible()
+  await page.getByTestId('report-title').fill('From the runs page')
+  const [html] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-download-html').click()])
+  expect(html.suggestedFilename()).toBe('from-the-runs-page.html')
+  const text = readFileSync((await html.path())!, 'utf8')
+  expect(text).toContain('seed one')
+  expect(text).toContain('seed two')
+  await page.evaluate('window.printed = []')
+  await page.getByTestId('report-print').click()
+  await expect.poll(async () => (await printed()).map((p) => p.title)).toEqual(['From the runs page'])
+  expect(problems).toEqual([])
+})
