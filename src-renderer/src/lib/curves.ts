@@ -269,3 +269,17 @@ export function stageLabel(stage: string): string {
   if (!m) return stage
   return `${m[1] === 'linear' ? 'linear probe' : 'non-linear probe'} · ${m[2]}`
 }
+
+/**
+ * What the curves panel says while a run has no training metrics. A random-init run trains no
+ * backbone: only its probes (if any) draw curves, so "the first step" would promise curves that
+ * may never come.
+ */
+export function noCurvesText(method: string | undefined, state: string | undefined): string {
+  if (method === 'random-init') {
+    return state === 'queued' || state === 'running' || state === 'paused'
+      ? 'Random init: no backbone is trained, so there are no pretraining curves; a probe’s curves appear once it trains.'
+      : 'Random init: no backbone was trained, so this run has no pretraining curves (its probes’ results are under Evaluations).'
+  }
+  return 'No training metrics yet: curves appear with the first step.'
+}

@@ -10,6 +10,7 @@ import {
   smoothedLine,
   formatX,
   isProbeStage,
+  noCurvesText,
   mapX,
   nearestIndex,
   stageLabel,
@@ -218,5 +219,17 @@ describe('tooltips', () => {
     expect(stageLabel('nonlinear:cifar')).toBe('non-linear probe · cifar')
     expect(stageLabel('finetune')).toBe('finetune')
     expect(['pretrain', 'finetune', 'linear:sample', 'nonlinear:x'].map(isProbeStage)).toEqual([false, false, true, true])
+  })
+})
+
+describe('the curves panel with no metrics', () => {
+  it('a random-init run is not promised curves "with the first step"', () => {
+    for (const state of ['queued', 'running', 'done', 'failed']) {
+      const t = noCurvesText('random-init', state)
+      expect(t).not.toMatch(/first step/)
+      expect(t).toMatch(/random init/i)
+    }
+    expect(noCurvesText('rotnet', 'running')).toMatch(/first step/)
+    expect(noCurvesText(undefined, undefined)).toMatch(/first step/)
   })
 })
