@@ -92,6 +92,8 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect(canvas).toBeVisible({ timeout: 60_000 })
   await expect(canvas).toHaveAttribute('data-points', '20')
   await expect(left.getByTestId('map-facts')).toContainText('PCA')
+  // Beside the neighbour preservation: the share of each point's 10 map neighbours of its class.
+  await expect(left.getByTestId('map-separation')).toHaveText(/^\d+(\.\d)?%$/)
   await expect.poll(() => attr(page, 'left', 'data-draws')).not.toBe('')
   await expect(left.getByTestId('map-legend-item')).toHaveCount(10)
   for (const [i, name] of SAMPLE_CLASSES.entries()) await expect(left.getByTestId('map-legend-item').nth(i)).toContainText(name)
