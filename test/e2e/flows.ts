@@ -316,7 +316,22 @@ export async function addFolder(page: Page, go: Go, info: TestInfo, folder: stri
   await expect(dialog).toContainText(`${cls}/`)
   await expect(dialog.locator('img')).toBeVisible()
   await shoot(page, info, 'dataset-image')
+  // Previous/next and the arrow keys step through the grid's images; an outside click closes.
+  await expect(page.getByTestId('image-prev')).toBeDisabled()
+  if ((await page.getByTestId('thumb').count()) > 1) {
+    const firstPath = (await dialog.locator('code').textContent())!
+    await expect(page.getByTestId('image-next')).toBeEnabled()
+    await page.keyboard.press('ArrowRight')
+    await expect(dialog.locator('code')).not.toHaveText(firstPath)
+    await expect(page.getByTestId('image-prev')).toBeEnabled()
+    await page.getByTestId('image-prev').click()
+    await expect(dialog.locator('code')).toHaveText(firstPath)
+  }
   await page.keyboard.press('Escape')
+  await expect(dialog).toBeHidden()
+  await page.getByTestId('thumb').first().click()
+  await expect(dialog).toBeVisible()
+  await page.mouse.click(5, 5)
   await expect(dialog).toBeHidden()
 
   await page.getByTestId('dtab-classes').click()
