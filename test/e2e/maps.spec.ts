@@ -206,7 +206,7 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
   expect(png.readUInt32BE(16)).toBe(2 * (12 + Math.round(box.width) + 170))
   writeFileSync(info.outputPath('map-export.png'), png)
-  await expect(left.getByTestId('map-status')).toContainText('Saved rotnet-map-a-tsne-conv5-test.png')
+  await expect(left.getByTestId('map-status')).toContainText('Saved rotnet-map-a-tsne-conv5-test.png (the whole map)')
   expect(await horizontalOverflow(page), 'the page scrolls sideways at 1280x800').toBeLessThanOrEqual(0)
   await shoot(page, info, 'maps-one')
 
