@@ -297,6 +297,9 @@ export async function addFolder(page: Page, go: Go, info: TestInfo, folder: stri
   await expect(page.getByTestId('dataset-layout')).toHaveText('imagefolder')
   await expect(page.getByTestId('evidence')).not.toBeEmpty()
   await expect(page.getByTestId('class-balance')).toBeVisible()
+  // Splits in plain words: "Training: 13 images — 80% of each class, picked at random here (seed 0)".
+  await expect(page.getByTestId('split-line').first()).toContainText(/^Training: \d+ images — /)
+  for (const l of await page.getByTestId('split-line').all()) await expect(l).not.toContainText(/made here|<class>|test share/)
 
   await expect(page.getByTestId('thumb').first()).toBeVisible({ timeout: 15_000 })
   const total = Number((await page.getByTestId('thumb-total').textContent())!.replace(/,/g, '').match(/^\d+/)![0])
