@@ -36,7 +36,7 @@ test('confusion matrix: long class names in the column headers are not cut', asy
     await expect(th).toHaveAttribute('title', name)
     await expect(th).toHaveText(name)
     const cut = await th.evaluate((el) => {
-      const inner = (el.firstElementChild ?? el) as HTMLElement
+      const inner = el.firstElementChild ?? el
       return inner.scrollWidth > inner.clientWidth + 1 || inner.scrollHeight > inner.clientHeight + 1
     })
     expect(cut, `${name} is cut`).toBe(false)
