@@ -226,8 +226,16 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   expect(Math.abs(b.y - a.y)).toBeLessThan(40)
   expect(await horizontalOverflow(page), 'two maps fit 1280x800').toBeLessThanOrEqual(0)
   await shoot(page, info, 'maps-two')
+  // Linked highlighting: a class highlighted in one map is highlighted in the other, by name.
+  await right.getByTestId('map-legend-item').nth(2).click()
+  await expect(right.getByTestId('map-legend-item').nth(2)).toHaveAttribute('aria-pressed', 'true')
+  await expect(legend.nth(2)).toHaveAttribute('aria-pressed', 'true')
+  await expect(left.getByTestId('map-highlight')).toHaveValue('2')
+  await legend.nth(2).click()
+  await expect(right.getByTestId('map-legend-item').nth(2)).toHaveAttribute('aria-pressed', 'false')
   await setTheme(page, 'dark')
   await right.getByTestId('map-legend-item').nth(1).click()
+  await expect(legend.nth(1)).toHaveAttribute('aria-pressed', 'true')
   await shoot(page, info, 'maps-two-dark')
   await setTheme(page, 'light')
 
