@@ -179,6 +179,10 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   await expect.poll(() => attr(page, 'left', 'data-scale')).toBe('1.0000')
   expect(Number(await attr(page, 'left', 'data-tx'))).toBeCloseTo(tx0, 1)
 
+  // Exports hold the whole map whatever the zoom: zoom in first (most points leave the view).
+  for (let i = 0; i < 6; i++) await page.keyboard.press('+')
+  await expect.poll(async () => Number(await attr(page, 'left', 'data-scale'))).toBeGreaterThan(3)
+
   // SVG export: a valid SVG with one circle per point and a legend entry per class.
   const [svgFile] = await Promise.all([page.waitForEvent('download'), left.getByTestId('map-export-svg').click()])
   expect(svgFile.suggestedFilename()).toMatch(/^rotnet-map-a-tsne-conv5-test\.svg$/)
@@ -207,6 +211,9 @@ test('maps: compute PCA, t-SNE and UMAP, hover a point, highlight a class, zoom,
   expect(png.readUInt32BE(16)).toBe(2 * (12 + Math.round(box.width) + 170))
   writeFileSync(info.outputPath('map-export.png'), png)
   await expect(left.getByTestId('map-status')).toContainText('Saved rotnet-map-a-tsne-conv5-test.png (the whole map)')
+  await canvas.focus()
+  await page.keyboard.press('0')
+  await expect.poll(() => attr(page, 'left', 'data-scale')).toBe('1.0000')
   expect(await horizontalOverflow(page), 'the page scrolls sideways at 1280x800').toBeLessThanOrEqual(0)
   await shoot(page, info, 'maps-one')
 
