@@ -10,6 +10,7 @@ import { strFromU8, unzipSync } from 'fflate'
 import { startServe, type RunningHost } from './web-host'
 import { collectProblems } from './ui-helpers'
 import { RunConfigSchema } from '../../src-shared/config/run'
+import { runStatus } from '../helpers/run-status'
 
 let host: RunningHost | null = null
 test.afterEach(async () => {
@@ -28,22 +29,7 @@ function writeRun(ws: string, id: string, name: string, seed: number, accuracy: 
     path.join(dir, 'run.json'),
     JSON.stringify({ id, name, preset: null, createdAt: created, config, configHash: `hash${i}`, seed, versions: { app: 'test' }, datasets: [] })
   )
-  const status = {
-    state: 'done',
-    stage: 'evaluate',
-    epoch: 1,
-    epochs: 1,
-    step: 10,
-    steps: 10,
-    etaSec: null,
-    backend: 'wasm',
-    error: null,
-    errorStage: null,
-    createdAt: created,
-    startedAt: created,
-    endedAt: created,
-    wallMs: 1000
-  }
+  const status = runStatus({ stage: 'evaluate', epoch: 1, epochs: 1, step: 10, steps: 10, createdAt: created, startedAt: created, endedAt: created })
   writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status))
   const classes = Array.from({ length: 10 }, (_, k) => `class ${k}`)
   const dataset = 'sample (10 classes, 64px, seed 1)'

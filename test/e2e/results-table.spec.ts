@@ -12,6 +12,7 @@ import path from 'node:path'
 import { startServe, type RunningHost } from './web-host'
 import { collectProblems, horizontalOverflow } from './ui-helpers'
 import { RunConfigSchema } from '../../src-shared/config/run'
+import { runStatus } from '../helpers/run-status'
 
 let host: RunningHost | null = null
 test.afterEach(async () => {
@@ -62,22 +63,7 @@ function writeRun(ws: string, r: Fake, i: number): void {
     ...(r.group ? { group: r.group } : {})
   }
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run))
-  const status = {
-    state: 'done',
-    stage: 'evaluate',
-    epoch: 1,
-    epochs: 1,
-    step: 10,
-    steps: 10,
-    etaSec: null,
-    backend: 'wasm',
-    error: null,
-    errorStage: null,
-    createdAt: created,
-    startedAt: created,
-    endedAt: created,
-    wallMs: 1000
-  }
+  const status = runStatus({ stage: 'evaluate', epoch: 1, epochs: 1, step: 10, steps: 10, createdAt: created, startedAt: created, endedAt: created })
   writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status))
   const classes = Array.from({ length: 10 }, (_, k) => `class ${k}`)
   const evaluations = COLUMNS.map(([protocol, dataset, transfer], k) => ({

@@ -27,19 +27,24 @@ export interface StepCheckOptions {
   epochs?: number
 }
 
+/**
+ * A method's settings for small tests: each method only its own keys (method configs are strict);
+ * RFD re-estimates Z each step, since with the reference's fixed Z and a K/N this large the NCE
+ * term grows (the pitfall described in method-spec).
+ */
+export function smallMethodConfig(method: MethodName, nceK: number): Record<string, unknown> {
+  if (method === 'rfd') return { method, nceK, nceReestimateZ: true }
+  if (method === 'rfd-contrastive') return { method, tau: 0.1 }
+  if (method === 'simclr') return { method, tau: 0.5 }
+  return { method }
+}
+
 /** The comparison's configuration: each method with its own small settings, SGD with Nesterov. */
 export function stepCheckConfig(method: MethodName, o: StepCheckOptions = {}): TrainConfig {
   return parseTrainConfig({
     seed: 1,
     backbone: { arch: o.arch ?? 'alexnet32', width: o.width ?? 0.0625 },
-    method:
-      method === 'rfd'
-        ? { method, nceK: 8, nceReestimateZ: true }
-        : method === 'rfd-contrastive'
-          ? { method, tau: 0.1 }
-          : method === 'simclr'
-            ? { method, tau: 0.5 }
-            : { method },
+    method: smallMethodConfig(method, 8),
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
     schedule: { kind: 'constant', lr: 0.03 },
     batchSize: o.batchSize ?? 4,

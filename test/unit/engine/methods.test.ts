@@ -11,6 +11,7 @@ import { ParamStore } from '../../../src-engine/models/params'
 import { extractFeatures, extractFeaturesAsync } from '../../../src-engine/eval/features'
 import { generateSampleDataset } from '../../../src-shared/sample-dataset'
 import { cuedSample } from '../../helpers/cued-sample'
+import { smallMethodConfig } from '../../helpers/step-check'
 import { METHOD_NAMES, parseTrainConfig, type MethodName, type TrainConfig } from '../../../src-shared/config/train'
 import { Rng } from '../../../src-shared/rng'
 
@@ -20,17 +21,7 @@ function config(method: MethodName, seed = 1): TrainConfig {
   return parseTrainConfig({
     seed,
     backbone: { arch: 'alexnet32', width: 0.125 },
-    // RFD: Z re-estimated each step; with the reference's fixed Z and K/N this large the NCE term
-    // grows (the pitfall described in method-spec), which is not what this test is about.
-    // (Each method takes only its own keys.)
-    method:
-      method === 'rfd'
-        ? { method, nceK: 16, nceReestimateZ: true }
-        : method === 'rfd-contrastive'
-          ? { method, tau: 0.1 }
-          : method === 'simclr'
-            ? { method, tau: 0.5 }
-            : { method },
+    method: smallMethodConfig(method, 16),
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
     // SimCLR with 10 images a batch is noisy: at lr 0.05 whether 30 steps lower the loss flips
     // with float rounding (it did when Sum moved to float64 accumulation); at 0.02 it falls for

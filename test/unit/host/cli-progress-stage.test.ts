@@ -5,6 +5,7 @@ import { liveRun, onTrainingMessage, type RunKeeper } from '../../../src-host/ru
 import { progressLine } from '../../../src-host/cli-runs'
 import type { RunFile } from '../../../src-node/run-folder'
 import type { RunStatus, RunSummary } from '../../../src-shared/contract/runs'
+import { runStatus } from '../../helpers/run-status'
 
 const keeper = {
   persist: async () => {},
@@ -15,22 +16,7 @@ const keeper = {
   metricsPending: () => {}
 } as RunKeeper
 
-const status = (): RunStatus => ({
-  state: 'running',
-  stage: null,
-  epoch: null,
-  epochs: null,
-  step: null,
-  steps: null,
-  etaSec: null,
-  backend: 'cpu',
-  error: null,
-  errorStage: null,
-  createdAt: '2024-01-01T00:00:00Z',
-  startedAt: '2024-01-01T00:00:00Z',
-  endedAt: null,
-  wallMs: 0
-})
+const status = (): RunStatus => runStatus({ state: 'running', backend: 'cpu', createdAt: '2024-01-01T00:00:00Z', startedAt: '2024-01-01T00:00:00Z', wallMs: 0 })
 
 describe('show: a stage with its own counters', () => {
   it('a new stage drops the previous stage’s epoch and step', () => {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RunSummary } from '../../../src-shared/contract'
 import { evalKey, evaluationColumns, matches, parseTags, sortRuns } from '../../../src-renderer/src/lib/runs-table'
+import { runStatus } from '../../helpers/run-status'
 
 const LABEL = 'sample (10 classes, 32px, seed 1)'
 
@@ -14,22 +15,7 @@ function run(name: string, state: RunSummary['status']['state'], acc: Record<str
     method: 'rotnet',
     preset: null,
     configHash: '',
-    status: {
-      state,
-      stage: null,
-      epoch: null,
-      epochs: null,
-      step: null,
-      steps: null,
-      etaSec: null,
-      backend: null,
-      error: null,
-      errorStage: null,
-      createdAt: `2026-01-01T00:00:0${name.length}Z`,
-      startedAt: null,
-      endedAt: null,
-      wallMs: 0
-    },
+    status: runStatus({ state, backend: null, createdAt: `2026-01-01T00:00:0${name.length}Z`, wallMs: 0 }),
     evaluations: Object.entries(acc).map(([k, accuracy]) => {
       const [protocol, dataset] = k.split('@') as ['linear' | 'knn', string]
       return {

@@ -12,6 +12,7 @@ import { exportReport } from '../../../src-host/reports/export'
 import type { RunsService } from '../../../src-host/runs/service'
 import type { RunDetail, RunSummary } from '../../../src-shared/contract/runs'
 import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { runStatus } from '../../helpers/run-status'
 
 afterAll(() => cleanupTmp())
 
@@ -198,22 +199,7 @@ const detail = (id: string, name: string, accuracy: number): RunDetail =>
     method: 'rotnet',
     preset: null,
     configHash: 'abc123',
-    status: {
-      state: 'done',
-      stage: null,
-      epoch: null,
-      epochs: null,
-      step: null,
-      steps: null,
-      etaSec: null,
-      backend: 'wasm',
-      error: null,
-      errorStage: null,
-      createdAt: '',
-      startedAt: null,
-      endedAt: null,
-      wallMs: 1000
-    },
+    status: runStatus(),
     evaluations: [evaluation(DATASET, accuracy)],
     config: { name, seed: 1 },
     versions: { app: '1.0' },

@@ -14,6 +14,7 @@ import { parseRunConfig } from '../../../src-shared/config/run'
 import { generateSampleDataset } from '../../../src-shared/sample-dataset'
 import type { ImageSet } from '../../../src-shared/image-set'
 import { cuedSample } from '../../helpers/cued-sample'
+import { runStatus } from '../../helpers/run-status'
 
 const STEPS = 60
 
@@ -76,22 +77,7 @@ describe('the report', () => {
       method: 'rotnet',
       preset: null,
       configHash: 'abc123',
-      status: {
-        state: 'done',
-        stage: null,
-        epoch: null,
-        epochs: null,
-        step: null,
-        steps: null,
-        etaSec: null,
-        backend: 'wasm',
-        error: null,
-        errorStage: null,
-        createdAt: '',
-        startedAt: null,
-        endedAt: null,
-        wallMs: 1000
-      },
+      status: runStatus(),
       evaluations: [],
       config: { name, seed: 1 },
       versions: {},
