@@ -12,26 +12,7 @@
 // NHWC only (the layout tfjs and the engine use); strides, explicit/'same'/'valid' pads and
 // dilations as backend_util.computeConv2DInfo reports them.
 import { backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core'
-import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu'
-
-/** The parts of tfjs-backend-webgpu's WebGPUProgram these programs fill in. */
-interface Program {
-  variableNames: string[]
-  outputShape: number[]
-  shaderKey: string
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] }
-  dispatch: [number, number, number]
-  workgroupSize: [number, number, number]
-  uniforms: string
-  size: boolean
-  getUserCode(): string
-}
-
-interface Backend {
-  runWebGPUProgram(p: Program, inputs: TensorInfo[], dtype: string, uniforms: { type: string; data: number[] }[]): TensorInfo
-  disposeData(dataId: object): void
-  device?: { limits?: { maxStorageBufferBindingSize?: number } }
-}
+import { flatProgram, type Program, type ProgramBackend as Backend } from './program'
 
 /** A tile shape: TM x TN outputs per workgroup of WY x WX invocations, K staged TK at a time. */
 interface Tile {
@@ -198,18 +179,12 @@ function gemmProgram(plan: FilterGradPlan, outputShape: number[]): Program {
 
 /** Adds the S partial sums of each filter element (consecutive invocations read consecutive words). */
 function reduceProgram(outputShape: number[]): Program {
-  const workgroupSize: [number, number, number] = [64, 1, 1]
-  const dispatchLayout = webgpu_util.flatDispatchLayout(outputShape)
-  return {
-    variableNames: ['partial'],
+  return flatProgram(
     outputShape,
-    shaderKey: 'quarterturn_conv2dDerFilterReduce',
-    dispatchLayout,
-    dispatch: webgpu_util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
-    workgroupSize,
-    uniforms: 'splits : i32,',
-    size: true,
-    getUserCode: () => `
+    ['partial'],
+    'quarterturn_conv2dDerFilterReduce',
+    'splits : i32,',
+    `
   fn main(index : i32) {
     if (index < uniforms.size) {
       var s = 0.0;
@@ -218,7 +193,7 @@ function reduceProgram(outputShape: number[]): Program {
     }
   }
 `
-  }
+  )
 }
 
 export function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo | undefined>; attrs: Conv2DBackpropFilterAttrs; backend: Backend }): TensorInfo {

@@ -7,41 +7,7 @@
 // then differs from cpu by about 1e-2 relative. Two passes: the first maximum's offset in each
 // window, then each input pixel gathers dy from the windows that chose it.
 import { backend_util, type KernelConfig, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core'
-import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu'
-
-/** The parts of tfjs-backend-webgpu's WebGPUProgram these programs fill in. */
-interface Program {
-  variableNames: string[]
-  outputShape: number[]
-  shaderKey: string
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] }
-  dispatch: [number, number, number]
-  workgroupSize: [number, number, number]
-  uniforms: string
-  size: boolean
-  getUserCode(): string
-}
-
-interface Backend {
-  runWebGPUProgram(p: Program, inputs: TensorInfo[], dtype: string, uniforms: { type: string; data: number[] }[]): TensorInfo
-  disposeData(dataId: object): void
-}
-
-function program(outputShape: number[], variableNames: string[], shaderKey: string, uniforms: string, body: string): Program {
-  const workgroupSize: [number, number, number] = [64, 1, 1]
-  const dispatchLayout = webgpu_util.flatDispatchLayout(outputShape)
-  return {
-    variableNames,
-    outputShape,
-    shaderKey,
-    dispatchLayout,
-    dispatch: webgpu_util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
-    workgroupSize,
-    uniforms,
-    size: true,
-    getUserCode: () => body
-  }
-}
+import { flatProgram as program, type ProgramBackend as Backend } from './program'
 
 /** Offset (wR * effectiveFilterWidth + wC) of each window's first maximum. */
 const FIRST_MAX_POSITIONS = `
