@@ -48,8 +48,9 @@ function layoutOrder(entries: [string, TensorIn][]): [string, TensorIn][] {
 /** The bytes of a safetensors file holding `tensors` and string `metadata`. */
 export function encodeSafetensors(tensors: Record<string, TensorIn>, metadata: Record<string, string> = {}): Uint8Array {
   const ordered = layoutOrder(Object.entries(tensors))
-  const header: Record<string, unknown> = {}
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata
+  // Entries kept as a list and joined by hand: a JS object would move integer-like names ("0") first.
+  const header: [string, unknown][] = []
+  if (Object.keys(metadata).length > 0) header.push(['__metadata__', metadata])
   let offset = 0
   for (const [name, t] of ordered) {
     if (name === '__metadata__') throw new SafetensorsError('a tensor cannot be named __metadata__')
@@ -57,10 +58,10 @@ export function encodeSafetensors(tensors: Record<string, TensorIn>, metadata: R
     const n = sizeOf(t.shape)
     if (t.data.length !== n) throw new SafetensorsError(`tensor ${name}: shape [${t.shape}] holds ${n} values but ${t.data.length} were given`)
     const bytes = n * BYTES[t.dtype]
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] }
+    header.push([name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] }])
     offset += bytes
   }
-  const json = new TextEncoder().encode(JSON.stringify(header))
+  const json = new TextEncoder().encode(`{${header.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`)
   const padded = Math.ceil(json.length / 8) * 8
   const out = new Uint8Array(8 + padded + offset)
   const view = new DataView(out.buffer)
