@@ -7,14 +7,18 @@ What it matches (read from Quarterturn's engine, see docs in README.md there):
             centre-cropped (a no-op for images already at that size); ImageNet mean/std.
   batches   a fresh random order each epoch, the last partial batch kept when it has >= 2 images;
             horizontal flip with p 0.5 per image (pretraining only), no crop at native size.
-  RotNet    the four rotations of each image interleaved [img0_r0, img0_r1, img0_r2, img0_r3, ...],
-            rotation head Linear(fc7, 4), cross-entropy (mean over 4B views).
+  method    methods.py's (the twin of method-spec): RotNet = the four rotations of each image
+            interleaved, rotation head Linear(fc7, 4), cross-entropy over the 4B views; the RFD
+            variants with their defaults. The pretext figures are the means over the last
+            epoch's steps of the training loss and rotation accuracy, as Quarterturn logs them.
   optimiser SGD, momentum 0.9, Nesterov, coupled weight decay on every parameter (BN included).
   schedule  cosine from --lr to 0 over the run, evaluated at every step (epoch + step/steps).
+  backbone  model.py's AlexNet, PyTorch's default init from torch.manual_seed(--seed).
   features  the frozen backbone in eval mode (BN running statistics), conv5 after BN + ReLU,
             adaptive max-pool to --pool x --pool, flattened.
-  probe     BatchNorm without affine (standardised by the training features' mean and variance,
-            eps 1e-5) -> Linear; SGD Nesterov 0.9 with --probe-wd; cosine lr from --probe-lr set
+  probe     probes.py's linear probe: BatchNorm without affine (by default standardised by the
+            training features' mean and variance, eps 1e-5, as Quarterturn) -> Linear (PyTorch's
+            default init, as Quarterturn); SGD Nesterov 0.9 with --probe-wd; cosine lr from --probe-lr set
             once per epoch; --probe-batch images per step; top-1 on the test split.
   kNN       cosine similarity of L2-normalised features; the k nearest training images vote with
             weight exp(sim / T) (k clipped to the training-set size).
@@ -37,11 +41,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from methods import build_method, sgd  # noqa: E402
 from model import AlexNet, IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
+from probes import conv_features, knn_classify, train_linear_probe  # noqa: E402
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff')
 
@@ -161,13 +166,6 @@ def to_input(images_u8, hflip=False, gen=None):
     return (x - mean) / std
 
 
-def rotated_views(x):
-    """[B,C,H,W] -> [4B,C,H,W] interleaved img0_r0..img0_r3, img1_r0, ... (r = k x 90 deg counter-clockwise), labels [4B]."""
-    views = torch.stack([torch.rot90(x, k, dims=(2, 3)) for k in range(4)], dim=1)
-    labels = torch.arange(4).repeat(x.shape[0])
-    return views.reshape(-1, *x.shape[1:]), labels
-
-
 def cosine_lr(base, epochs, epoch, fraction=0.0, minimum=0.0):
     p = min(1.0, (epoch + fraction) / max(epochs, 1e-9))
     return minimum + 0.5 * (base - minimum) * (1 + math.cos(math.pi * p))
@@ -176,29 +174,25 @@ def cosine_lr(base, epochs, epoch, fraction=0.0, minimum=0.0):
 # ---- pretraining ------------------------------------------------------------------------------------
 
 
-def pretrain_rotnet(net, images, a, gen, log):
-    head = nn.Linear(net.feature_dim, 4)
-    params = list(net.parameters()) + list(head.parameters())
-    opt = torch.optim.SGD(params, lr=a.lr, momentum=a.momentum, nesterov=a.nesterov, weight_decay=a.wd)
-    net.train()
-    head.train()
+def pretrain(net, images, a, gen, log, classes):
+    """The method's training on `images`: the mean loss and rotation accuracy of the last epoch's steps."""
+    method = build_method(a.method, net, {}, dataset_size=images.shape[0], num_classes=classes)
+    opt = sgd(method.parameters(), a.lr, momentum=a.momentum, nesterov=a.nesterov, weight_decay=a.wd)
+    method.train()
     last = {'loss': float('nan'), 'acc': float('nan')}
     for epoch in range(a.epochs):
         batches = epoch_batches(images.shape[0], a.batch, gen)
         loss_sum = acc_sum = 0.0
         for step, idx in enumerate(batches):
-            lr = cosine_lr(a.lr, a.epochs, epoch, step / len(batches))
             for g in opt.param_groups:
-                g['lr'] = lr
-            x = to_input(images[idx], hflip=a.hflip, gen=gen)
-            views, labels = rotated_views(x)
-            logits = head(net(views))
-            loss = F.cross_entropy(logits, labels)
+                g['lr'] = cosine_lr(a.lr, a.epochs, epoch, step / len(batches))
+            loss, metrics = method.loss({'images': to_input(images[idx], hflip=a.hflip, gen=gen), 'indices': idx})
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            loss_sum += loss.item()
-            acc_sum += (logits.argmax(1) == labels).float().mean().item()
+            method.after_step()
+            loss_sum += metrics['loss']
+            acc_sum += metrics.get('acc_rot', float('nan'))
         last = {'loss': loss_sum / len(batches), 'acc': acc_sum / len(batches)}
         log(f'pretrain epoch {epoch + 1}/{a.epochs}: loss {last["loss"]:.4f}, rotation accuracy {100 * last["acc"]:.1f}%')
     return last
@@ -207,54 +201,21 @@ def pretrain_rotnet(net, images, a, gen, log):
 # ---- evaluation ---------------------------------------------------------------------------------------
 
 
-@torch.no_grad()
-def extract_features(net, images, layer, pool, batch=256):
-    net.eval()
-    out = []
-    for s in range(0, images.shape[0], batch):
-        x = to_input(images[s : s + batch])
-        fc, taps = net.forward_taps(x, (layer,))
-        t = taps.get(layer, fc)
-        if t.dim() == 4:
-            t = F.adaptive_max_pool2d(t, pool)
-        out.append(torch.flatten(t, 1))
-    return torch.cat(out)
-
-
-def linear_probe(train_f, train_y, test_f, test_y, classes, a, gen):
-    mean = train_f.mean(0)
-    std = torch.sqrt(train_f.var(0, unbiased=False).clamp_min(0) + 1e-5)
-    fc = nn.Linear(train_f.shape[1], classes)
-    opt = torch.optim.SGD(fc.parameters(), lr=a.probe_lr, momentum=0.9, nesterov=True, weight_decay=a.probe_wd)
-    n = train_f.shape[0]
-    z_train = (train_f - mean) / std
-    for epoch in range(a.probe_epochs):
-        lr = cosine_lr(a.probe_lr, a.probe_epochs, epoch)
-        for g in opt.param_groups:
-            g['lr'] = lr
-        order = torch.randperm(n, generator=gen)
-        for s in range(0, n, a.probe_batch):
-            idx = order[s : s + a.probe_batch]
-            if len(idx) < 2:
-                continue
-            loss = F.cross_entropy(fc(z_train[idx]), train_y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    with torch.no_grad():
-        pred = fc((test_f - mean) / std).argmax(1)
-    return (pred == test_y).float().mean().item()
-
-
-@torch.no_grad()
-def knn_top1(train_f, train_y, test_f, test_y, classes, k=200, temperature=0.07):
-    a = F.normalize(train_f, dim=1, eps=1e-12)
-    b = F.normalize(test_f, dim=1, eps=1e-12)
-    sim = b @ a.t()
-    values, indices = sim.topk(min(k, a.shape[0]), dim=1)
-    votes = torch.zeros(b.shape[0], classes)
-    votes.scatter_add_(1, train_y[indices], torch.exp(values / temperature))
-    return (votes.argmax(1) == test_y).float().mean().item()
+def evaluate(net, train_x, train_y, test_x, test_y, classes, a):
+    """Linear-probe and kNN top-1 (0..1) on frozen features of the test split."""
+    train_f = conv_features(net, to_input(train_x), a.layer, a.pool)
+    test_f = conv_features(net, to_input(test_x), a.layer, a.pool)
+    torch.manual_seed(a.seed)
+    init = None
+    if a.probe_init == 'torch':
+        fc = nn.Linear(train_f.shape[1], classes)
+        init = (fc.weight.detach(), fc.bias.detach())
+    lrs = [cosine_lr(a.probe_lr, a.probe_epochs, e) for e in range(a.probe_epochs)]
+    probe = train_linear_probe(
+        train_f, train_y, test_f, test_y, classes, a.probe_epochs, a.probe_batch, lrs, weight_decay=a.probe_wd, norm=a.probe_norm, init=init, seed=a.seed
+    )
+    knn_pred = knn_classify(train_f, train_y, test_f, classes, a.knn_k, a.knn_t)
+    return probe['accuracy'], (knn_pred == test_y).float().mean().item(), int(train_f.shape[1])
 
 
 # ---- the run ------------------------------------------------------------------------------------------
@@ -265,7 +226,7 @@ def parse_args(argv=None):
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', help='dataset folder: ROOT/{train,test|val}/<class>/* or ROOT/<class>/*')
     src.add_argument('--files', help='JSON list of the files of each split (as the bench writes it)')
-    p.add_argument('--method', choices=('rotnet', 'random'), default='rotnet')
+    p.add_argument('--method', choices=('rotnet', 'rfd', 'rfd-contrastive', 'random'), default='rotnet', help='random: no pretraining, probes on the initial weights')
     p.add_argument('--arch', choices=('alexnet32', 'alexnet64', 'alexnet224'), default='alexnet64')
     p.add_argument('--width', type=float, default=0.25)
     p.add_argument('--size', type=int, default=0, help='working size the images are brought to (default: the arch input)')
@@ -282,6 +243,8 @@ def parse_args(argv=None):
     p.add_argument('--probe-batch', type=int, default=128)
     p.add_argument('--probe-lr', type=float, default=0.1)
     p.add_argument('--probe-wd', type=float, default=5e-4)
+    p.add_argument('--probe-norm', choices=('fixed', 'bn', 'bn2d'), default='fixed', help="BN without affine: 'fixed' standardises by the training features' statistics (Quarterturn)")
+    p.add_argument('--probe-init', choices=('torch', 'reference'), default='torch', help="probe weights: PyTorch's Linear default (Quarterturn) or the reference's N(0, sqrt(2/classes))")
     p.add_argument('--knn-k', type=int, default=200)
     p.add_argument('--knn-t', type=float, default=0.07)
     p.add_argument('--seed', type=int, default=0)
@@ -308,12 +271,9 @@ def run(a, log=lambda m: print(m, file=sys.stderr, flush=True)):
     gen = torch.Generator().manual_seed(a.seed)
     pretext = None
     if a.method == 'rotnet':
-        pretext = pretrain_rotnet(net, train_x, a, gen, log)
+        pretext = pretrain(net, train_x, a, gen, log, classes)
     t_eval = time.time()
-    train_f = extract_features(net, train_x, a.layer, a.pool)
-    test_f = extract_features(net, test_x, a.layer, a.pool)
-    probe = linear_probe(train_f, train_y, test_f, test_y, classes, a, gen)
-    knn = knn_top1(train_f, train_y, test_f, test_y, classes, a.knn_k, a.knn_t)
+    probe, knn, dim = evaluate(net, train_x, train_y, test_x, test_y, classes, a)
     log(f'linear probe {100 * probe:.1f}%, kNN {100 * knn:.1f}% (evaluation {time.time() - t_eval:.1f} s)')
     return {
         'method': a.method,
@@ -321,7 +281,7 @@ def run(a, log=lambda m: print(m, file=sys.stderr, flush=True)):
         'train': len(spec['train']),
         'test': len(spec['test']),
         'classes': classes,
-        'featureDim': int(train_f.shape[1]),
+        'featureDim': dim,
         'pretextLoss': None if pretext is None else pretext['loss'],
         'pretextAcc': None if pretext is None else 100 * pretext['acc'],
         'probeTop1': 100 * probe,
