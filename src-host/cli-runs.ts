@@ -1,9 +1,10 @@
 // The run commands of the `quarterturn` CLI: run, list, show, resume, cancel, export. They
-// drive the same RunsService as the app; a run started here executes in a worker process
-// while this process shows progress, and ends with the run.
+// drive the same RunsService as the app (in this process, or on a remote host through
+// ./cli-host.ts); a run started here executes in a worker process while this process shows
+// progress, and ends with the run.
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { Host } from './host'
+import type { CliHost } from './cli-host'
 import { PRESETS } from '../src-shared/config/run'
 import type { RunSummary } from '../src-shared/contract/runs'
 import { buildResultsTable, tableToCsv, tableToLatex, tableToMarkdown } from '../src-shared/results-table'
@@ -53,7 +54,7 @@ export function progressLine(r: RunSummary): string {
   return `[${bar}] ${where}  ETA ${fmtDuration(s.etaSec)}`
 }
 
-export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions, io: CliIO, isTty: boolean): Promise<number> {
+export async function cmdRun(host: CliHost, positionals: string[], o: RunCliOptions, io: CliIO, isTty: boolean): Promise<number> {
   if (o['list-presets']) {
     for (const p of PRESETS) io.out(`${p.name}\t${p.description}`)
     return EXIT.ok
@@ -123,7 +124,7 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
   })
   const onSignal = (): void => void host.call('runs.pause', { id: run.id }).catch(() => {})
   process.once('SIGINT', onSignal)
-  const end = await host.runs.waitSettled(run.id)
+  const end = await host.waitSettled(run.id)
   process.off('SIGINT', onSignal)
   off()
   if (isTty && !o.json) process.stderr.write('\r\x1b[K')
@@ -153,7 +154,7 @@ export async function cmdRun(host: Host, positionals: string[], o: RunCliOptions
  * `run --seeds`: a group of runs, the config the same but the seed, trained in turn (as many at
  * once as the workspace's settings allow); prints each run's accuracies and the group's mean ± sd.
  */
-async function runGroup(host: Host, config: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
+async function runGroup(host: CliHost, config: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
   const parsed = parseSeeds(o.seeds ?? '')
   if ('error' in parsed) {
     io.err(`quarterturn run: --seeds: ${parsed.error.replace(/^Seeds: /, '')}`)
@@ -182,7 +183,7 @@ async function runGroup(host: Host, config: Record<string, unknown>, o: RunCliOp
   }
   process.once('SIGINT', onSignal)
   const ends: RunSummary[] = []
-  for (const r of runs) ends.push(await host.runs.waitSettled(r.id))
+  for (const r of runs) ends.push(await host.waitSettled(r.id))
   process.off('SIGINT', onSignal)
   off()
   const details = await Promise.all(runs.map((r) => host.call('runs.get', { id: r.id })))
@@ -218,7 +219,7 @@ async function runGroup(host: Host, config: Record<string, unknown>, o: RunCliOp
 }
 
 /** `run --estimate`: time the config's training steps on this machine and print the run's time per stage. */
-async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
+async function cmdEstimate(host: CliHost, raw: Record<string, unknown>, o: RunCliOptions, io: CliIO): Promise<number> {
   let config
   try {
     config = resolveRunConfig(raw, o.preset ?? null)
@@ -241,7 +242,7 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
     )
     return EXIT.badInput
   }
-  if (!o.json) io.err('Timing a few training steps of this network on this machine…')
+  if (!o.json) io.err(`Timing a few training steps of this network on ${host.remote ? `the host at ${host.remote}` : 'this machine'}…`)
   const bench = (await host.call('engine.benchmark', { config: config as unknown as Record<string, unknown>, mode: o.remeasure ? 'refresh' : 'measure' }))!
   const est = estimateRun(config, sizes, bench)
   if (o.json) {
@@ -258,7 +259,7 @@ async function cmdEstimate(host: Host, raw: Record<string, unknown>, o: RunCliOp
 }
 
 /** The first run on the sample draws and caches it before it is queued: say so rather than wait in silence. */
-async function noteSampleDrawing(host: Host, config: Record<string, unknown>, preset: string | null, io: CliIO): Promise<void> {
+async function noteSampleDrawing(host: CliHost, config: Record<string, unknown>, preset: string | null, io: CliIO): Promise<void> {
   let c
   try {
     c = resolveRunConfig(config, preset)
@@ -275,8 +276,17 @@ async function noteSampleDrawing(host: Host, config: Record<string, unknown>, pr
  * cached first (or reused when it is already registered), then referred to by its id. The sample
  * is the registered one, drawn when the run is created if it is not there yet.
  */
-async function datasetRefOf(host: Host, arg: string, io: CliIO, quiet: boolean): Promise<Record<string, unknown>> {
+async function datasetRefOf(host: CliHost, arg: string, io: CliIO, quiet: boolean): Promise<Record<string, unknown>> {
   if (arg === SAMPLE_ID) return { kind: 'dataset', id: SAMPLE_ID, trainSplit: 'train', testSplit: 'test' }
+  if (host.remote) {
+    // A folder here is not a folder on the host: only ids of the host's datasets mean anything there.
+    if (/[\\/]/.test(arg) || arg.startsWith('.') || arg.startsWith('~')) {
+      throw new Error(
+        `--dataset ${arg}: with --host, name a dataset registered on the host at ${host.remote} (its id, or "sample"); a folder on this machine cannot be read there. Register it on the host (quarterturn dataset add <folder on the host>).`
+      )
+    }
+    return { kind: 'dataset', id: arg }
+  }
   const isDir = await fs.stat(arg).then(
     (s) => s.isDirectory(),
     () => false
@@ -327,7 +337,7 @@ function mainAccuracy(r: RunSummary, protocol: string): string {
   return e ? `${(e.accuracy * 100).toFixed(1)}%` : '-'
 }
 
-export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<number> {
+export async function cmdList(host: CliHost, o: RunCliOptions, io: CliIO): Promise<number> {
   const runs = await host.call('runs.list', {})
   if (o.json) {
     io.out(JSON.stringify(runs))
@@ -359,7 +369,7 @@ export async function cmdList(host: Host, o: RunCliOptions, io: CliIO): Promise<
 }
 
 /** The id a run argument names, or null after printing why there is none. */
-async function runIdOf(host: Host, cmd: string, ref: string, io: CliIO): Promise<string | null> {
+async function runIdOf(host: CliHost, cmd: string, ref: string, io: CliIO): Promise<string | null> {
   const res = resolveRunRef(await host.call('runs.list', {}), ref)
   if ('error' in res) {
     io.err(`quarterturn ${cmd}: ${res.error}`)
@@ -368,7 +378,7 @@ async function runIdOf(host: Host, cmd: string, ref: string, io: CliIO): Promise
   return res.runs[0]!.id
 }
 
-export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptions, io: CliIO): Promise<number> {
+export async function cmdShow(host: CliHost, id: string | undefined, o: RunCliOptions, io: CliIO): Promise<number> {
   if (!id) {
     io.err('quarterturn show: give a run id, id prefix or name (see quarterturn list).')
     return EXIT.badInput
@@ -395,24 +405,24 @@ export async function cmdShow(host: Host, id: string | undefined, o: RunCliOptio
   return EXIT.ok
 }
 
-export async function cmdControl(host: Host, action: 'resume' | 'cancel', id: string | undefined, io: CliIO, wait: boolean): Promise<number> {
+export async function cmdControl(host: CliHost, action: 'resume' | 'pause' | 'cancel', id: string | undefined, io: CliIO, wait: boolean): Promise<number> {
   if (!id) {
     io.err(`quarterturn ${action}: give a run id, id prefix or name (see quarterturn list).`)
     return EXIT.badInput
   }
   const runId = await runIdOf(host, action, id, io)
   if (!runId) return EXIT.badInput
-  const r = await host.call(action === 'resume' ? 'runs.resume' : 'runs.cancel', { id: runId })
+  const r = await host.call(action === 'resume' ? 'runs.resume' : action === 'pause' ? 'runs.pause' : 'runs.cancel', { id: runId })
   io.err(`${r.id}: ${r.status.state}`)
   if (action === 'resume' && wait) {
-    const end = await host.runs.waitSettled(runId)
+    const end = await host.waitSettled(runId)
     io.out(`${runId}: ${end.status.state}`)
     return end.status.state === 'done' || end.status.state === 'paused' ? EXIT.ok : EXIT.failed
   }
   return EXIT.ok
 }
 
-export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io: CliIO): Promise<number> {
+export async function cmdExport(host: CliHost, ids: string[], o: RunCliOptions, io: CliIO): Promise<number> {
   const all = await host.call('runs.list', {})
   // A group id (from `run --seeds`) stands for all of its runs.
   const picks = ids.map((id) => resolveRunRef(all, id, true))
@@ -450,7 +460,7 @@ export async function cmdExport(host: Host, ids: string[], o: RunCliOptions, io:
       title: o.title ?? 'Quarterturn results',
       question: ''
     })
-    io.out(`Report written to ${res.dir}`)
+    io.out(host.remote ? `Report written on the host at ${host.remote} to ${res.dir}` : `Report written to ${res.dir}`)
     for (const f of res.files.filter((f) => !f.endsWith('.svg') && !f.endsWith('.png'))) io.out(`  ${f}`)
     return EXIT.ok
   }

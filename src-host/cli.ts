@@ -8,6 +8,8 @@ import { workspaceToken } from './web/token'
 import { ServiceError } from './errors'
 import { existsSync } from 'node:fs'
 import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
+import { SWEEP_HELP, cmdSweep } from './cli-sweep'
+import { localCliHost, remoteCliHost, type CliHost } from './cli-host'
 import type { WorkerEntry } from './runs/fork-launcher'
 import { DATASET_HELP, cmdDataset } from './datasets/cli'
 import { gpuAdapterFacts } from '../src-shared/contract/gpu'
@@ -28,9 +30,12 @@ Commands:
   serve               Start the web host (the full UI in a browser) on 127.0.0.1
   run <config.json>   Run a pipeline (pretrain, fine-tune, evaluations) with a progress bar
   run --preset NAME   ... from a preset (list them with: run --list-presets)
+  sweep <config.json> --set PATH=V1,V2,...   A grid over one or two settings (and seeds): one
+                      run per point, then one row per point (see "sweep options")
   list                Runs in the workspace, newest first
   show <run>          One run: state, progress, evaluations, checkpoints
   resume <run>        Continue a paused, interrupted or failed run from its last checkpoint
+  pause <run>         Pause a run at its next step (checkpointed); resume it later
   cancel <run>        Stop a run (its checkpoints and metrics are kept)
   export [<run>...]   Results table of the runs (all by default)
   dataset inspect|add|list   Datasets: see "dataset commands" below
@@ -38,11 +43,18 @@ Commands:
 Options:
   -h, --help          Show this help
   -v, --version       Print the version
+  --host URL          Drive the Quarterturn host at URL (\`quarterturn serve\` on another machine,
+                      e.g. through ssh -L 7878:127.0.0.1:7878 login) instead of this machine's
+                      workspace: run, list, show, pause, resume, cancel, export and doctor.
+                      Default: $QUARTERTURN_HOST. The URL serve printed carries the token.
+  --token TOKEN       The host's access token, when the URL does not carry it
+                      (default: $QUARTERTURN_TOKEN)
 
 serve options:
   --port N            Port to listen on (default 7878; 0 picks a free one)
   --host ADDR         Interface to bind (default 127.0.0.1). Anything else exposes the UI to
-                      your network; the token is still required.
+                      your network; the token is still required. (For serve, --host is this
+                      interface, not a remote host; $QUARTERTURN_HOST does not apply.)
   --config-dir DIR    Folder for settings.json (default: your user config folder)
   --static DIR        Folder of the built renderer (default: the one next to this program)
   --new-token         Replace the access token kept for this workspace (open tabs must then
@@ -70,7 +82,10 @@ export options:
   --report            Write the full report (HTML, Markdown, CSV, JSON) to workspace/reports/
   --title TEXT        The report's title
 
-Exit codes: 0 success, 1 the run failed (or was interrupted or cancelled), 2 bad input.
+Exit codes: 0 success, 1 the run failed (or was interrupted or cancelled, or the remote host
+went away), 2 bad input (a wrong access token for --host included).
+
+${SWEEP_HELP}
 
 ${DATASET_HELP}`
 
@@ -106,6 +121,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         json: { type: 'boolean' },
         port: { type: 'string' },
         host: { type: 'string' },
+        token: { type: 'string' },
         'config-dir': { type: 'string' },
         static: { type: 'string' },
         'new-token': { type: 'boolean' },
@@ -128,6 +144,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         estimate: { type: 'boolean' },
         remeasure: { type: 'boolean' },
         seeds: { type: 'string' },
+        set: { type: 'string', multiple: true },
         diff: { type: 'string' }
       }
     })
@@ -145,11 +162,36 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
     io.out(HELP)
     return values.help ? 0 : 2
   }
+  // For serve, --host is the interface to bind; for every other command, a remote host's URL.
+  const remoteUrl = command === 'serve' ? undefined : values.host || process.env.QUARTERTURN_HOST || undefined
+  const token = values.token || process.env.QUARTERTURN_TOKEN || undefined
+  if (values.token !== undefined && !remoteUrl) {
+    io.err(`quarterturn: --token goes with --host URL (a remote host); ${command} here uses this machine's workspace.`)
+    return EXIT.badInput
+  }
+  if (remoteUrl && command === 'dataset') {
+    // Folders name paths on the machine that reads them: a dataset is registered where the host runs.
+    io.err(
+      `quarterturn dataset: with --host (${remoteUrl.replace(/\?.*$/, '')}), datasets are registered on the host, from folders on that machine: run \`quarterturn dataset …\` there (e.g. over ssh), or add the built-in sample from the app's Datasets view. A folder on this machine cannot be read by the host.`
+    )
+    return EXIT.badInput
+  }
+  if (remoteUrl && values['config-dir'] !== undefined) {
+    io.err(`quarterturn ${command}: --config-dir names a folder on this machine; with --host the host's own settings are used.`)
+    return EXIT.badInput
+  }
   try {
     switch (command) {
       case 'doctor':
+        if (remoteUrl) return await withHost(await remoteCliHost(remoteUrl, token), (h) => doctorRemote(h, values.json ?? false, io))
         return await doctor(values['config-dir'], values.json ?? false, io)
       case 'serve':
+        if (values.host?.includes('://')) {
+          io.err(
+            `quarterturn serve: --host is the interface to bind (e.g. 127.0.0.1), not a URL: serve always starts a host on this machine. To drive a remote host, use another command with --host URL.`
+          )
+          return EXIT.badInput
+        }
         return await serve(values, io)
       case 'dataset': {
         const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web' })
@@ -160,22 +202,25 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         }
       }
       case 'run':
+      case 'sweep':
       case 'list':
       case 'show':
       case 'resume':
+      case 'pause':
       case 'cancel':
       case 'export': {
-        const host = createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() })
-        try {
+        const host = remoteUrl
+          ? await remoteCliHost(remoteUrl, token)
+          : localCliHost(createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() }))
+        return await withHost(host, (h) => {
           const rest = positionals.slice(1)
-          if (command === 'run') return await cmdRun(host, rest, values, io, process.stderr.isTTY === true)
-          if (command === 'list') return await cmdList(host, values, io)
-          if (command === 'show') return await cmdShow(host, rest[0], values, io)
-          if (command === 'export') return await cmdExport(host, rest, values, io)
-          return await cmdControl(host, command, rest[0], io, command === 'resume')
-        } finally {
-          await host.shutdown()
-        }
+          if (command === 'run') return cmdRun(h, rest, values, io, process.stderr.isTTY === true)
+          if (command === 'sweep') return cmdSweep(h, rest, values, io)
+          if (command === 'list') return cmdList(h, values, io)
+          if (command === 'show') return cmdShow(h, rest[0], values, io)
+          if (command === 'export') return cmdExport(h, rest, values, io)
+          return cmdControl(h, command, rest[0], io, command === 'resume')
+        })
       }
       default:
         io.err(`quarterturn: unknown command "${command}". Run \`quarterturn --help\` for the list.`)
@@ -184,9 +229,18 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
   } catch (err) {
     if (err instanceof ServiceError) {
       io.err(`quarterturn: ${err.message}`)
-      return err.code === 'invalid-argument' ? EXIT.badInput : EXIT.failed
+      return err.code === 'invalid-argument' || err.code === 'unauthorized' ? EXIT.badInput : EXIT.failed
     }
     throw err
+  }
+}
+
+/** Run a command on a host, then close it (shut the local one down, or hang up on the remote one). */
+async function withHost(host: CliHost, fn: (h: CliHost) => Promise<number>): Promise<number> {
+  try {
+    return await fn(host)
+  } finally {
+    await host.close()
   }
 }
 
@@ -233,6 +287,26 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   )
   io.out('')
   io.out(DESKTOP_GPU_NOTE)
+  return 0
+}
+
+/** `doctor --host URL`: the remote host's backends and workspace, probed there, by that host. */
+async function doctorRemote(host: CliHost, json: boolean, io: CliIO): Promise<number> {
+  const [info, backends, workspace] = await Promise.all([host.call('app.info', {}), host.call('backends.detect', {}), host.call('workspace.get', {})])
+  if (json) {
+    io.out(JSON.stringify({ host: host.remote, version: info.version, node: info.node, platform: info.platform, backends, workspace }, null, 2))
+    return 0
+  }
+  io.out(`The host at ${host.remote}: Quarterturn ${info.version} on Node ${info.node} (${info.platform}). This machine is not probed.`)
+  io.out('')
+  io.out('Training backends on the host, best first:')
+  for (const b of backends) {
+    io.out(`  ${b.ok ? 'ok  ' : 'no  '} ${b.name.padEnd(15)} ${b.detail}`)
+    if (b.fix) io.out(`       ${''.padEnd(15)} fix (on the host): ${b.fix}`)
+  }
+  const gib = (n: number): string => (n / 2 ** 30).toFixed(1)
+  io.out('')
+  io.out(`Workspace on the host: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free)`)
   return 0
 }
 

@@ -1,0 +1,67 @@
+// `quarterturn serve` from source in a child process on a fresh workspace, for tests of clients
+// of a remote host (the CLI's --host, the app's remote windows): its URL, token and a way to stop
+// (SIGTERM) or kill (SIGKILL) it.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { tmpDir } from './tmp'
+
+export interface ServeProcess {
+  /** The URL serve printed, token included. */
+  url: string
+  /** http://127.0.0.1:PORT, no token. */
+  base: string
+  token: string
+  workspace: string
+  child: ChildProcess
+  stop(signal?: NodeJS.Signals): Promise<void>
+}
+
+const started: ChildProcess[] = []
+
+/** Kill every serve started here (afterEach). */
+export function killServes(): void {
+  for (const c of started.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
+}
+
+export async function startServeProcess(): Promise<ServeProcess> {
+  const configDir = tmpDir('qt-cfg-')
+  const workspace = path.join(tmpDir('qt-ws-'), 'Quarterturn')
+  const staticDir = tmpDir('qt-static-')
+  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>')
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/helpers/cli-process.ts', 'serve', '--port', '0', '--config-dir', configDir, '--static', staticDir],
+    { env: { ...process.env, QUARTERTURN_WORKSPACE: workspace, QUARTERTURN_HOST: '', QUARTERTURN_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  started.push(child)
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 30_000)
+    const onData = (d: Buffer): void => {
+      output += String(d)
+      const m = /serving at (http:\/\/\S+)/.exec(output)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${output}`)))
+  })
+  const u = new URL(url)
+  return {
+    url,
+    base: `${u.protocol}//${u.host}`,
+    token: u.searchParams.get('token')!,
+    workspace,
+    child,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill(signal)
+      })
+  }
+}
