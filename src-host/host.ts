@@ -122,6 +122,7 @@ export class Host {
       'runs.get': ({ id }) => this.runs.get(id),
       'runs.create': ({ config, preset }) => this.runs.create(config, preset),
       'runs.createGroup': ({ config, preset, seeds }) => this.runs.createGroup(config, preset, seeds),
+      'runs.createSweep': ({ config, preset, axes, seeds }) => this.runs.createSweep(config, preset, axes, seeds),
       'runs.pause': ({ id }) => this.runs.pause(id),
       'runs.resume': ({ id }) => this.runs.resume(id),
       'runs.cancel': ({ id }) => this.runs.cancel(id),

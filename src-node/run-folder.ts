@@ -15,7 +15,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { decodeBundle, encodeBundle } from './checkpoint'
 import { writeFileAtomic } from './fsutil'
-import { EvaluationSchema, type Evaluation } from '../src-shared/contract/runs'
+import { EvaluationSchema, RunSweepSchema, type Evaluation } from '../src-shared/contract/runs'
 import { MapResultSchema, type MapInfo, type MapResult, type MapSpec } from '../src-shared/contract/maps'
 import { GpuAdapterSchema } from '../src-shared/contract/gpu'
 import type { RunConfig } from '../src-shared/config/run'
@@ -73,7 +73,9 @@ export const RunFileSchema = z.object({
    * lives beside the config, not in it: it says how the run was started, not how it trains, so
    * the config (and its hash, up to the seed) stays what a single run of it would have been.
    */
-  group: z.string().optional()
+  group: z.string().optional(),
+  /** The grid sweep the run is a point of; beside the config for the same reason as `group`. */
+  sweep: RunSweepSchema.optional()
 })
 export type RunFile = Omit<z.infer<typeof RunFileSchema>, 'config'> & { config: RunConfig }
 

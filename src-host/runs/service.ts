@@ -21,6 +21,7 @@ import { promises as fs } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { stagesOf } from '../../src-shared/stages'
 import type { RunConfig } from '../../src-shared/config/run'
+import { planSweep, type RunSweep, type SweepAxis } from '../../src-shared/sweep'
 import { makeRunFolder, readResults, runDirOf, runsDirOf } from '../../src-node/run-folder'
 import type { HostEvent } from '../../src-shared/contract'
 import type {
@@ -325,12 +326,28 @@ export class RunsService {
     return out
   }
 
+  /**
+   * A grid sweep (src-shared/sweep.ts): one run per grid point and seed, each its own folder and
+   * config, sharing the sweep's id in run.json (a point's seeds also share a group). Every config
+   * is checked before any folder is written: a bad value creates none and names the point.
+   */
+  async createSweep(input: Record<string, unknown>, preset: string | null, axes: SweepAxis[], seeds: number[] | null): Promise<RunSummary[]> {
+    await this.boot()
+    const id = `s-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`
+    const plan = planSweep(resolveRunConfig(input, preset), axes, seeds, id)
+    if ('error' in plan) throw new ServiceError(plan.error, 'invalid-argument')
+    await this.opts.prepare?.(plan.runs[0]!.config)
+    const out: RunSummary[] = []
+    for (const r of plan.runs) out.push(await this.create(r.config, null, r.group, preset, r.sweep))
+    return out
+  }
+
   /** Validate, write the run folder, queue it. */
-  async create(input: unknown, preset: string | null = null, group?: string, presetLabel: string | null = preset): Promise<RunSummary> {
+  async create(input: unknown, preset: string | null = null, group?: string, presetLabel: string | null = preset, sweep?: RunSweep): Promise<RunSummary> {
     await this.boot()
     const config = resolveRunConfig(input, preset)
     await this.opts.prepare?.(config)
-    const run = { ...newRunFile(config, presetLabel, this.opts.versions), ...(group ? { group } : {}) }
+    const run = { ...newRunFile(config, presetLabel, this.opts.versions), ...(group ? { group } : {}), ...(sweep ? { sweep } : {}) }
     const ws = await this.opts.workspace.ensureReady()
     const dir = runDirOf(ws, run.id)
     const live = liveRun(dir, ws, run, newStatus())
@@ -596,6 +613,7 @@ export class RunsService {
       status: { ...r.status },
       evaluations: r.evaluations,
       group: r.run.group ?? null,
+      ...(r.run.sweep ? { sweep: r.run.sweep } : {}),
       seed: r.run.seed,
       dataset: r.run.datasets[0]?.label ?? (r.run.config.dataset.kind === 'sample' ? 'sample' : r.run.config.dataset.id),
       ...this.notes.get(r.run.id)

@@ -39,7 +39,8 @@ import {
   RunImagesArgSchema,
   RunImagesResultSchema,
   RunNotesSchema,
-  RunSummarySchema
+  RunSummarySchema,
+  SweepAxisSchema
 } from './runs'
 
 export * from './channels'
@@ -134,6 +135,32 @@ export const requests = {
           )
           .min(2, 'give at least two seeds')
           .max(20, 'at most 20 seeds')
+      })
+      .strict(),
+    result: z.array(RunSummarySchema)
+  },
+  /**
+   * A grid sweep: one or two numeric settings, each with a list of values, optionally crossed with
+   * seeds; one queued run per grid point and seed. Every config is checked before any is created.
+   */
+  'runs.createSweep': {
+    arg: z
+      .object({
+        config: z.record(z.string(), z.unknown()),
+        preset: z.string().min(1).nullable().default(null),
+        axes: z.array(SweepAxisSchema).min(1, 'choose a setting to vary').max(2, 'at most two settings vary at once'),
+        seeds: z
+          .array(
+            z
+              .number()
+              .int('a seed is a whole number')
+              .min(0, 'a seed is at least 0')
+              .max(2 ** 31 - 1)
+          )
+          .min(1)
+          .max(20, 'at most 20 seeds')
+          .nullable()
+          .default(null)
       })
       .strict(),
     result: z.array(RunSummarySchema)

@@ -41,6 +41,33 @@ export const EvaluationSchema = z.object({
 /** One evaluation of a run (results.json, runs.get, the worker's evaluation events). */
 export type Evaluation = z.infer<typeof EvaluationSchema>
 
+/** Values of one setting a grid sweep varies (src-shared/sweep.ts). */
+export const MAX_AXIS_VALUES = 16
+export const SweepAxisSchema = z
+  .object({
+    path: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'a setting path like pretrain.method.lambdaMse'),
+    values: z
+      .array(z.number().finite('a value is a finite number'))
+      .min(1, 'give at least one value')
+      .max(MAX_AXIS_VALUES, `at most ${MAX_AXIS_VALUES} values per setting`)
+  })
+  .strict()
+export type SweepAxis = z.infer<typeof SweepAxisSchema>
+
+/** What run.json (and a run's summary) says about the grid sweep a run belongs to. */
+export const RunSweepSchema = z.object({
+  /** Shared by every run of the sweep. */
+  id: z.string(),
+  /** What varies, in words: "pretrain.method.lambdaMse ∈ {0.5, 1, 2} × seeds 0, 1". */
+  label: z.string(),
+  /** The grid point, 1-based, of `points`. */
+  index: z.number().int().min(1),
+  points: z.number().int().min(1),
+  /** The varied settings' values at this point, in the sweep's order. */
+  point: z.array(z.object({ path: z.string(), value: z.number() }))
+})
+export type RunSweep = z.infer<typeof RunSweepSchema>
+
 export const RunSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -57,7 +84,9 @@ export const RunSummarySchema = z.object({
   /** Runs made together by "repeat with N seeds" share this id (run.json's `group`). */
   group: z.string().nullable().optional(),
   /** The config's seed. */
-  seed: z.number().nullable().optional()
+  seed: z.number().nullable().optional(),
+  /** The grid sweep the run is a point of (its seeds, if several, also share a `group`). */
+  sweep: RunSweepSchema.nullable().optional()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 
