@@ -220,7 +220,8 @@ export class RemoteHost {
   }
 
   /** One request as an Envelope, like Host.dispatch: a failed envelope when the connection is gone. */
-  dispatch(name: string, arg: unknown): Promise<Envelope> {
+  dispatch(name: unknown, arg: unknown): Promise<Envelope> {
+    if (typeof name !== 'string') return Promise.resolve({ ok: false, error: { code: 'unknown-request', message: `Unknown request ${JSON.stringify(name)}.` } })
     if (this.state === 'unauthorized') return Promise.resolve({ ok: false, error: { code: 'unauthorized', message: this.refusedMessage() } })
     if (this.closedByUser || (this.state === 'closed' && !this.opts.reconnect)) {
       return Promise.resolve({ ok: false, error: { code: 'failed', message: `Not connected to the Quarterturn host at ${this.target.base}.` } })

@@ -24,14 +24,19 @@ export function killServes(): void {
   for (const c of started.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
 }
 
-export async function startServeProcess(): Promise<ServeProcess> {
-  const configDir = tmpDir('qt-cfg-')
-  const workspace = path.join(tmpDir('qt-ws-'), 'Quarterturn')
+/** `again`: the config folder, workspace and port of an earlier serve, so the same host (same token) comes back. */
+export async function startServeProcess(again?: {
+  configDir: string
+  workspace: string
+  port: number
+}): Promise<ServeProcess & { configDir: string; port: number }> {
+  const configDir = again?.configDir ?? tmpDir('qt-cfg-')
+  const workspace = again?.workspace ?? path.join(tmpDir('qt-ws-'), 'Quarterturn')
   const staticDir = tmpDir('qt-static-')
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>')
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/helpers/cli-process.ts', 'serve', '--port', '0', '--config-dir', configDir, '--static', staticDir],
+    ['--import', 'tsx', 'test/helpers/cli-process.ts', 'serve', '--port', String(again?.port ?? 0), '--config-dir', configDir, '--static', staticDir],
     { env: { ...process.env, QUARTERTURN_WORKSPACE: workspace, QUARTERTURN_HOST: '', QUARTERTURN_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] }
   )
   started.push(child)
@@ -56,6 +61,8 @@ export async function startServeProcess(): Promise<ServeProcess> {
     base: `${u.protocol}//${u.host}`,
     token: u.searchParams.get('token')!,
     workspace,
+    configDir,
+    port: Number(u.port),
     child,
     stop: (signal = 'SIGTERM') =>
       new Promise<void>((resolve) => {
