@@ -13,6 +13,7 @@ export default defineConfig({
           cli: resolve('src-host/cli.ts'),
           // Training runs in its own process (utilityProcess in the app, fork headless).
           'run-worker': resolve('src-engine/run-worker.ts'),
+          'job-worker': resolve('src-engine/job-worker.ts'),
           // Dataset indexing runs in a worker thread beside the host.
           'dataset-index-worker': resolve('src-host/datasets/index-worker.ts'),
           // The trainer window's preload (src-main/gpu-window.ts): the run worker on Chromium's

@@ -56,6 +56,13 @@ export function createHeadlessHost(opts: HeadlessOptions = {}): Host {
     version: APP_VERSION,
     defaultWorkspace: opts.defaultWorkspace ?? defaultWorkspacePath(),
     logError: opts.logError,
-    launchRunWorker: opts.runWorker ? forkLauncher(opts.runWorker) : undefined
+    launchRunWorker: opts.runWorker ? forkLauncher(opts.runWorker) : undefined,
+    jobWorker: opts.runWorker ? jobWorkerBeside(opts.runWorker) : undefined
   })
+}
+
+/** The batch-job entry beside a run-worker entry (built job-worker.js, or the engine's .ts source). */
+export function jobWorkerBeside(w: WorkerEntry): WorkerEntry {
+  const entry = w.entry.replace(/run-worker\.(js|ts)$/, 'job-worker.$1')
+  return { ...w, entry: path.isAbsolute(entry) ? entry : path.resolve(entry) }
 }

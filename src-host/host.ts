@@ -22,6 +22,8 @@ import { DatasetService } from './datasets/service'
 import { SAMPLE_ID } from '../src-shared/sample-dataset'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
+import { makeExecutors } from './runs/executors'
+import type { WorkerEntry } from './runs/fork-launcher'
 import { exportReport } from './reports/export'
 import { EngineBench } from './runs/engine-bench'
 import { BackendProbe } from './runs/backend-probe'
@@ -39,6 +41,8 @@ export interface HostOptions {
   printPdf?: (htmlFile: string, pdfFile: string) => Promise<void>
   /** Starts a training worker process (utilityProcess in the app, fork headless). */
   launchRunWorker?: WorkerLauncher
+  /** The engine's batch-job entry (job-worker): lets the Slurm executor submit runs; absent in the app. */
+  jobWorker?: WorkerEntry
   /** Where unexpected errors are reported (default: console.error). */
   logError?: (err: unknown, context: string) => void
   /** Run dataset indexing in-process instead of a worker thread (tests of that path). */
@@ -74,6 +78,7 @@ export class Host {
       workspace: this.workspace,
       settings: this.settings,
       launch,
+      executors: makeExecutors(launch, opts.jobWorker ?? null),
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' },
       logError: opts.logError,
       prepare: async (config) => {

@@ -18,6 +18,7 @@ import { writeFileAtomic } from './fsutil'
 import { EvaluationSchema, RunSweepSchema, type Evaluation } from '../src-shared/contract/runs'
 import { MapResultSchema, type MapInfo, type MapResult, type MapSpec } from '../src-shared/contract/maps'
 import { GpuAdapterSchema } from '../src-shared/contract/gpu'
+import { PlacementSchema, RunExecutorSchema } from '../src-shared/contract/executor'
 import type { RunConfig } from '../src-shared/config/run'
 
 /** The folder of every run of a workspace, and the queue its serving process keeps there. */
@@ -68,6 +69,10 @@ export const RunFileSchema = z.object({
   backends: z.array(z.string()).optional(),
   /** The GPU adapter of each attempt, index for index with `backends` (null: not a GPU backend). */
   adapters: z.array(GpuAdapterSchema.nullable()).optional(),
+  /** Each attempt submitted to a batch scheduler (Slurm): job id, node(s), final state, its log. */
+  placements: z.array(PlacementSchema).optional(),
+  /** This run's own executor settings, over the workspace's executor.json. */
+  executor: RunExecutorSchema.optional(),
   /**
    * Runs made together by "repeat with N seeds" (same config but the seed) share this id. It
    * lives beside the config, not in it: it says how the run was started, not how it trains, so

@@ -150,7 +150,7 @@ stop() {
   # (it inherited SLURM_CONF=$conf) with everything under it.
   local p
   for p in $(pgrep -x slurmstepd || true); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$conf" && kill_tree "$p"
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "SLURM_CONF=$conf" && kill_tree "$p"
   done
   for f in slurmd.pid slurmctld.pid munge/munged.pid; do
     if pid_alive "$state/$f"; then

@@ -36,6 +36,8 @@ export interface LiveRun {
   starting: boolean
   /** The worker has exited and its final state is being saved (the lock is released at the end). */
   settling: Promise<void> | null
+  /** Automatic resubmissions since the run last started by hand (batch executors). */
+  resubmitted: number
 }
 
 export function liveRun(dir: string, workspaceDir: string, run: RunFile, status: RunStatus): LiveRun {
@@ -55,7 +57,8 @@ export function liveRun(dir: string, workspaceDir: string, run: RunFile, status:
     lastChanged: 0,
     lock: null,
     starting: false,
-    settling: null
+    settling: null,
+    resubmitted: 0
   }
 }
 
@@ -130,6 +133,17 @@ export function onTrainingMessage(r: LiveRun, m: FromRunWorker, k: RunKeeper): v
     case 'finished':
       r.outcome = m.outcome
       break
+    case 'placement': {
+      // A batch job of this run: one entry per attempt in run.json, updated as it starts and ends.
+      const p = m.placement
+      const before = r.run.placements ?? []
+      const known = before.some((x) => x.jobId === p.jobId)
+      r.run.placements = known ? before.map((x) => (x.jobId === p.jobId ? p : x)) : [...before, p]
+      void k.saveRunFile(r)
+      if (known && p.nodes && !p.state && before.find((x) => x.jobId === p.jobId)?.nodes !== p.nodes)
+        k.log(r, 'info', `Slurm job ${p.jobId} runs on ${p.nodes}.`)
+      break
+    }
     case 'event': {
       const e = m.event
       if (e.type === 'metrics') {
@@ -189,7 +203,9 @@ export async function settleAttempt(r: LiveRun, code: number | null, signal: str
     k.log(r, 'error', `Failed in ${e.stage}: ${r.status.error}`)
     await k.setState(r, 'failed')
   } else {
-    r.status.error = `The training worker stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}), e.g. killed or out of memory. Resume continues from the last checkpoint.`
+    // A batch executor names the job's end instead of a signal (e.g. "Slurm job 12 ended NODE_FAIL").
+    const why = signal ? (signal.startsWith('SIG') ? `signal ${signal}` : signal) : `exit code ${code}`
+    r.status.error = `The training worker stopped unexpectedly (${why}), e.g. killed or out of memory. Resume continues from the last checkpoint.`
     k.log(r, 'error', r.status.error)
     await k.setState(r, 'interrupted')
   }

@@ -62,6 +62,7 @@ import { RunQueue } from './run-queue'
 import { RunAnalyses } from './run-analyses'
 import { liveRun, onTrainingMessage, placeOf, settleAttempt, type LiveRun, type RunKeeper } from './run-supervision'
 import { onWorkerMessages, type LogError, type WorkerHandle, type WorkerLauncher } from './workers'
+import type { Executors, TrainingHandle } from './executors'
 
 export type { WorkerHandle, WorkerLauncher }
 export { configHash, resolveRunConfig, summarise } from './run-files'
@@ -101,6 +102,8 @@ export class RunsService {
       logError?: LogError
       /** Makes the datasets a new run names ready before its folder is written (the sample is drawn on first use). */
       prepare?: (config: RunConfig) => Promise<void>
+      /** Where training workers run (./executors.ts); without it, `launch` starts them here. */
+      executors?: Executors
     }
   ) {
     this.queue = new RunQueue(() => opts.workspace.ensureReady())
@@ -250,6 +253,8 @@ export class RunsService {
     if (r.status.state !== 'running') return
     await this.withLock(r, 'recovery', async () => {
       if (r.status.state !== 'running') return
+      // A batch job the dead owner submitted may still run: stop it before anyone resumes the run.
+      await this.opts.executors?.reclaim(r.dir).catch(() => {})
       r.status.state = 'interrupted'
       r.status.etaSec = null
       r.status.error =
@@ -478,6 +483,7 @@ export class RunsService {
       }
       r.status.error = null
       r.status.errorStage = null
+      r.resubmitted = 0
       this.queue.putFirst(id)
       await this.queue.save()
       await this.setState(r, 'queued')
@@ -650,7 +656,8 @@ export class RunsService {
 
   private schedule(): void {
     if (!this.scheduling) return
-    const max = this.opts.settings.get().maxConcurrentRuns
+    const anyRun = this.runs.values().next().value
+    const max = (anyRun && this.opts.executors?.concurrency(anyRun.workspaceDir)) ?? this.opts.settings.get().maxConcurrentRuns
     // Runs trained by other processes are theirs to count.
     let running = [...this.runs.values()].filter((r) => r.lock || r.starting).length
     while (running < max && this.queue.size) {
@@ -691,9 +698,10 @@ export class RunsService {
     await this.setState(r, 'running')
     let worker: WorkerHandle
     try {
-      worker = this.opts.launch()
+      worker = this.opts.executors ? await this.opts.executors.launchTraining(placeOf(r), r.run.id) : this.opts.launch()
     } catch (err) {
       r.status.error = `Could not start the training worker: ${(err as Error).message}`
+      this.log(r, 'error', r.status.error)
       await this.setState(r, 'failed')
       r.lock = null
       await got.release()
@@ -725,7 +733,19 @@ export class RunsService {
   }
 
   private async onWorkerExit(r: LiveRun, code: number | null, signal: string | null): Promise<void> {
+    const handle = r.worker as TrainingHandle | null
     await settleAttempt(r, code, signal, this.keeper)
+    // A batch job that ended without the run (node failure, time limit, preemption, a kill) is
+    // resubmitted from the newest checkpoint, a bounded number of times.
+    const allowed = handle?.resubmits ?? 0
+    if (r.status.state === 'interrupted' && !r.requested && r.lock && r.resubmitted < allowed) {
+      r.resubmitted++
+      this.log(r, 'warn', `Resubmitting from the newest checkpoint (automatic resubmission ${r.resubmitted} of ${allowed}).`)
+      r.status.error = null
+      this.queue.putFirst(r.run.id)
+      await this.setState(r, 'queued')
+      await this.queue.save().catch(() => {})
+    }
     const lock = r.lock
     r.lock = null
     await lock?.release()

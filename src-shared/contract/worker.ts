@@ -8,6 +8,7 @@ import { BackendStatusSchema } from './index'
 import { MapProgressSchema, MapSpecSchema } from './maps'
 import { AugmentOptionsSchema, EngineBenchmarkSchema, EvaluationSchema, PreviewOptionsSchema, RunImagesOptionsSchema } from './runs'
 import { STAGE_NAMES } from '../stages'
+import { PlacementSchema } from './executor'
 
 /** Where a job works: its run folder, and the workspace whose datasets it reads. */
 const RunPlace = { runDir: z.string().min(1), workspaceDir: z.string().min(1) }
@@ -87,6 +88,8 @@ export const FromRunWorkerSchema = z.discriminatedUnion('type', [
   /** An analysis answer; checked against the request kind's result schema by the caller. */
   z.object({ type: z.literal('reply'), reqId: z.number().int(), value: z.unknown() }),
   z.object({ type: z.literal('replyError'), reqId: z.number().int(), message: z.string(), code: z.string().optional() }),
+  /** Where a batch scheduler put the attempt (sent by the host's Slurm executor, not a worker): recorded in run.json. */
+  z.object({ type: z.literal('placement'), placement: PlacementSchema }),
   /** The job failed (or a command was malformed: stage 'protocol'). */
   z.object({ type: z.literal('error'), message: z.string(), stage: z.string(), code: z.string().optional() })
 ])
