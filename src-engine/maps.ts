@@ -20,9 +20,9 @@ import {
   featurePool,
   featuresKey,
   isBackboneParam,
+  INIT_WEIGHTS,
   latestWeights,
   mapKey,
-  readWeights,
   runPaths,
   weightsIdOf,
   writeMap,
@@ -36,6 +36,7 @@ import { findMethod } from '../src-shared/methods/catalog'
 import type { TrainerState } from './trainer-state'
 import { Rng } from '../src-shared/rng'
 import { writeFileAtomic } from '../src-node/fsutil'
+import { readStartWeights } from './start-weights'
 import type { MapProgress, MapResult, MapSpec } from '../src-shared/contract/maps'
 
 /** Stored features are skipped above this size (a 9 216-d conv5 of 20 000 images is 737 MB). */
@@ -64,10 +65,12 @@ async function readFeatures(runDir: string, key: string, weights: string): Promi
   }
 }
 
-async function loadWeights(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<Params | null> {
+async function loadWeights(runDir: string, source: MapSpec['source'], layer: MapSpec['layer'], config: RunConfig, ps: ParamStore): Promise<Params | null> {
   if (source === 'latest') {
     for (const a of latestWeights(layer)) {
-      const w = await readWeights(runDir, a)
+      // The imported backbone (backbone.init) is the model of a run that trains none.
+      if (a === INIT_WEIGHTS && config.backbone.init?.kind !== 'file') continue
+      const w = await readStartWeights(runDir, a, ps)
       if (w) return w
     }
     return null
@@ -112,7 +115,7 @@ export async function computeMap(
           throw new Error(`this run's pretraining (${config.pretrain.enabled ? m.method : 'off'}) has no projection head: map the fc feature instead`)
         method = createMethod(m, { params: ps, backbone, rng: new Rng(0), datasetSize: 1, numClasses: 2 })
       }
-      const weights = await loadWeights(runDir, spec.source, spec.layer)
+      const weights = await loadWeights(runDir, spec.source, spec.layer, config, ps)
       if (method && !weights) throw new Error('pretraining has not finished, so there is no projection head to map yet: choose a pretraining checkpoint')
       if (weights) ps.loadMatching(weights, (k) => isBackboneParam(k) || (method !== null && k.startsWith('proj_head.')))
       const data = await loadSplits(config.dataset, readRegistered)

@@ -20,9 +20,9 @@ import {
   featurePool,
   finetuneStartWeights,
   isBackboneParam,
+  pretrainStartWeights,
   readPuProbs,
   readResults,
-  readWeights,
   runPaths,
   saveEvaluation,
   writePuProbs,
@@ -45,6 +45,7 @@ import type { ImageSet } from '../src-shared/image-set'
 import { Rng } from '../src-shared/rng'
 import type { LrSchedule } from './optim/schedule'
 import { pretextSaturation, saturationWarning } from '../src-shared/pretext-saturation'
+import { readStartWeights } from './start-weights'
 
 export type { PipelineEvent, PipelineOutcome }
 
@@ -250,6 +251,13 @@ async function pretrainStage(
   const trainer = new Trainer(trainConfigFor(config, 'pretrain'), data.train, { puProbs: config.pu.enabled ? await readPuProbs(io.runDir) : undefined })
   try {
     if (resume) importTrainerState(trainer, resume)
+    else {
+      const start = pretrainStartWeights(config)
+      if (start) {
+        trainer.params.loadMatching((await readStartWeights(io.runDir, start, trainer.params))!, isBackboneParam)
+        io.emit({ type: 'log', level: 'info', message: 'Pretraining starts from the imported backbone (backbone.init).' })
+      }
+    }
     const nceByEpoch: number[] = []
     const outcome = await trainLoop('pretrain', trainer, config.pretrain.epochs, config, io, metrics, checkpoint, (epoch, recs) => {
       if (epoch === 0) {
@@ -317,7 +325,7 @@ async function finetuneStage(
       importTrainerState(trainer, resume)
     } else {
       const start = finetuneStartWeights(config)
-      const pre = start && (await readWeights(io.runDir, start))
+      const pre = start && (await readStartWeights(io.runDir, start, trainer.params))
       if (start && !pre) throw new Error('the pretrained backbone artifact is missing or unreadable; re-run pretraining')
       if (pre) trainer.params.loadMatching(pre, isBackboneParam)
     }
@@ -385,7 +393,7 @@ async function evaluateStage(
   const backbone = new AlexNet(ps, config.backbone)
   try {
     const trained = evaluationWeights(config)
-    const weights = trained && (await readWeights(io.runDir, trained))
+    const weights = trained && (await readStartWeights(io.runDir, trained, ps))
     if (trained && !weights) throw new Error('the trained backbone artifact is missing or unreadable; re-run the training stage')
     if (weights) ps.loadMatching(weights, isBackboneParam)
     const pool = featurePool(ev.pool, backbone.inputSize)

@@ -8,6 +8,7 @@ import { workspaceToken } from './web/token'
 import { ServiceError } from './errors'
 import { existsSync } from 'node:fs'
 import { EXIT, cmdControl, cmdExport, cmdList, cmdRun, cmdShow } from './cli-runs'
+import { EXPORT_WEIGHTS_HELP, cmdExportWeights } from './cli-weights'
 import { SWEEP_HELP, cmdSweep } from './cli-sweep'
 import { localCliHost, remoteCliHost, type CliHost } from './cli-host'
 import type { WorkerEntry } from './runs/fork-launcher'
@@ -38,6 +39,7 @@ Commands:
   pause <run>         Pause a run at its next step (checkpointed); resume it later
   cancel <run>        Stop a run (its checkpoints and metrics are kept)
   export [<run>...]   Results table of the runs (all by default)
+  export-weights <run>   The run's trained backbone as .safetensors, PyTorch layout (docs/weights.md)
   dataset inspect|add|list   Datasets: see "dataset commands" below
 
 Options:
@@ -81,6 +83,8 @@ export options:
   --diff rel|pts      md/latex: difference to the baseline as relative % (default) or points
   --report            Write the full report (HTML, Markdown, CSV, JSON) to workspace/reports/
   --title TEXT        The report's title
+
+${EXPORT_WEIGHTS_HELP}
 
 Exit codes: 0 success, 1 the run failed (or was interrupted or cancelled, or the remote host
 went away), 2 bad input (a wrong access token for --host included).
@@ -145,7 +149,10 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
         remeasure: { type: 'boolean' },
         seeds: { type: 'string' },
         set: { type: 'string', multiple: true },
-        diff: { type: 'string' }
+        diff: { type: 'string' },
+        out: { type: 'string' },
+        stage: { type: 'string' },
+        heads: { type: 'boolean' }
       }
     })
   } catch (err) {
@@ -208,7 +215,8 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
       case 'resume':
       case 'pause':
       case 'cancel':
-      case 'export': {
+      case 'export':
+      case 'export-weights': {
         const host = remoteUrl
           ? await remoteCliHost(remoteUrl, token)
           : localCliHost(createHeadlessHost({ configDir: values['config-dir'], shell: 'web', runWorker: workerEntry() }))
@@ -219,6 +227,7 @@ export async function main(argv: string[], io: CliIO = stdio): Promise<number> {
           if (command === 'list') return cmdList(h, values, io)
           if (command === 'show') return cmdShow(h, rest[0], values, io)
           if (command === 'export') return cmdExport(h, rest, values, io)
+          if (command === 'export-weights') return cmdExportWeights(h, rest[0], values, io)
           return cmdControl(h, command, rest[0], io, command === 'resume')
         })
       }
@@ -266,8 +275,9 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   // Backends are probed in a worker process, the one a run would train in.
   const host = createHeadlessHost({ configDir, shell: 'web', runWorker: workerEntry() })
   const [backends, workspace] = await Promise.all([host.call('backends.detect', {}), host.call('workspace.get', {})])
+  const executors = await host.executors.describe(workspace.path)
   if (json) {
-    io.out(JSON.stringify({ version: APP_VERSION, node: process.versions.node, platform: process.platform, backends, workspace }, null, 2))
+    io.out(JSON.stringify({ version: APP_VERSION, node: process.versions.node, platform: process.platform, backends, workspace, executors }, null, 2))
     return 0
   }
   io.out(`Quarterturn ${APP_VERSION} on Node ${process.versions.node} (${process.platform}/${process.arch})`)
@@ -285,6 +295,13 @@ async function doctor(configDir: string | undefined, json: boolean, io: CliIO): 
   io.out(
     `Workspace: ${workspace.path} (${workspace.ready ? 'ready' : 'not created yet'}; ${gib(workspace.freeBytes)} GiB free of ${gib(workspace.totalBytes)} GiB)`
   )
+  io.out('')
+  io.out(`Executors (runs train with ${executors.chosen}; the workspace's executor.json chooses):`)
+  for (const name of ['local', 'slurm'] as const) {
+    const e = executors[name]
+    io.out(`  ${e.ok ? 'ok  ' : 'no  '} ${name.padEnd(15)} ${e.detail}`)
+    if (e.fix) io.out(`       ${''.padEnd(15)} fix: ${e.fix}`)
+  }
   io.out('')
   io.out(DESKTOP_GPU_NOTE)
   return 0

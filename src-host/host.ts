@@ -25,6 +25,7 @@ import { RunsService, type WorkerLauncher } from './runs/service'
 import { makeExecutors } from './runs/executors'
 import type { WorkerEntry } from './runs/fork-launcher'
 import { exportReport } from './reports/export'
+import { exportWeights } from './runs/weights'
 import { EngineBench } from './runs/engine-bench'
 import { BackendProbe } from './runs/backend-probe'
 import { WorkspaceWatcher } from './services/workspace-watch'
@@ -133,6 +134,8 @@ export class Host {
       'runs.cancel': ({ id }) => this.runs.cancel(id),
       'runs.annotate': ({ id, tags, notes }) => this.runs.annotate(id, { tags, notes }),
       'runs.delete': ({ id }) => this.runs.delete(id),
+      'runs.exportWeights': async (a) =>
+        exportWeights(await this.runs.runDir(a.id), path.join(await this.workspace.ensureReady(), 'exports', 'weights'), a, opts.version),
       'runs.metrics': ({ id, maxPoints, stage, keys }) => this.runs.metrics(id, maxPoints, { stage, keys }),
       'runs.preview': ({ id, ...o }) => this.runs.preview(id, o),
       'runs.augmentations': ({ id, ...o }) => this.runs.augmentations(id, o),

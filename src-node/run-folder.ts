@@ -6,7 +6,8 @@
 //   log.jsonl       the run's log lines
 //   checkpoints/    numbered checkpoints (./checkpoint.ts)
 //   artifacts/      what the stages leave: parameter bundles (backbone-pretrain, model-pretrain,
-//                   backbone-finetune, each .json + .bin), prob.dat (PU estimation), results.json
+//                   backbone-finetune, each .json + .bin), the imported backbone a run starts from
+//                   (backbone-init.safetensors), prob.dat (PU estimation), results.json
 //                   (evaluations), features/ and maps/ (embedding maps)
 // It also says which weights each stage writes and loads. Plain Node: the host reads run folders,
 // workers write them; neither builds these paths itself.
@@ -39,6 +40,8 @@ export function runPaths(runDir: string) {
     checkpoints: path.join(runDir, 'checkpoints'),
     artifacts,
     results: path.join(artifacts, 'results.json'),
+    /** The .safetensors backbone a run starts from (backbone.init of kind 'file'), copied here when the run is created. */
+    initBackbone: path.join(artifacts, 'backbone-init.safetensors'),
     puProbs: path.join(artifacts, 'prob.dat'),
     features: path.join(artifacts, 'features'),
     maps: path.join(artifacts, 'maps')
@@ -69,6 +72,8 @@ export const RunFileSchema = z.object({
   backends: z.array(z.string()).optional(),
   /** The GPU adapter of each attempt, index for index with `backends` (null: not a GPU backend). */
   adapters: z.array(GpuAdapterSchema.nullable()).optional(),
+  /** The imported backbone (backbone.init of kind 'file'): where it came from, and the SHA-256 and size of the copy, checked each time it is read. */
+  backboneInit: z.object({ source: z.string(), sha256: z.string(), bytes: z.number() }).optional(),
   /** Each attempt submitted to a batch scheduler (Slurm): job id, node(s), final state, its log. */
   placements: z.array(PlacementSchema).optional(),
   /** This run's own executor settings, over the workspace's executor.json. */
@@ -108,19 +113,31 @@ export const STAGE_WEIGHTS = {
   finetune: { backbone: 'backbone-finetune' }
 } as const satisfies Record<string, { backbone: WeightsArtifact; model?: WeightsArtifact }>
 
-/** The backbone fine-tuning starts from: the pretrained one when pretraining ran, else random init. */
-export function finetuneStartWeights(c: Pick<RunConfig, 'pretrain'>): WeightsArtifact | null {
-  return c.pretrain.enabled ? STAGE_WEIGHTS.pretrain.backbone : null
+/** The imported backbone a run starts from (backbone.init of kind 'file'), read by ./weights-import.ts. */
+export const INIT_WEIGHTS = 'backbone-init'
+/** Weights a stage starts from: a stage's bundle, the imported backbone, or null for random init. */
+export type StartWeights = WeightsArtifact | typeof INIT_WEIGHTS | null
+
+const initOf = (c: Pick<RunConfig, 'backbone'>): StartWeights => (c.backbone.init?.kind === 'file' ? INIT_WEIGHTS : null)
+
+/** The backbone pretraining starts from: the imported one, else random init. */
+export function pretrainStartWeights(c: Pick<RunConfig, 'backbone'>): StartWeights {
+  return initOf(c)
 }
 
-/** The backbone evaluation probes: the last trained one (fine-tuned, else pretrained), else random init. */
-export function evaluationWeights(c: Pick<RunConfig, 'pretrain' | 'finetune'>): WeightsArtifact | null {
-  return c.finetune.enabled ? STAGE_WEIGHTS.finetune.backbone : c.pretrain.enabled ? STAGE_WEIGHTS.pretrain.backbone : null
+/** The backbone fine-tuning starts from: the pretrained one when pretraining ran, else the imported one, else random init. */
+export function finetuneStartWeights(c: Pick<RunConfig, 'pretrain' | 'backbone'>): StartWeights {
+  return c.pretrain.enabled ? STAGE_WEIGHTS.pretrain.backbone : initOf(c)
 }
 
-/** The weights a map of the 'latest' model reads, first found wins (a projection head lives only in the pretrained model). */
-export function latestWeights(layer: MapSpec['layer']): WeightsArtifact[] {
-  return layer === 'proj' ? [STAGE_WEIGHTS.pretrain.model] : [STAGE_WEIGHTS.finetune.backbone, STAGE_WEIGHTS.pretrain.backbone]
+/** The backbone evaluation probes: the last trained one (fine-tuned, else pretrained), else the imported one (frozen), else random init. */
+export function evaluationWeights(c: Pick<RunConfig, 'pretrain' | 'finetune' | 'backbone'>): StartWeights {
+  return c.finetune.enabled ? STAGE_WEIGHTS.finetune.backbone : c.pretrain.enabled ? STAGE_WEIGHTS.pretrain.backbone : initOf(c)
+}
+
+/** The weights a map of the 'latest' model reads, first found wins (a projection head lives only in the pretrained model; the imported backbone comes last). */
+export function latestWeights(layer: MapSpec['layer']): (WeightsArtifact | typeof INIT_WEIGHTS)[] {
+  return layer === 'proj' ? [STAGE_WEIGHTS.pretrain.model] : [STAGE_WEIGHTS.finetune.backbone, STAGE_WEIGHTS.pretrain.backbone, INIT_WEIGHTS]
 }
 
 const weightsFile = (runDir: string, a: WeightsArtifact): string => path.join(runPaths(runDir).artifacts, a)
@@ -151,7 +168,7 @@ export async function writeWeights(runDir: string, a: WeightsArtifact, params: P
 export async function weightsIdOf(runDir: string, source: MapSpec['source'], layer: MapSpec['layer']): Promise<string> {
   if (source !== 'latest') return `checkpoint-${source}`
   for (const a of latestWeights(layer)) {
-    const st = await fs.stat(weightsFile(runDir, a) + '.bin').catch(() => null)
+    const st = await fs.stat(a === INIT_WEIGHTS ? runPaths(runDir).initBackbone : weightsFile(runDir, a) + '.bin').catch(() => null)
     if (st) return `${a}.bin@${st.mtimeMs}`
   }
   return 'random-init'

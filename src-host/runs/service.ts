@@ -23,6 +23,7 @@ import { stagesOf } from '../../src-shared/stages'
 import type { RunConfig } from '../../src-shared/config/run'
 import { planSweep, type RunSweep, type SweepAxis } from '../../src-shared/sweep'
 import { makeRunFolder, readResults, runDirOf, runsDirOf } from '../../src-node/run-folder'
+import { WeightsImportError, checkBackboneFile, copyInitBackbone, type CheckedBackbone } from '../../src-node/weights-import'
 import type { HostEvent } from '../../src-shared/contract'
 import type {
   AugmentOptions,
@@ -66,6 +67,18 @@ import type { Executors, TrainingHandle } from './executors'
 
 export type { WorkerHandle, WorkerLauncher }
 export { configHash, resolveRunConfig, summarise } from './run-files'
+
+/** A new run's imported backbone (backbone.init of kind 'file'), checked against its architecture and width; bad files are invalid arguments. */
+async function checkedInitBackbone(config: RunConfig): Promise<{ source: string; checked: CheckedBackbone } | null> {
+  const init = config.backbone.init
+  if (init?.kind !== 'file') return null
+  try {
+    return { source: init.path, checked: await checkBackboneFile(init.path, config.backbone.arch, config.backbone.width) }
+  } catch (err) {
+    if (err instanceof WeightsImportError) throw new ServiceError(err.message, 'invalid-argument')
+    throw err
+  }
+}
 
 export type RunsEvent = HostEvent<'runs.changed' | 'runs.removed' | 'runs.metrics' | 'runs.log' | 'maps.progress'>
 
@@ -352,6 +365,7 @@ export class RunsService {
     await this.boot()
     const config = resolveRunConfig(input, preset)
     await this.opts.prepare?.(config)
+    const initBackbone = await checkedInitBackbone(config)
     const run = { ...newRunFile(config, presetLabel, this.opts.versions), ...(group ? { group } : {}), ...(sweep ? { sweep } : {}) }
     const ws = await this.opts.workspace.ensureReady()
     const dir = runDirOf(ws, run.id)
@@ -359,6 +373,8 @@ export class RunsService {
     this.creating.add(run.id)
     try {
       await makeRunFolder(dir)
+      // The imported backbone is copied in, so the run does not depend on the file staying where it is.
+      if (initBackbone) run.backboneInit = await copyInitBackbone(dir, initBackbone.source, initBackbone.checked)
       await this.withLock(live, 'creating', async () => {
         await writeRunFile(dir, run)
         live.status = newStatus()

@@ -54,6 +54,27 @@ export const LabelledSubsetSchema = z.discriminatedUnion('kind', [
 ])
 export type LabelledSubset = z.infer<typeof LabelledSubsetSchema>
 
+/**
+ * Where the backbone's weights start: PyTorch's default initialisation from the run's seed, or a
+ * .safetensors file (an exported Quarterturn backbone, or a converted PyTorch one: docs/weights.md).
+ * The file is checked against the architecture and width when the run is created, and copied into
+ * the run folder, so the run trains from the same weights when it is resumed.
+ */
+export const BackboneInitSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('random') }),
+  z.strictObject({
+    kind: z.literal('file'),
+    /** Absolute path of a .safetensors file. */
+    path: z
+      .string({ error: 'give the path of a .safetensors file' })
+      .trim()
+      .min(1, 'give the path of a .safetensors file')
+      .max(4096)
+      .regex(/\.safetensors$/i, 'a weights file ends in .safetensors (convert a PyTorch .pth first: docs/weights.md)')
+  })
+])
+export type BackboneInit = z.infer<typeof BackboneInitSchema>
+
 const TrainSliceSchema = z.strictObject({
   optimizer: OptimizerConfigSchema.prefault({ kind: 'sgd' }),
   schedule: ScheduleConfigSchema.prefault({ kind: 'constant' }),
@@ -76,7 +97,10 @@ export const RunConfigSchema = z.strictObject({
   /** 'webgpu' named here also forces a software adapter (llvmpipe, SwiftShader), which 'auto' skips. */
   backend: z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   dataset: DatasetRefSchema.prefault({ kind: 'dataset', id: SAMPLE_ID }),
-  backbone: BackboneConfigSchema.prefault({}),
+  backbone: BackboneConfigSchema.extend({
+    /** Absent: random init (so configs written before this field keep their hash). */
+    init: BackboneInitSchema.optional()
+  }).prefault({}),
   pretrain: TrainSliceSchema.extend({
     enabled: z.boolean().default(true),
     method: MethodConfigSchema.prefault({ method: 'rotnet' })

@@ -175,6 +175,30 @@ export const requests = {
   'runs.annotate': { arg: RunIdArg.extend(RunNotesSchema.shape).strict(), result: RunSummarySchema },
   /** Delete a run's folder. Refused while the run is queued or running, or another process owns it. */
   'runs.delete': { arg: RunIdArg, result: z.object({ removed: z.boolean() }) },
+  /**
+   * A run's trained backbone (with its pretraining method's heads when asked) as a .safetensors
+   * file in PyTorch's layout (docs/weights.md), written under workspace/exports/weights/; `data`
+   * also returns its bytes (base64) for a browser or a CLI on another machine to save.
+   */
+  'runs.exportWeights': {
+    arg: RunIdArg.extend({
+      /** null: the last stage the run trains. */
+      stage: z.enum(['pretrain', 'finetune']).nullable().default(null),
+      heads: z.boolean().default(false),
+      data: z.boolean().default(false)
+    }).strict(),
+    result: z.object({
+      /** Where the host wrote it. */
+      file: z.string(),
+      name: z.string(),
+      stage: z.enum(['pretrain', 'finetune']),
+      tensors: z.number(),
+      bytes: z.number(),
+      sha256: z.string(),
+      metadata: z.record(z.string(), z.string()),
+      data: z.string().optional()
+    })
+  },
   'runs.metrics': {
     arg: RunIdArg.extend({
       maxPoints: z.number().int().min(10).max(200000).default(5000),

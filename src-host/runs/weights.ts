@@ -1,0 +1,34 @@
+// The host's side of exporting a run's weights (runs.exportWeights): the .safetensors file is
+// written under workspace/exports/weights/ and, when asked, returned as base64 for a browser
+// (or a CLI on another machine) to save where it likes.
+import path from 'node:path'
+import { ServiceError } from '../errors'
+import { WeightsExportError, defaultExportName, exportRunWeights, writeWeightsExport } from '../../src-node/weights-export'
+import type { RequestParsedArg, RequestResult } from '../../src-shared/contract'
+
+export async function exportWeights(
+  runDir: string,
+  exportsDir: string,
+  a: RequestParsedArg<'runs.exportWeights'>,
+  version: string
+): Promise<RequestResult<'runs.exportWeights'>> {
+  try {
+    const e = await exportRunWeights(runDir, { stage: a.stage ?? undefined, heads: a.heads, version })
+    const name = defaultExportName(a.id, e.stage, a.heads)
+    const file = path.join(exportsDir, name)
+    await writeWeightsExport(file, e)
+    return {
+      file,
+      name,
+      stage: e.stage,
+      tensors: e.tensors,
+      bytes: e.bytes.byteLength,
+      sha256: e.sha256,
+      metadata: e.metadata,
+      ...(a.data ? { data: Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength).toString('base64') } : {})
+    }
+  } catch (err) {
+    if (err instanceof WeightsExportError) throw new ServiceError(err.message, err.code === 'invalid-argument' ? 'invalid-argument' : 'failed')
+    throw err
+  }
+}
