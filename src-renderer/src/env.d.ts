@@ -1,10 +1,10 @@
 /// <reference types="vite/client" />
-import type { Transport } from '../../src-shared/contract/channels'
+import type { AppBridge, Transport } from '../../src-shared/contract/channels'
 
 declare global {
   interface Window {
     /** Present only inside the Electron app (set by the preload). */
-    quarterturnBridge?: Transport
+    quarterturnBridge?: Transport & Partial<Pick<AppBridge, 'connection'>>
   }
 }
 
