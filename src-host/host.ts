@@ -22,7 +22,7 @@ import { DatasetService } from './datasets/service'
 import { SAMPLE_ID } from '../src-shared/sample-dataset'
 import { PRESETS } from '../src-shared/config/run'
 import { RunsService, type WorkerLauncher } from './runs/service'
-import { makeExecutors } from './runs/executors'
+import { makeExecutors, type Executors } from './runs/executors'
 import type { WorkerEntry } from './runs/fork-launcher'
 import { exportReport } from './reports/export'
 import { exportWeights } from './runs/weights'
@@ -60,6 +60,8 @@ export class Host {
   readonly datasets: DatasetService
   readonly bench: EngineBench
   readonly backends: BackendProbe
+  /** Where runs train: local worker processes or a Slurm cluster (the workspace's executor.json). */
+  readonly executors: Executors
   private readonly listeners = new Set<EventListener>()
   private readonly handlers: Handlers
   private readonly unsubscribe: (() => void)[] = []
@@ -79,7 +81,7 @@ export class Host {
       workspace: this.workspace,
       settings: this.settings,
       launch,
-      executors: makeExecutors(launch, opts.jobWorker ?? null),
+      executors: (this.executors = makeExecutors(launch, opts.jobWorker ?? null)),
       versions: { app: opts.version, node: process.versions.node, tfjs: '4.22.0' },
       logError: opts.logError,
       prepare: async (config) => {
