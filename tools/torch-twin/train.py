@@ -270,7 +270,7 @@ def run(a, log=lambda m: print(m, file=sys.stderr, flush=True)):
     log(f'{len(spec["train"])} train / {len(spec["test"])} test images, {classes} classes, {size} px; loaded in {time.time() - t0:.1f} s')
     gen = torch.Generator().manual_seed(a.seed)
     pretext = None
-    if a.method == 'rotnet':
+    if a.method != 'random':
         pretext = pretrain(net, train_x, a, gen, log, classes)
     t_eval = time.time()
     probe, knn, dim = evaluate(net, train_x, train_y, test_x, test_y, classes, a)
