@@ -56,16 +56,21 @@ process.on('SIGUSR2', () => handler({ type: 'cancel' }))
 process.on('SIGTERM', () => stopWithoutOutcome('Slurm sent SIGTERM (scancel, the time limit or preemption)'))
 
 const owner = process.env.QUARTERTURN_LOCK_OWNER
+/** When the host's lock counts as stale (the host's STALE_MS, passed by the batch script). */
+const staleMs = Number(process.env.QUARTERTURN_LOCK_STALE_MS) || 120_000
 if (owner) {
   setInterval(() => {
-    let holder: string | null = null
+    let lock: { owner?: string; heartbeat?: number } | null = null
     try {
-      holder = (JSON.parse(readFileSync(runPaths(runDir).lock, 'utf8')) as { owner?: string }).owner ?? null
+      lock = JSON.parse(readFileSync(runPaths(runDir).lock, 'utf8')) as { owner?: string; heartbeat?: number }
     } catch (err) {
       // Being rewritten this instant (heartbeat): look again next time.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return
     }
-    if (holder !== owner) stopWithoutOutcome('the host that submitted this job no longer holds the run')
+    if (lock?.owner !== owner) stopWithoutOutcome('the host that submitted this job no longer holds the run')
+    // A host killed outright stops beating; twice its staleness allows for clocks that differ between machines.
+    else if (typeof lock.heartbeat === 'number' && Date.now() - lock.heartbeat > 2 * staleMs)
+      stopWithoutOutcome('the host that submitted this job stopped answering (its lock has no heartbeat)')
   }, 3000).unref()
 }
 

@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { FromRunWorkerSchema, type FromRunWorker, type ToRunWorker } from '../../src-shared/contract/worker'
 import type { Placement, SlurmSettings } from '../../src-shared/contract/executor'
-import { readLock } from './run-lock'
+import { STALE_MS, readLock } from './run-lock'
 import type { RunPlace, WorkerHandle } from './workers'
 import type { WorkerEntry } from './fork-launcher'
 
@@ -106,6 +106,7 @@ export async function submitAttempt(o: SubmitOptions): Promise<SlurmJob> {
     ...sbatchOptions(o.settings).map((x) => `#SBATCH ${x}`),
     `# Quarterturn run ${o.runId}, attempt ${o.attempt}: the worker writes its messages to ${events}.`,
     `export QUARTERTURN_LOCK_OWNER=${shq(owner)}`,
+    `export QUARTERTURN_LOCK_STALE_MS=${STALE_MS}`,
     `exec ${[node, ...(o.entry.execArgv ?? []), o.entry.entry, o.place.runDir, o.place.workspaceDir, events].map(shq).join(' ')}`
   ]
   await fs.writeFile(script, lines.join('\n') + '\n', { mode: 0o755 })
