@@ -184,7 +184,9 @@ async function runQuarterturn(
   const file = path.join(root, `quarterturn-seed-${seed}.json`)
   await fs.writeFile(file, JSON.stringify(quarterturnConfig(o, seed, { id: DATASET_ID, testSplit }), null, 2))
   const t0 = performance.now()
-  const r = await cli(['run', file, '--json'])
+  // `run --json` is silent until the end: say where the run is every half minute.
+  const watch = setInterval(() => void latestStep(seed).then((l) => l && log(l)), 30_000)
+  const r = await cli(['run', file, '--json']).finally(() => clearInterval(watch))
   const wallSec = (performance.now() - t0) / 1000
   const last = r.out.at(-1)
   const out = last ? (JSON.parse(last) as { id: string; state: string; backend: string | null; error?: string; accuracies: Record<string, number> }) : null
@@ -199,6 +201,26 @@ async function runQuarterturn(
   return {
     result: { seed, pretextLoss: pretext?.loss ?? null, pretextAcc: pretext?.acc ?? null, probeTop1: acc('linear'), knnTop1: acc('knn'), wallSec },
     runtime: `Quarterturn CLI, backend ${out.backend ?? '?'}, Node ${process.versions.node}`
+  }
+}
+
+/** The newest run's last metrics record, as a progress line (null before its first step). */
+async function latestStep(seed: number): Promise<string | null> {
+  const ids = await fs.readdir(path.join(workspace, 'runs')).catch(() => [] as string[])
+  const id = ids
+    .filter((d) => !d.endsWith('.json'))
+    .sort()
+    .at(-1)
+  if (!id) return null
+  const text = await fs.readFile(runPaths(runDirOf(workspace, id)).metrics, 'utf8').catch(() => '')
+  const last = text.trim().split('\n').at(-1)
+  if (!last) return null
+  try {
+    const m = JSON.parse(last) as { stage: string; epoch: number; step: number; loss?: number; acc_rot?: number }
+    const acc = m.acc_rot !== undefined ? `, rotation accuracy ${(100 * m.acc_rot).toFixed(1)}%` : ''
+    return `[quarterturn seed ${seed}] ${m.stage} epoch ${m.epoch + 1} step ${m.step + 1}${m.loss !== undefined ? `: loss ${m.loss.toFixed(4)}${acc}` : ''}`
+  } catch {
+    return null
   }
 }
 
