@@ -4,12 +4,14 @@
 // same command so the printed ratio compares like with like on this machine.
 //
 //   npm run bench:train -- --backend wasm --width 1 --batch 32 --input 64 [--steps 5] [--warmup 2] [--no-peer]
-//                          [--wasm-threads N] [--threads N] [--no-wasm]
+//                          [--wasm-threads N] [--threads N] [--no-wasm] [--no-profile]
 //   npm run bench:train -- --backend webgpu --width 1 --batch 64 --input 64
 //
 // --wasm-threads: threads of the wasm backend (default: one per core, as the app uses it; 1 = the
 // single-threaded build tfjs picks by itself in Node). --threads: the PyTorch peer's threads.
-// --batch counts images; each gives 4 rotated views, as in the peer. FLOPs are counted
+// After the timed steps one more step runs under tf.profile and the time per kernel is printed
+// (--no-profile skips it). The load average is printed before and after each side, since the
+// figures mean little on a busy machine. --batch counts images; each gives 4 rotated views, as in the peer. FLOPs are counted
 // analytically (conv + fc multiply-adds of the backbone; FLOP = 2 MAC; training ~ 3x forward,
 // the peer's convention).
 //
@@ -19,7 +21,7 @@
 // on a software adapter too (then it measures the CPU, not a GPU: the adapter line says which).
 import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend, setWasmThreads } from '../src-engine/backends'
@@ -41,7 +43,8 @@ const { values: a } = parseArgs({
     peer: { type: 'string', default: path.resolve(import.meta.dirname, '../../shared/peer-bench/rfd_torch_bench.py') },
     threads: { type: 'string', default: '2' },
     'wasm-threads': { type: 'string' },
-    'no-wasm': { type: 'boolean', default: false }
+    'no-wasm': { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false }
   }
 })
 const width = Number(a.width)
@@ -51,6 +54,15 @@ const steps = Number(a.steps)
 const warmup = Number(a.warmup)
 const arch = input === 224 ? 'alexnet224' : input === 32 ? 'alexnet32' : 'alexnet64'
 if (![32, 64, 224].includes(input)) throw new Error('--input must be 32, 64 or 224')
+
+/** The 1-, 5- and 15-minute load averages (Linux; empty elsewhere). */
+function loadavg(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  } catch {
+    return ''
+  }
+}
 
 if (a['wasm-threads'] !== undefined) setWasmThreads(Number(a['wasm-threads']))
 const { name: backend, statuses } = await selectBackend(a.backend as 'auto')
@@ -77,6 +89,7 @@ const trainer = new Trainer(
   }),
   data
 )
+const loadBefore = loadavg()
 const times: number[] = []
 for (let s = 0; s < warmup + steps; s++) {
   const r = trainer.step()
@@ -99,9 +112,27 @@ const ours = {
   fwd_gflops_per_view: +((2 * macsPerView) / 1e9).toFixed(4),
   approx_gflops_per_sec: +((3 * 2 * macsPerView * views) / (ms / 1000) / 1e9).toFixed(1),
   params: trainer.params.count(),
-  tensors_after: tf.memory().numTensors
+  tensors_after: tf.memory().numTensors,
+  load_before: loadBefore,
+  load_after: loadavg()
 }
 console.log(`quarterturn  ${JSON.stringify(ours)}`)
+if (!a['no-profile']) {
+  const prof = await tf.profile(() => {
+    trainer.step()
+  })
+  const byKernel = new Map<string, { ms: number; calls: number }>()
+  for (const k of prof.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0
+    e.calls++
+    byKernel.set(k.name, e)
+  }
+  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0)
+  const top = [...byKernel.entries()].sort((x, y) => y[1].ms - x[1].ms).filter(([, e]) => e.ms >= total * 0.005)
+  const split = top.map(([name, e]) => `${name} ${e.ms.toFixed(0)} (${((100 * e.ms) / total).toFixed(1)}%, ${e.calls})`).join(', ')
+  console.log(`kernels      profiled step, sum ${total.toFixed(0)} ms: ${split}`)
+}
 trainer.dispose()
 
 if (backend !== 'wasm' && !a['no-wasm']) {
@@ -140,6 +171,7 @@ if (!a['no-peer']) {
   if (!existsSync(a.peer!)) {
     console.log(`peer: ${a.peer} not found; pass --peer PATH or --no-peer`)
   } else {
+    const peerLoadBefore = loadavg()
     const args = [
       a.peer!,
       '--batch',
@@ -161,9 +193,15 @@ if (!a['no-peer']) {
       console.log(`peer failed (${python} ${args.join(' ')}): ${p.stderr.trim().split('\n').at(-1)}`)
       console.log('Install it with: apt-get install -y python3-torch python3-numpy')
     } else {
-      const peer = JSON.parse(line) as { views_per_sec: number; ms_per_step: number; approx_gflops_per_sec: number; torch_threads: number }
+      const peer = JSON.parse(line) as {
+        views_per_sec: number
+        ms_per_step: number
+        approx_gflops_per_sec: number
+        torch_threads: number
+        other_procs_cores?: number | null
+      }
       console.log(
-        `pytorch      ${JSON.stringify({ ms_per_step: peer.ms_per_step, views_per_sec: peer.views_per_sec, approx_gflops_per_sec: peer.approx_gflops_per_sec, threads: peer.torch_threads })}`
+        `pytorch      ${JSON.stringify({ ms_per_step: peer.ms_per_step, views_per_sec: peer.views_per_sec, approx_gflops_per_sec: peer.approx_gflops_per_sec, threads: peer.torch_threads, other_procs_cores: peer.other_procs_cores ?? null, load_before: peerLoadBefore, load_after: loadavg() })}`
       )
       console.log(`ratio (quarterturn / pytorch views/s): ${(ours.views_per_sec / peer.views_per_sec).toFixed(3)}`)
     }

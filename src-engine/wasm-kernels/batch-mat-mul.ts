@@ -3,12 +3,20 @@
 // scalar C++ loop, 10x or more slower. Here operands are transposed explicitly and batches are
 // folded or looped so that every product takes the XNNPACK path.
 import { type _FusedMatMulAttrs, type BatchMatMulAttrs, broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core'
+import { nativeGemm, nativeGemmAvailable } from './native-gemm'
 import { BACKEND, runKernel, type Scope, type WasmBackend, withScope } from './util'
 
 type Inputs = Record<string, TensorInfo | undefined>
 
 /** Below this many multiply-adds per product, looping over a batch costs more than the stock loop saves. */
 const MIN_LOOPED_MACS = 16384
+
+/**
+ * From this many elements of the right operand on, an untransposed product runs on the native
+ * GEMM (native-gemm.ts), which reads that operand in place, instead of XNNPACK, which packs it
+ * first. Smaller right operands (most of them are packed in well under a millisecond) stay on XNNPACK.
+ */
+const MIN_NATIVE_RIGHT = 1 << 16
 
 interface Plan {
   a3: TensorInfo // [batchA, M, K] after the transpose
@@ -152,7 +160,12 @@ export function batchMatMul(args: { inputs: Inputs; attrs: BatchMatMulAttrs; bac
   const stock = () => runKernel('BatchMatMul', backend, inputs as Record<string, TensorInfo>, attrs as unknown as Record<string, unknown>)
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock()
   const d = shapes(a, b, transposeA, transposeB)
-  if (isFastAlready(d, transposeA, transposeB)) return stock()
+  if (isFastAlready(d, transposeA, transposeB)) {
+    if (d.K * d.N < MIN_NATIVE_RIGHT || !nativeGemmAvailable(backend)) return stock()
+    const out = backend.makeOutput([...d.outBatchShape, d.M, d.N], 'float32')
+    nativeGemm(backend, a, b, out, d.M, d.K, d.N)
+    return out
+  }
   // Tiny batched products: the stock loop beats one XNNPACK call each (same batches only: the
   // stock kernel's batch broadcasting is not relied on).
   if (d.batchB > 1 && d.batchA === d.batchB && d.M * d.N * d.K < MIN_LOOPED_MACS) return stock()

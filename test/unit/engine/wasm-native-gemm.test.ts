@@ -1,0 +1,97 @@
+// The native GEMM of the wasm kernels (src-engine/wasm-kernels/native-gemm.ts, native/gemm.c):
+// products against the cpu backend over sizes that hit every edge (rows not a multiple of 4,
+// columns not a multiple of 8, fewer than 8 columns, K over several 256-deep blocks), the same
+// products on the threaded build (columns split with the worker) in child processes, and a whole
+// training step at width 0.25 with and without it.
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import '@tensorflow/tfjs-backend-wasm'
+import '../../../src-engine/tf-gradients'
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerWasmTrainingKernels, type WasmBackend } from '../../../src-engine/wasm-kernels'
+import { nativeGemmAvailable, setNativeGemmDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
+import { firstStep, stepCheckConfig, withNoisePixels, worstError, worstMetricError } from '../../helpers/step-check'
+import { generateSampleDataset } from '../../../src-shared/sample-dataset'
+
+// [M, K, N]: every one has K*N >= 65536, so it takes the native path.
+const SHAPES: [number, number, number][] = [
+  [32, 576, 1024],
+  [5, 300, 257],
+  [1, 513, 129],
+  [7, 22000, 3],
+  [3, 256, 256],
+  [33, 1025, 72]
+]
+
+function rel(got: Float32Array, ref: Float32Array): number {
+  let diff = 0
+  let big = 0
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - ref[i]!))
+    big = Math.max(big, Math.abs(ref[i]!))
+  }
+  return diff / big
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm')
+  registerWasmTrainingKernels()
+})
+afterAll(() => setNativeGemmDisabled(false))
+
+describe('native GEMM on the wasm heap', () => {
+  it('loads on the wasm backend', async () => {
+    await tf.setBackend('wasm')
+    expect(nativeGemmAvailable(tf.backend() as unknown as WasmBackend)).toBe(true)
+  })
+
+  it.each(SHAPES)('[%i,%i] x [%i] matches the cpu backend', async (M, K, N) => {
+    const a = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37) + 0.1)
+    const b = new Float32Array(K * N).map((_, i) => Math.cos(i * 0.11) - 0.2)
+    await tf.setBackend('cpu')
+    const ref = tf.matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])).dataSync() as Float32Array
+    await tf.setBackend('wasm')
+    const before = tf.memory().numTensors
+    const got = tf.tidy(() => tf.matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])).dataSync() as Float32Array)
+    expect(tf.memory().numTensors).toBe(before)
+    expect(got.length).toBe(M * N)
+    expect(rel(got, ref)).toBeLessThan(1e-5)
+  })
+
+  it('gives the same products split between two threads, bit for bit', async () => {
+    const run = (threads: number) =>
+      new Promise<{ shape: number[]; rel: number; checksum: number }[]>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', path.resolve('test/helpers/native-gemm-run.ts'), String(threads), JSON.stringify(SHAPES)],
+          { timeout: 60_000 },
+          (err, stdout, stderr) => {
+            const line = stdout.trim().split('\n').at(-1) ?? ''
+            if (err || !line.startsWith('[')) return reject(new Error(`threads=${threads}: ${err?.message ?? ''} ${stderr.trim().split('\n').at(-1)}`))
+            resolve(JSON.parse(line))
+          }
+        )
+      })
+    const [one, two] = await Promise.all([run(1), run(2)])
+    for (const r of [...one, ...two]) expect(r.rel, `vs XNNPACK at ${r.shape}`).toBeLessThan(1e-5)
+    expect(two.map((r) => r.checksum)).toEqual(one.map((r) => r.checksum))
+  }, 60_000)
+
+  it('leaves a whole training step at width 0.25 as XNNPACK has it', async () => {
+    await tf.setBackend('wasm')
+    const data = withNoisePixels(generateSampleDataset({ perClass: 1, size: 32, seed: 2 }))
+    const config = stepCheckConfig('rfd-contrastive', { arch: 'alexnet32', width: 0.25, batchSize: 4 })
+    setNativeGemmDisabled(true)
+    const ref = firstStep(config, data)
+    setNativeGemmDisabled(false)
+    const got = firstStep(config, data)
+    const g = worstError(ref.grads, got.grads)
+    const w = worstError(ref.after, got.after)
+    const m = worstMetricError(ref.metrics, got.metrics)
+    expect(g.err, `worst gradient: ${g.name}`).toBeLessThan(1e-4)
+    expect(w.err, `worst weight after the step: ${w.name}`).toBeLessThan(1e-4)
+    expect(m.err, `worst metric: ${m.name}`).toBeLessThan(1e-4)
+  }, 30_000)
+})
