@@ -15,6 +15,7 @@ import { resolveRunConfig } from './runs/service'
 import { estimateRun, mainStep, runSizes } from '../src-shared/estimate'
 import type { CliIO } from './cli'
 import { SAMPLE_ID } from '../src-shared/sample-dataset'
+import { resolveInitPath } from './cli-weights'
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
 
@@ -67,7 +68,7 @@ export async function cmdRun(host: CliHost, positionals: string[], o: RunCliOpti
   let config: Record<string, unknown> = {}
   if (file) {
     try {
-      config = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
+      config = resolveInitPath(JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>, file)
     } catch (err) {
       io.err(`quarterturn run: cannot read ${file}: ${(err as Error).message}`)
       return EXIT.badInput

@@ -98,8 +98,7 @@ export const RunConfigSchema = z.strictObject({
   backend: z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   dataset: DatasetRefSchema.prefault({ kind: 'dataset', id: SAMPLE_ID }),
   backbone: BackboneConfigSchema.extend({
-    /** Absent: random init (so configs written before this field keep their hash). */
-    init: BackboneInitSchema.optional()
+    init: BackboneInitSchema.prefault({ kind: 'random' })
   }).prefault({}),
   pretrain: TrainSliceSchema.extend({
     enabled: z.boolean().default(true),

@@ -21,6 +21,8 @@ const LABELS: Record<string, string> = {
   backbone: 'Backbone',
   arch: 'Architecture',
   width: 'Width multiplier',
+  'backbone.init': 'Starting weights',
+  'init.path': 'Weights file',
   pretrain: 'Pretraining',
   finetune: 'Fine-tuning',
   pu: 'PU estimation',
@@ -91,7 +93,10 @@ const HINTS: Record<string, string> = {
   'pu.enabled': `Trains its own RotNets first; applies to the ${methodsWith((t) => t.puWeights).join(', ')} method only.`,
   perClass: '10 classes.',
   id: 'A dataset added under Datasets (its id).',
-  'subset.id': 'A subset saved in the dataset’s Subsets panel, of the training split.'
+  'subset.id': 'A subset saved in the dataset’s Subsets panel, of the training split.',
+  'backbone.init':
+    'A .safetensors backbone (quarterturn export-weights, or converted from PyTorch): pretraining starts from it, or with pretraining off the probes evaluate it frozen.',
+  'init.path': 'Full path on the machine the host runs on; checked against the architecture and width, then copied into the run.'
 }
 
 const VARIANT_LABELS: Record<string, string> = {
@@ -107,7 +112,9 @@ const VARIANT_LABELS: Record<string, string> = {
   'first-per-class': 'First N per class',
   'per-class': 'N random per class',
   subset: 'A saved subset',
-  auto: 'auto (best available)'
+  auto: 'auto (best available)',
+  random: 'Random (PyTorch’s default init)',
+  file: 'A .safetensors file'
 }
 
 function lookup(map: Record<string, string>, path: Path, variant?: string): string | undefined {

@@ -94,7 +94,7 @@ describe('imported backbones', () => {
   })
 
   it('config: a file init needs a .safetensors path; random init is the default', () => {
-    expect(parseRunConfig({}).backbone.init).toBeUndefined()
+    expect(parseRunConfig({}).backbone.init).toEqual({ kind: 'random' })
     expect(() => parseRunConfig({ backbone: { init: { kind: 'file', path: '/x/w.pth' } } })).toThrow(
       /backbone\.init\.path: a weights file ends in \.safetensors/
     )
