@@ -312,14 +312,14 @@ async function datasetRefOf(host: CliHost, arg: string, io: CliIO, quiet: boolea
 
 /**
  * What a run argument names: an exact id, a run's exact name, or a unique prefix of an id; with
- * `groups`, a seed group's id too. Ambiguous and unknown arguments are errors that list the
+ * `groups`, a seed group's or a sweep's id too. Ambiguous and unknown arguments are errors that list the
  * candidates, so a typo never silently picks (or skips) a run.
  */
 export function resolveRunRef(all: RunSummary[], ref: string, groups = false): { runs: RunSummary[] } | { error: string } {
   const byId = all.find((r) => r.id === ref)
   if (byId) return { runs: [byId] }
   if (groups) {
-    const members = all.filter((r) => r.group === ref).reverse()
+    const members = all.filter((r) => r.group === ref || r.sweep?.id === ref).reverse()
     if (members.length) return { runs: members }
   }
   const byName = all.filter((r) => r.name === ref)

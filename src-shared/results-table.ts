@@ -184,7 +184,9 @@ export function buildResultsTable(runs: Summary[], baselineId: string | null = n
   for (const u of units) if (u.group && u.runs.length > 1) u.id = u.group
   for (const u of units) if (u.runs.length === 1) u.group = null
 
-  const names = uniqueNames(units.map((u) => ({ id: u.id, name: u.runs[0]!.name })))
+  // A sweep's points are told apart by their values ("rfd lambdaMse=0.5"), not by id tails.
+  const pointText = (r: Summary): string => (r.sweep ? r.sweep.point.map((p) => ` ${p.path.split('.').at(-1)}=${+p.value.toPrecision(6)}`).join('') : '')
+  const names = uniqueNames(units.map((u) => ({ id: u.id, name: u.runs[0]!.name + pointText(u.runs[0]!) })))
   const rows: ResultsRow[] = units.map((u, i) => {
     const cells: Record<string, ResultsCell | null> = {}
     for (const c of columns) cells[c.key] = cellOf(u.runs.flatMap((r) => r.evaluations.filter((x) => `${x.protocol}:${x.dataset}` === c.key)))

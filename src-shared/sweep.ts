@@ -53,6 +53,16 @@ export function valueAt(obj: unknown, path: string): unknown {
   return cur
 }
 
+/** The numeric settings of a resolved config a sweep may vary, as dotted paths in the config's order (not the seed, not list items). */
+export function numericPaths(config: unknown, prefix = ''): string[] {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return []
+  return Object.entries(config).flatMap(([k, v]) => {
+    const path = prefix ? `${prefix}.${k}` : k
+    if (typeof v === 'number') return path === 'seed' ? [] : [path]
+    return numericPaths(v, path)
+  })
+}
+
 /** A copy of `obj` with the value at `path` replaced (the path's objects are copied, the rest shared). */
 export function withValueAt<T>(obj: T, path: string, value: unknown): T {
   const [head, ...rest] = path.split('.')

@@ -3,7 +3,7 @@
 // runs.log events. Metric series live outside Vue's reactivity (see lib/metrics.ts).
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref, shallowRef } from 'vue'
-import type { MetricRecord, RunDetail, RunSummary } from '../../../src-shared/contract'
+import type { MetricRecord, RunDetail, RunSummary, SweepAxis } from '../../../src-shared/contract'
 import type { z } from 'zod'
 import type { PresetInfoSchema } from '../../../src-shared/contract'
 import { api } from '../api'
@@ -232,6 +232,10 @@ export const useRunsStore = defineStore('runs', () => {
   async function createGroup(config: Record<string, unknown>, preset: string | null, seeds: number[]): Promise<RunSummary[]> {
     return (await api.call('runs.createGroup', { config, preset, seeds })).map(answered)
   }
+  /** A grid sweep: one run per grid point and seed (src-shared/sweep.ts). */
+  async function createSweep(config: Record<string, unknown>, preset: string | null, axes: SweepAxis[], seeds: number[] | null): Promise<RunSummary[]> {
+    return (await api.call('runs.createSweep', { config, preset, axes, seeds })).map(answered)
+  }
   async function pause(id: string): Promise<void> {
     answered(await api.call('runs.pause', { id }))
   }
@@ -268,6 +272,7 @@ export const useRunsStore = defineStore('runs', () => {
     detail,
     create,
     createGroup,
+    createSweep,
     pause,
     resume,
     cancel,

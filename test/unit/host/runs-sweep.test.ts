@@ -167,6 +167,14 @@ describe('quarterturn sweep', () => {
         expect(row.cells[key]!.sd).toBeCloseTo(sampleSd(accs), 10)
       }
 
+      // export takes the sweep's id: one row per point, its seeds folded into mean ± sd.
+      const md = await runCli(['export', res.sweep, '--config-dir', configDir])
+      expect(md.code, md.err).toBe(0)
+      expect(
+        md.out.split('\n').filter((l) => l.startsWith('| ') && /tiny-sweep k=(3|5) \(2 seeds\)/.test(l)),
+        md.out
+      ).toHaveLength(2)
+
       // The text form: one line per point with its values, runs done and the mean ± sd.
       const text = await runCli(['sweep', file, '--set', 'evaluation.knn.k=3', '--seeds', '0,1', '--config-dir', configDir])
       expect(text.code, text.err).toBe(0)

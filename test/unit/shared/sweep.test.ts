@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseRunConfig } from '../../../src-shared/config/run'
 import type { RunSummary } from '../../../src-shared/contract/runs'
+import { buildResultsTable } from '../../../src-shared/results-table'
 import { mean, sampleSd } from '../../../src-shared/stats'
 import {
   MAX_SWEEP_RUNS,
@@ -213,5 +214,12 @@ describe('sweepTable', () => {
     expect(text[3]).toMatch(/^0\.5 +0\.1 +3\/3 +34\.00 ± 1\.00$/)
     expect(text[5]).toMatch(/^2 +0\.1 +1\/3 +39\.00$/)
     expect(sweepTable(summaries, 'nope')).toBeNull()
+    // Results tables (Compare, export) name a point's row by its values.
+    expect(buildResultsTable(summaries).rows.map((r) => [r.name, r.members.length])).toEqual([
+      ['rfd-sweep lambdaMse=0.5 lr=0.01', 3],
+      ['rfd-sweep lambdaMse=0.5 lr=0.1', 3],
+      ['rfd-sweep lambdaMse=2 lr=0.01', 3],
+      ['rfd-sweep lambdaMse=2 lr=0.1', 3]
+    ])
   })
 })
