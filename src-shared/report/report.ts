@@ -104,7 +104,8 @@ export function buildReport(input: ReportInput): ReportOutput {
   md.push('## Runs compared', '')
   for (const r of input.runs) {
     const d = r.detail
-    const line = `${d.name} — ${d.method}, ${d.status.state}, backend ${d.status.backend ?? '?'}, ${(d.status.wallMs / 1000).toFixed(0)} s, seed ${String((d.config as { seed?: number }).seed ?? '?')}, config ${d.configHash}${d.id === input.baselineId ? ' (baseline)' : ''}`
+    const init = (d.config as { backbone?: { init?: { kind?: string; path?: string } } }).backbone?.init
+    const line = `${d.name} — ${d.method}, ${d.status.state}, backend ${d.status.backend ?? '?'}, ${(d.status.wallMs / 1000).toFixed(0)} s, seed ${String((d.config as { seed?: number }).seed ?? '?')}, config ${d.configHash}${init?.kind === 'file' ? `, backbone from ${init.path}` : ''}${d.id === input.baselineId ? ' (baseline)' : ''}`
     const saturated = runPretextSaturation(r.metrics, d.status)
     const warning = saturated && `Warning: ${saturationWarning(saturated)}`
     html.push(`<li><code>${esc(d.id)}</code>: ${esc(line)}${warning ? `<p class="warn">${esc(warning)}</p>` : ''}</li>`)
@@ -113,6 +114,9 @@ export function buildReport(input: ReportInput): ReportOutput {
   }
   html.push('</ul>')
   md.push('')
+  const weights = `Trained weights: quarterturn export-weights <run id> (or the run page's Checkpoints tab) writes a run's backbone as .safetensors in PyTorch's layout: method-spec's module names (_feature_blocks.N.M.weight, .running_mean, ...), conv weights [out, in, kh, kw], linear weights [out, in]; docs/weights.md has the full table.`
+  html.push(`<p class="note">${esc(weights)}</p>`)
+  md.push(mdText(weights), '')
 
   if (has('tables')) {
     html.push('<h2>Results (top-1 %)</h2>', resultsHtml(table))

@@ -123,6 +123,14 @@ describe('export-weights, then a run that starts from the file', () => {
       expect(runJson.config.backbone.init.path).toBe(out)
       expect(readFileSync(path.join(ws, 'runs', dst.id, 'artifacts', 'backbone-init.safetensors')).equals(bytes)).toBe(true)
 
+      // The report says where a run's backbone came from, and how to get the weights.
+      const rep = await runCli(['export', src.id, dst.id, '--report', '--config-dir', cfg])
+      expect(rep.code, rep.err).toBe(0)
+      const reportDir = /Report written to (.*)/.exec(rep.out)![1]!
+      const md = readFileSync(path.join(reportDir, 'report.md'), 'utf8')
+      expect(md).toContain(`backbone from ${out}`)
+      expect(md).toMatch(/Trained weights: quarterturn export-weights .*docs\/weights\.md/)
+
       // Nothing trained, nothing to export: the message says so.
       const none = await runCli(['export-weights', dst.id, '--config-dir', cfg])
       expect(none.code).toBe(2)
