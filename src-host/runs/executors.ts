@@ -120,7 +120,14 @@ export function makeExecutors(local: WorkerLauncher, jobEntry: WorkerEntry | nul
       const open = (run?.placements ?? []).filter((p) => p.executor === 'slurm' && p.state === null)
       for (const p of open) {
         const st = await jobState(p.jobId)
-        if (st && !st.ended) await slurmCommand('scancel', [p.jobId])
+        if (!st || st.ended) continue
+        await slurmCommand('scancel', [p.jobId])
+        // Until it has left the queue (the worker checkpoints on SIGTERM), so no resume overlaps it.
+        for (let i = 0; i < 120; i++) {
+          const now = await jobState(p.jobId)
+          if (!now || now.ended) break
+          await new Promise((r) => setTimeout(r, 500))
+        }
       }
     },
     async describe(workspaceDir) {

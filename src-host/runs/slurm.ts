@@ -101,7 +101,8 @@ export async function submitAttempt(o: SubmitOptions): Promise<SlurmJob> {
     '#!/bin/bash',
     `#SBATCH --job-name=qt-${o.runId}`,
     `#SBATCH --output=${output}`,
-    `#SBATCH --chdir=${process.cwd()}`,
+    // The run folder is on the shared filesystem; a source entry run through tsx resolves it from the project folder.
+    `#SBATCH --chdir=${o.entry.entry.endsWith('.ts') ? process.cwd() : o.place.runDir}`,
     '#SBATCH --no-requeue',
     ...sbatchOptions(o.settings).map((x) => `#SBATCH ${x}`),
     `# Quarterturn run ${o.runId}, attempt ${o.attempt}: the worker writes its messages to ${events}.`,

@@ -11,7 +11,7 @@ import { createHeadlessHost } from '../../../src-host/headless'
 import type { Host } from '../../../src-host/host'
 import { readMetrics } from '../../../src-node/metrics-log'
 import { cleanupTmp, tmpDir } from '../../helpers/tmp'
-import { waitFor } from '../../helpers/processes'
+import { killChildren, otherProcess, waitFor } from '../../helpers/processes'
 import { makeExecutors } from '../../../src-host/runs/executors'
 import type { Placement } from '../../../src-shared/contract/executor'
 
@@ -35,6 +35,7 @@ beforeAll(() => {
 }, 60_000)
 
 afterAll(async () => {
+  killChildren()
   for (const h of hosts.splice(0)) await h.shutdown()
   if (!missing.length) execFileSync(SCRIPT, ['stop', state], { stdio: 'inherit' })
   await fs.rm(state, { recursive: true, force: true })
@@ -145,6 +146,32 @@ describe.skipIf(missing.length > 0)('runs on Slurm', () => {
     const placements = (await runJson(ws, run.id)).placements!
     expect(placements.map((p) => p.state)).toEqual(['NODE_FAIL', 'COMPLETED'])
     expect(await pretrainSteps(ws, run.id)).toEqual([...Array(16).keys()])
+  }, 120_000)
+
+  it('a host killed with SIGKILL: the next host cancels its job, marks the run interrupted, and resumes it without duplicated steps', async () => {
+    const ws = tmpDir('qt-ws-')
+    await fs.writeFile(path.join(ws, 'executor.json'), JSON.stringify(SLURM))
+    const { child, ids } = await otherProcess(ws, [tiny(6, false)])
+    const id = ids[0]!
+    await waitFor(async () => (await pretrainSteps(ws, id)).length >= 6, 'training on the cluster', 60_000)
+    const job = (await runJson(ws, id)).placements![0]!.jobId
+    child.kill('SIGKILL')
+    const next = createHeadlessHost({ configDir: tmpDir('qt-cfg-'), defaultWorkspace: ws, runWorker: WORKER })
+    hosts.push(next)
+    const interrupted = await waitFor(async () => {
+      const r = (await next.call('runs.list', {})).find((x) => x.id === id)!
+      return r.status.state === 'interrupted' && r
+    }, 'the run marked interrupted')
+    expect(interrupted.status.error).toMatch(/while it was running\. Resume continues/)
+    // The dead host's job is gone before the run is offered for resuming: never two writers.
+    expect(execFileSync('squeue', ['-h', '-j', job, '-o', '%T'], { encoding: 'utf8' }).trim()).toBe('')
+    await next.call('runs.resume', { id })
+    expect((await next.runs.waitSettled(id)).status.state).toBe('done')
+    expect(await pretrainSteps(ws, id)).toEqual([...Array(24).keys()])
+    expect((await runJson(ws, id)).placements!.map((p) => [p.attempt, p.state])).toEqual([
+      [1, null],
+      [2, 'COMPLETED']
+    ])
   }, 120_000)
 
   it('a bad partition fails the run naming it; without sbatch the executor says it is unavailable and how to fix it', async () => {
