@@ -9,6 +9,7 @@ import { parseSeeds } from '../src-shared/seeds'
 import { parseSetArg, sweepTable, sweepTableText, type SweepAxis } from '../src-shared/sweep'
 import { ServiceError } from './errors'
 import type { CliIO } from './cli'
+import { resolveInitPath } from './cli-weights'
 
 /** What the sweep command needs of a host: this machine's, or a remote one. */
 export interface SweepHost {
@@ -68,7 +69,7 @@ export async function cmdSweep(host: SweepHost, positionals: string[], o: SweepC
   let config: Record<string, unknown> = {}
   if (file) {
     try {
-      config = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
+      config = resolveInitPath(JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>, file)
     } catch (err) {
       return bad(`cannot read ${file}: ${(err as Error).message}`)
     }
