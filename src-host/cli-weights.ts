@@ -43,6 +43,11 @@ export async function cmdExportWeights(h: CliHost, ref: string | undefined, o: E
   const file = path.resolve(o.out ?? e.name)
   try {
     await fs.mkdir(path.dirname(file), { recursive: true })
+    if (h.remote !== null && e.data === undefined)
+      return fail(
+        `${e.name} is ${(e.bytes / 1e6).toFixed(0)} MB, too big to send over the connection: the host wrote it to ${e.file}; copy it from there (e.g. with scp).`,
+        EXIT.failed
+      )
     if (e.data !== undefined) await writeFileAtomic(file, Buffer.from(e.data, 'base64'))
     else if (path.resolve(e.file) !== file) await fs.copyFile(e.file, file)
   } catch (err) {

@@ -178,7 +178,8 @@ export const requests = {
   /**
    * A run's trained backbone (with its pretraining method's heads when asked) as a .safetensors
    * file in PyTorch's layout (docs/weights.md), written under workspace/exports/weights/; `data`
-   * also returns its bytes (base64) for a browser or a CLI on another machine to save.
+   * also returns its bytes (base64) for a browser or a CLI on another machine to save, when the
+   * file is small enough to travel in one message (64 MiB; a bigger one stays on the host).
    */
   'runs.exportWeights': {
     arg: RunIdArg.extend({

@@ -86,7 +86,7 @@ describe('imported backbones', () => {
     const back = await readInitBackbone(dir, shapes)
     for (const k of Object.keys(shapes)) expect(back[k]!.data).toEqual(p[k]!.data)
     const copy = await fs.readFile(runPaths(dir).initBackbone)
-    copy[copy.length - 1] ^= 1
+    copy.writeUInt8(copy.readUInt8(copy.length - 1) ^ 1, copy.length - 1)
     await fs.writeFile(runPaths(dir).initBackbone, copy)
     await expect(readInitBackbone(dir, shapes)).rejects.toThrow(
       /copy of its starting backbone .* changed since the run was created .*restore it from .*w\.safetensors/
