@@ -125,6 +125,7 @@ export class Host {
         return { path: await opts.pickFolder() }
       },
       'backends.detect': () => this.backends.detect(),
+      'executors.describe': async () => this.executors.describe((await this.workspace.info()).path),
       'engine.benchmark': ({ config, mode }) => this.bench.measure(config, mode),
       'runs.list': () => this.runs.list(),
       'runs.get': ({ id }) => this.runs.get(id),

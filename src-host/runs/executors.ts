@@ -11,13 +11,13 @@ import {
   SlurmSettingsSchema,
   WorkspaceExecutorSchema,
   ExecutorKindSchema,
-  type ExecutorKind,
+  type ExecutorReport,
   type Placement,
   type SlurmSettings,
   type WorkspaceExecutor
 } from '../../src-shared/contract/executor'
 import { runPaths } from '../../src-node/run-folder'
-import { slurmAvailability, slurmCommand, submitAttempt, jobState, type SlurmAvailability } from './slurm'
+import { slurmAvailability, slurmCommand, submitAttempt, jobState } from './slurm'
 import type { RunPlace, WorkerHandle, WorkerLauncher } from './workers'
 import type { WorkerEntry } from './fork-launcher'
 
@@ -72,12 +72,6 @@ export interface Executors {
   reclaim(runDir: string): Promise<void>
   /** Whether each executor can run here, for doctor and the Workspace view. */
   describe(workspaceDir: string): Promise<ExecutorReport>
-}
-
-export interface ExecutorReport {
-  chosen: ExecutorKind
-  local: SlurmAvailability
-  slurm: SlurmAvailability
 }
 
 /**

@@ -42,6 +42,14 @@ export type WorkspaceExecutor = z.infer<typeof WorkspaceExecutorSchema>
 /** A run's own override (run.json `executor`): its Slurm settings on top of the workspace's. */
 export const RunExecutorSchema = z.object({ slurm: SlurmSettingsSchema.partial().optional() })
 
+/** Whether an executor can run here; `fix` says what to do when not. */
+export const ExecutorAvailabilitySchema = z.object({ ok: z.boolean(), detail: z.string(), fix: z.string().optional() })
+export type ExecutorAvailability = z.infer<typeof ExecutorAvailabilitySchema>
+
+/** The workspace's executor and whether each can run on the host (doctor, the Workspace view). */
+export const ExecutorReportSchema = z.object({ chosen: ExecutorKindSchema, local: ExecutorAvailabilitySchema, slurm: ExecutorAvailabilitySchema })
+export type ExecutorReport = z.infer<typeof ExecutorReportSchema>
+
 /** One attempt of a run on a batch scheduler. */
 export const PlacementSchema = z.object({
   executor: z.literal('slurm'),

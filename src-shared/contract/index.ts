@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import { SettingsPatchSchema, SettingsSchema } from './settings'
 import { GpuAdapterSchema } from './gpu'
+import { ExecutorReportSchema } from './executor'
 import {
   AddArgSchema,
   AddSampleArgSchema,
@@ -104,6 +105,8 @@ export const requests = {
   /** Native folder picker; only the Electron shell supports it (the browser types a path). */
   'workspace.pickFolder': { arg: NoArg, result: z.object({ path: z.string().nullable() }) },
   'backends.detect': { arg: NoArg, result: z.array(BackendStatusSchema) },
+  /** Where the workspace's runs train (local or Slurm) and whether each executor can run on the host. */
+  'executors.describe': { arg: NoArg, result: ExecutorReportSchema },
   /**
    * Time a run config's training steps on this machine. mode 'cached': the stored measurement or
    * null; 'measure': stored or new; 'refresh': new. Progress: engine.progress.

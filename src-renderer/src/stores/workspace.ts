@@ -2,11 +2,13 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { BackendStatus, WorkspaceInfo } from '../../../src-shared/contract'
+import type { ExecutorReport } from '../../../src-shared/contract/executor'
 import { api } from '../api'
 
 export const useWorkspaceStore = defineStore('workspace', () => {
   const info = ref<WorkspaceInfo | null>(null)
   const backends = ref<BackendStatus[] | null>(null)
+  const executors = ref<ExecutorReport | null>(null)
   const error = ref<string | null>(null)
   let subscribed = false
 
@@ -36,5 +38,10 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     backends.value = await api.call('backends.detect', {})
   }
 
-  return { info, backends, error, load, open, pick, detectBackends }
+  /** Where runs train (the workspace's executor.json) and whether Slurm can be used from the host. */
+  async function detectExecutors(): Promise<void> {
+    executors.value = await api.call('executors.describe', {})
+  }
+
+  return { info, backends, executors, error, load, open, pick, detectBackends, detectExecutors }
 })

@@ -76,6 +76,11 @@ describe.skipIf(missing.length > 0)('runs on Slurm', () => {
   it('two runs at once on two CPUs finish through Slurm with the results of a local run of the same config and seed', async () => {
     const { host, ws } = await newHost(SLURM)
     await host.settings.update({ maxConcurrentRuns: 1 })
+    expect(await host.call('executors.describe', {})).toMatchObject({
+      chosen: 'slurm',
+      local: { ok: true },
+      slurm: { ok: true, detail: expect.stringMatching(/slurm.*is UP/) }
+    })
     const [a, b] = await host.runs.createGroup(tiny(), null, [3, 4])
     // Both jobs run at once (maxJobs, not the app's one-at-a-time setting, limits a cluster).
     await waitFor(() => squeueRunning().length === 2, 'two jobs running at once', 60_000)
