@@ -395,6 +395,10 @@ export async function cmdShow(host: CliHost, id: string | undefined, o: RunCliOp
   io.out(`state: ${d.status.state}${d.status.error ? ` — ${d.status.error}` : ''}`)
   io.out(`backend: ${d.status.backend ?? '-'}   wall time: ${fmtDuration(d.status.wallMs / 1000)}   config hash: ${d.configHash}`)
   if (d.group) io.out(`group: ${d.group} (seed ${d.seed ?? '?'}; quarterturn export ${d.group} shows the group's mean ± sd)`)
+  if (d.sweep)
+    io.out(
+      `sweep: ${d.sweep.id}, point ${d.sweep.index} of ${d.sweep.points}: ${d.sweep.point.map((p) => `${p.path}=${p.value}`).join(', ')} (${d.sweep.label}; quarterturn export ${d.sweep.id} shows one row per point)`
+    )
   if (d.status.steps) io.out(progressLine(d))
   for (const e of d.evaluations) {
     const w = wilson(e.accuracy, e.testImages)

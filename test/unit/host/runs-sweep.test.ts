@@ -167,6 +167,9 @@ describe('quarterturn sweep', () => {
         expect(row.cells[key]!.sd).toBeCloseTo(sampleSd(accs), 10)
       }
 
+      const shown = await runCli(['show', res.runs[2]!.id, '--config-dir', configDir])
+      expect(shown.out).toContain(`sweep: ${res.sweep}, point 2 of 2: evaluation.knn.k=5 (evaluation.knn.k ∈ {3, 5} × seeds 0, 1;`)
+
       // export takes the sweep's id: one row per point, its seeds folded into mean ± sd.
       const md = await runCli(['export', res.sweep, '--config-dir', configDir])
       expect(md.code, md.err).toBe(0)
