@@ -42,7 +42,7 @@ const EXIT = { ok: 0, failed: 1, badInput: 2 } as const
 
 export async function cmdSweep(host: SweepHost, positionals: string[], o: SweepCliOptions, io: CliIO): Promise<number> {
   const bad = (msg: string): number => {
-    io.err(`quarterturn sweep: ${msg}`)
+    io.err(`quarterturn sweep: ${msg.replace(/^Sweep: /, '')}`)
     return EXIT.badInput
   }
   const file = positionals[0]

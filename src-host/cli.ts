@@ -47,7 +47,7 @@ Options:
   -v, --version       Print the version
   --host URL          Drive the Quarterturn host at URL (\`quarterturn serve\` on another machine,
                       e.g. through ssh -L 7878:127.0.0.1:7878 login) instead of this machine's
-                      workspace: run, list, show, pause, resume, cancel, export and doctor.
+                      workspace: run, sweep, list, show, pause, resume, cancel, export, doctor.
                       Default: $QUARTERTURN_HOST. The URL serve printed carries the token.
   --token TOKEN       The host's access token, when the URL does not carry it
                       (default: $QUARTERTURN_TOKEN)
