@@ -90,10 +90,15 @@ export const FINETUNE_METHOD: MethodName = 'supervised'
 
 /**
  * The method a run is listed under: its pretraining method; the fine-tuning method for a
- * supervised baseline; 'random-init' for a run that trains nothing (probes on random features).
+ * supervised baseline; for a run that trains nothing, 'imported' when it evaluates a backbone from
+ * a weights file (backbone.init), else 'random-init' (probes on random features).
  */
-export function runMethodOf(c: { pretrain: { enabled: boolean; method: { method: string } }; finetune: { enabled: boolean } }): string {
-  return c.pretrain.enabled ? c.pretrain.method.method : c.finetune.enabled ? FINETUNE_METHOD : 'random-init'
+export function runMethodOf(c: {
+  pretrain: { enabled: boolean; method: { method: string } }
+  finetune: { enabled: boolean }
+  backbone?: { init?: { kind: string } }
+}): string {
+  return c.pretrain.enabled ? c.pretrain.method.method : c.finetune.enabled ? FINETUNE_METHOD : c.backbone?.init?.kind === 'file' ? 'imported' : 'random-init'
 }
 
 /** The SimCLR augmentation settings of a method that draws SimCLR pairs; null for the others. */

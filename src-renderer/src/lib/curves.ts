@@ -281,5 +281,10 @@ export function noCurvesText(method: string | undefined, state: string | undefin
       ? 'Random init: no backbone is trained, so there are no pretraining curves; a probe’s curves appear once it trains.'
       : 'Random init: no backbone was trained, so this run has no pretraining curves (its probes’ results are under Evaluations).'
   }
+  if (method === 'imported') {
+    return state === 'queued' || state === 'running' || state === 'paused'
+      ? 'Imported backbone, evaluated frozen: nothing is trained but the probes, whose curves appear once they train.'
+      : 'Imported backbone, evaluated frozen: this run trained no backbone (its probes’ results are under Evaluations).'
+  }
   return 'No training metrics yet: curves appear with the first step.'
 }

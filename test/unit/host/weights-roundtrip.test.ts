@@ -151,7 +151,12 @@ describe('export-weights, then a run that starts from the file', () => {
       expect(w.code).toBe(2)
       expect(w.err).toContain(`${out}: _feature_blocks.0.0.weight has shape [4,3,3,3] but this run's backbone needs [8,3,3,3] (conv1.weight)`)
       const list = await runCli(['list', '--json', '--config-dir', cfg])
-      expect((JSON.parse(list.out) as { name: string }[]).map((r) => r.name).sort()).toEqual(['control', 'imported', 'source'])
+      const listed = JSON.parse(list.out) as { name: string; method: string }[]
+      expect(listed.map((r) => [r.name, r.method]).sort()).toEqual([
+        ['control', 'random-init'],
+        ['imported', 'imported'],
+        ['source', 'rotnet']
+      ])
     } finally {
       delete process.env.QUARTERTURN_WORKSPACE
     }
