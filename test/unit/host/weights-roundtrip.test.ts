@@ -123,6 +123,23 @@ describe('export-weights, then a run that starts from the file', () => {
       expect(runJson.config.backbone.init.path).toBe(out)
       expect(readFileSync(path.join(ws, 'runs', dst.id, 'artifacts', 'backbone-init.safetensors')).equals(bytes)).toBe(true)
 
+      // Pretraining from the file: the run says where it starts, and trains on from there.
+      const further = path.join(dir, 'further.json')
+      writeFileSync(
+        further,
+        JSON.stringify({
+          ...base,
+          name: 'further',
+          evaluation: { linear: { enabled: false }, knn: { k: 3 } },
+          pretrain: { epochs: 1, batchSize: 8, method: smallMethodConfig('rotnet', 8) },
+          backbone: { ...base.backbone, init: { kind: 'file', path: out } }
+        })
+      )
+      const f = await runCli(['run', further, '--json', '--config-dir', cfg])
+      expect(f.code, f.err).toBe(0)
+      const furtherId = lastJson<RunJson>(f.out).id
+      expect(readFileSync(path.join(ws, 'runs', furtherId, 'log.jsonl'), 'utf8')).toContain('Pretraining starts from the imported backbone')
+
       // The report says where a run's backbone came from, and how to get the weights.
       const rep = await runCli(['export', src.id, dst.id, '--report', '--config-dir', cfg])
       expect(rep.code, rep.err).toBe(0)
@@ -154,6 +171,7 @@ describe('export-weights, then a run that starts from the file', () => {
       const listed = JSON.parse(list.out) as { name: string; method: string }[]
       expect(listed.map((r) => [r.name, r.method]).sort()).toEqual([
         ['control', 'random-init'],
+        ['further', 'rotnet'],
         ['imported', 'imported'],
         ['source', 'rotnet']
       ])
