@@ -94,6 +94,12 @@ export class MemoryBank {
   readonly memory: Float32Array
   private readonly rng: Rng
   private z: number | null = null
+  /**
+   * Observer of the rows every loss call uses ([B*(K+1)], slot 0 the positive), drawn or given:
+   * a parity trace (src-engine/parity/trace.ts) records them so another implementation can
+   * replay the same negatives. Null (no cost) otherwise.
+   */
+  static onSample: ((sampled: Int32Array, bank: MemoryBank) => void) | null = null
 
   constructor(opts: MemoryBankOptions) {
     checkInt(opts.size, 'size (N)', 1)
@@ -150,6 +156,7 @@ export class MemoryBank {
     if (B === 0) throw new Error('MemoryBank.loss: empty batch')
     const idx = sampled ?? this.sampleNegatives(indices)
     if (idx.length !== B * K1) throw new Error(`MemoryBank.loss: sampled must have B*(K+1) = ${B * K1} indices, got ${idx.length}`)
+    MemoryBank.onSample?.(idx, this)
     const dim = this.dim
     const rows = new Float32Array(B * K1 * dim)
     for (let j = 0; j < idx.length; j++) {

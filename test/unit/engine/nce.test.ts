@@ -270,4 +270,28 @@ describe('MemoryBank init, sampling and state', () => {
     expect(() => new MemoryBank({ size: 6, dim: 3, K: 2, momentum: 1 })).toThrow(/momentum must be in \[0, 1\)/)
     expect(() => new MemoryBank({ size: 6, dim: 3, K: 2, memory: new Float32Array(5) })).toThrow(/18 = size\*dim/)
   })
+
+  it('reports the rows each loss call uses to MemoryBank.onSample, and replaying them gives the same loss', () => {
+    const seen: Int32Array[] = []
+    const a = new MemoryBank({ size: 10, dim: 4, K: 3, seed: 9 })
+    const b = new MemoryBank({ size: 10, dim: 4, K: 3, seed: 9 })
+    const z = tf.tensor2d([0.5, 0.5, 0.5, 0.5, 1, 0, 0, 0], [2, 4])
+    MemoryBank.onSample = (s, bank) => {
+      if (bank === a) seen.push(Int32Array.from(s))
+    }
+    try {
+      const la = a.loss(z, [2, 5])
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toHaveLength(2 * 4)
+      expect([seen[0]![0], seen[0]![4]]).toEqual([2, 5])
+      const lb = b.loss(z, [2, 5], seen[0])
+      expect(lb.dataSync()[0]).toBe(la.dataSync()[0])
+      tf.dispose([la, lb])
+    } finally {
+      MemoryBank.onSample = null
+    }
+    const lc = a.loss(z, [2, 5])
+    expect(seen).toHaveLength(1)
+    tf.dispose([z, lc])
+  })
 })
