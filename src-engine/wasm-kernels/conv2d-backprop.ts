@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo
 } from '@tensorflow/tfjs-core'
+import { nativeConvFilterGrad, nativeFilterGradAvailable } from './native-gemm'
 import { assertFloat32, assertNhwc, BACKEND, type Scope, type WasmBackend, withScope } from './util'
 
 type Args<A> = { inputs: Record<string, TensorInfo | undefined>; attrs: A; backend: WasmBackend }
@@ -68,6 +69,15 @@ export function conv2DBackpropFilter(args: Args<Conv2DBackpropFilterAttrs>): Ten
   assertFloat32('Conv2DBackpropFilter', x, dy)
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
   const { inChannels: Cin, outChannels: Cout, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
+  if (nativeFilterGradAvailable(backend)) {
+    // Our own blocked GEMM over the im2col of x (native/gemm.c): [Cout, kh*kw*Cin], then transposed.
+    return withScope(backend, (s) => {
+      const dwt = s.make([Cout, kh * kw * Cin])
+      const { batchSize: B, inHeight: H, inWidth: W, outHeight: oH, outWidth: oW } = info
+      nativeConvFilterGrad(backend, x, dy, dwt, { B, H, W, Cin, oH, oW, Cout, kh, kw, sh, sw, top: info.padInfo.top, left: info.padInfo.left })
+      return s.transpose(s.reshape(dwt, [Cout, kh, kw, Cin]), [1, 2, 3, 0])
+    })
+  }
   return withScope(backend, (s) => {
     const { xin, pad } = filterGradInput(s, x, info)
     const xt = s.transpose(xin, [3, 1, 2, 0])

@@ -1,7 +1,9 @@
-// Our own float32 GEMM (native/gemm.c, WebAssembly SIMD128) running directly on the wasm
-// backend's heap, for products whose right operand is new at every call (a dense layer's weight
-// in training): XNNPACK packs such an operand, single-threaded, for about as long as it multiplies.
-// With the threaded tfjs build (shared memory) the product is split by columns between this
+// Our own float32 GEMM and convolution filter gradient (native/gemm.c, WebAssembly SIMD128)
+// running directly on the wasm backend's heap. The GEMM serves products whose right operand is new
+// at every call (a dense layer's weight in training): XNNPACK packs such an operand,
+// single-threaded, for about as long as it multiplies. The filter gradient blocks its long
+// reduction (batch x output pixels) so that operands are reused from cache (see gemm.c).
+// With the threaded tfjs build (shared memory) each call is split by output columns between this
 // thread and one worker_thread that instantiates the same module on the same memory; they meet
 // through Atomics.wait / notify, which sleep in the kernel instead of spinning, so a busy machine
 // costs a wait, not a stalled spinning pool.
@@ -9,21 +11,6 @@ import { Worker } from 'node:worker_threads'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { GEMM_WASM_PLAIN, GEMM_WASM_SHARED } from './native/gemm-wasm'
 import type { WasmBackend } from './util'
-
-type GemmFn = (
-  a: number,
-  b: number,
-  c: number,
-  M: number,
-  K: number,
-  N: number,
-  lda: number,
-  ldb: number,
-  ldc: number,
-  n0: number,
-  n1: number,
-  pack: number
-) => void
 
 /** The WebAssembly API, typed here (the Node typings this project uses do not declare it). */
 interface WasmMemory {
@@ -42,33 +29,49 @@ interface EmscriptenModule {
   _free(ptr: number): void
 }
 
+type NativeFn = (...args: number[]) => void
+
+/** The module's exports, in the order the worker is told them by index. */
+const FUNCTIONS = ['gemm', 'conv_bpf'] as const
+type FnName = (typeof FUNCTIONS)[number]
+
 interface Native {
-  gemm: GemmFn
-  /** Scratch for the packed panel of each thread (256 x 8 floats, 16-byte aligned). */
+  fns: Record<FnName, NativeFn>
+  /** Scratch for the packed panel of each thread (256 x 8 floats and 24 ints, 16-byte aligned). */
   pack: [number, number]
   worker: Worker | null
-  /** [state, 12 arguments]; state 0 idle, 1 work posted, 2 done (the worker sleeps in every state but 1). */
+  /** [state, function index, arguments...]; state 0 idle, 1 work posted, 2 done (the worker sleeps in every state but 1). */
   ctl: Int32Array | null
 }
 
-const PACK_BYTES = 256 * 8 * 4
+const PACK_BYTES = 256 * 8 * 4 + 128
+const MAX_ARGS = 20
 const instances = new WeakMap<object, Native | null>()
-let disabled = process.env.QUARTERTURN_WASM_GEMM === '0'
+/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none (or =gemm / =filter-grad to keep only that one). */
+const env = process.env.QUARTERTURN_WASM_NATIVE
+let gemmOff = env != null && env !== 'all' && !env.split(',').includes('gemm')
+let filterGradOff = env != null && env !== 'all' && !env.split(',').includes('filter-grad')
 
 /** Turns the native GEMM off (true) or back on; for comparisons. */
 export function setNativeGemmDisabled(off: boolean): void {
-  disabled = off
+  gemmOff = off
+}
+
+/** Turns the native convolution filter gradient off (true) or back on; for comparisons. */
+export function setNativeFilterGradDisabled(off: boolean): void {
+  filterGradOff = off
 }
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads')
 const { module, memory, ctl } = workerData
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
+const fns = ${JSON.stringify(FUNCTIONS)}.map((name) => exports[name])
 const s = new Int32Array(ctl)
 for (;;) {
   let state
   while ((state = Atomics.load(s, 0)) !== 1) Atomics.wait(s, 0, state)
-  gemm(s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12])
+  fns[s[1]](...s.subarray(2, 2 + ${MAX_ARGS}))
   Atomics.store(s, 0, 2)
   Atomics.notify(s, 0)
 }
@@ -80,19 +83,20 @@ function load(backend: WasmBackend): Native | null {
   if (memory == null) return null
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
   const module = new WA.Module(Buffer.from(shared ? GEMM_WASM_SHARED : GEMM_WASM_PLAIN, 'base64'))
-  const gemm = new WA.Instance(module, { env: { memory } }).exports.gemm as GemmFn
+  const exports = new WA.Instance(module, { env: { memory } }).exports
+  const fns = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name] as NativeFn])) as Record<FnName, NativeFn>
   const p0 = mod._malloc(PACK_BYTES + 16)
   const p1 = mod._malloc(PACK_BYTES + 16)
   const pack: [number, number] = [(p0 + 15) & ~15, (p1 + 15) & ~15]
   let worker: Worker | null = null
   let ctl: Int32Array | null = null
   if (shared) {
-    ctl = new Int32Array(new SharedArrayBuffer(13 * 4))
+    ctl = new Int32Array(new SharedArrayBuffer((2 + MAX_ARGS) * 4))
     worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl: ctl.buffer } })
     // Work posted before the worker is up is taken by its first Atomics.wait (the state is no longer 0).
     worker.unref()
   }
-  return { gemm, pack, worker, ctl }
+  return { fns, pack, worker, ctl }
 }
 
 function native(backend: WasmBackend): Native | null {
@@ -110,7 +114,12 @@ function native(backend: WasmBackend): Native | null {
 
 /** True when products can run here (the module loaded and is not turned off). */
 export function nativeGemmAvailable(backend: WasmBackend): boolean {
-  return !disabled && native(backend) != null
+  return !gemmOff && native(backend) != null
+}
+
+/** True when filter gradients can run here (the module loaded and is not turned off). */
+export function nativeFilterGradAvailable(backend: WasmBackend): boolean {
+  return !filterGradOff && native(backend) != null
 }
 
 function addr(backend: WasmBackend, t: TensorInfo): number {
@@ -119,25 +128,56 @@ function addr(backend: WasmBackend, t: TensorInfo): number {
 }
 
 /**
- * out[M,N] = a[M,K] · b[K,N] (float32, row-major, untransposed), `out` already allocated. Uses
- * the worker for half of the columns when there is one and the product is big enough to pay for
- * the hand-off (~20 µs).
+ * Runs \`fn(...args, c0, c1, scratch)\` over the output columns [0, n): on this thread alone, or
+ * split (at a multiple of 8) with the worker when there is one and the call is big enough
+ * (\`work\` multiply-adds) to pay for the hand-off (~20 µs). Each call's columns are computed in
+ * the same order whatever the split, so results do not depend on the thread count.
  */
-export function nativeGemm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, M: number, K: number, N: number): void {
-  const n = native(backend) as Native
-  const pa = addr(backend, a)
-  const pb = addr(backend, b)
-  const pc = addr(backend, out)
+function runSplit(n: Native, fn: FnName, args: number[], cols: number, work: number): void {
+  const f = n.fns[fn]
   const { worker, ctl } = n
-  if (worker == null || ctl == null || M * K * N < 1 << 20 || N < 16) {
-    n.gemm(pa, pb, pc, M, K, N, K, N, N, 0, N, n.pack[0])
+  if (worker == null || ctl == null || work < 1 << 20 || cols < 16) {
+    f(...args, 0, cols, n.pack[0])
     return
   }
-  const half = Math.ceil(N / 2 / 8) * 8
-  ctl.set([pa, pb, pc, M, K, N, K, N, N, half, N, n.pack[1]], 1)
+  const half = Math.ceil(cols / 2 / 8) * 8
+  ctl.set([FUNCTIONS.indexOf(fn), ...args, half, cols, n.pack[1]], 1)
   Atomics.store(ctl, 0, 1)
   Atomics.notify(ctl, 0)
-  n.gemm(pa, pb, pc, M, K, N, K, N, N, 0, half, n.pack[0])
+  f(...args, 0, half, n.pack[0])
   while (Atomics.load(ctl, 0) === 1) Atomics.wait(ctl, 0, 1)
   Atomics.store(ctl, 0, 0)
+}
+
+/** out[M,N] = a[M,K] · b[K,N] (float32, row-major, untransposed), \`out\` already allocated. */
+export function nativeGemm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, M: number, K: number, N: number): void {
+  const n = native(backend) as Native
+  runSplit(n, 'gemm', [addr(backend, a), addr(backend, b), addr(backend, out), M, K, N, K, N, N], N, M * K * N)
+}
+
+export interface FilterGradGeometry {
+  B: number
+  H: number
+  W: number
+  Cin: number
+  oH: number
+  oW: number
+  Cout: number
+  kh: number
+  kw: number
+  sh: number
+  sw: number
+  top: number
+  left: number
+}
+
+/**
+ * dwt[Cout, kh·kw·Cin] (allocated by the caller) = the filter gradient of an NHWC convolution with
+ * dilation 1, transposed: dwt[co][(ky·kw + kx)·Cin + ci] = Σ x[b, oy·sh+ky−top, ox·sw+kx−left, ci] · dy[b,oy,ox,co].
+ */
+export function nativeConvFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, dwt: TensorInfo, g: FilterGradGeometry): void {
+  const n = native(backend) as Native
+  const KD = g.kh * g.kw * g.Cin
+  const args = [addr(backend, x), addr(backend, dy), addr(backend, dwt), g.B, g.H, g.W, g.Cin, g.oH, g.oW, g.Cout, g.kh, g.kw, g.sh, g.sw, g.top, g.left]
+  runSplit(n, 'conv_bpf', args, KD, g.B * g.oH * g.oW * g.Cout * KD)
 }

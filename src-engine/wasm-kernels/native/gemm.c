@@ -1,5 +1,6 @@
-// Single-precision GEMM for TensorFlow.js's wasm backend, in WebAssembly SIMD128, compiled by
-// scripts/build-wasm-kernels.sh into gemm.wasm (shared memory) and gemm-nothreads.wasm.
+// Single-precision GEMM and the convolution filter gradient for TensorFlow.js's wasm backend, in
+// WebAssembly SIMD128, compiled by scripts/build-wasm-kernels.sh into gemm.wasm (shared memory)
+// and gemm-nothreads.wasm.
 //
 // The module imports the tfjs wasm backend's own memory, so it reads and writes tensors where
 // they lie on that heap: no copies. Why our own product at all: XNNPACK (what tfjs calls) packs
@@ -14,6 +15,28 @@
 #include <wasm_simd128.h>
 
 #define KC 256
+
+// Stores an accumulated 1x8 block row at c (nr valid columns), adding what is there when `add`.
+static inline void put_row(float *c, v128_t v0, v128_t v1, int nr, int add) {
+  if (nr == 8) {
+    if (add) {
+      v0 = wasm_f32x4_add(v0, wasm_v128_load(c));
+      v1 = wasm_f32x4_add(v1, wasm_v128_load(c + 4));
+    }
+    wasm_v128_store(c, v0);
+    wasm_v128_store(c + 4, v1);
+    return;
+  }
+  // (What is in c before the first block may be anything, NaN included: never read it then.)
+  if (nr > 0) c[0] = wasm_f32x4_extract_lane(v0, 0) + (add ? c[0] : 0.0f);
+  if (nr > 1) c[1] = wasm_f32x4_extract_lane(v0, 1) + (add ? c[1] : 0.0f);
+  if (nr > 2) c[2] = wasm_f32x4_extract_lane(v0, 2) + (add ? c[2] : 0.0f);
+  if (nr > 3) c[3] = wasm_f32x4_extract_lane(v0, 3) + (add ? c[3] : 0.0f);
+  if (nr > 4) c[4] = wasm_f32x4_extract_lane(v1, 0) + (add ? c[4] : 0.0f);
+  if (nr > 5) c[5] = wasm_f32x4_extract_lane(v1, 1) + (add ? c[5] : 0.0f);
+  if (nr > 6) c[6] = wasm_f32x4_extract_lane(v1, 2) + (add ? c[6] : 0.0f);
+}
+
 
 // C[m0:m1, n0:n1] = A[m0:m1, :] * B[:, n0:n1]; A is [M,K] (row stride lda), B [K,N] (ldb),
 // C [M,N] (ldc), all float32 row-major. `pack` holds KC*8 floats (16-byte aligned). Columns are
@@ -83,20 +106,10 @@ __attribute__((export_name("gemm"))) void gemm(const float *A, const float *B, f
           wasm_v128_store(c + 3 * ldc, c30);
           wasm_v128_store(c + 3 * ldc + 4, c31);
         } else {
-          // Edge panel: lane by lane (no stack arrays: extract lanes with constant indices).
-#define PUT(row, v0, v1)                                                                                                                             \
-  {                                                                                                                                                    \
-    float *r = c + (row) * ldc;                                                                                                                        \
-    const float add = k0 > 0;                                                                                                                          \
-    if (nr > 0) r[0] = wasm_f32x4_extract_lane(v0, 0) + add * r[0];                                                                                   \
-    if (nr > 1) r[1] = wasm_f32x4_extract_lane(v0, 1) + add * r[1];                                                                                   \
-    if (nr > 2) r[2] = wasm_f32x4_extract_lane(v0, 2) + add * r[2];                                                                                   \
-    if (nr > 3) r[3] = wasm_f32x4_extract_lane(v0, 3) + add * r[3];                                                                                   \
-    if (nr > 4) r[4] = wasm_f32x4_extract_lane(v1, 0) + add * r[4];                                                                                   \
-    if (nr > 5) r[5] = wasm_f32x4_extract_lane(v1, 1) + add * r[5];                                                                                   \
-    if (nr > 6) r[6] = wasm_f32x4_extract_lane(v1, 2) + add * r[6];                                                                                   \
-  }
-          PUT(0, c00, c01) PUT(1, c10, c11) PUT(2, c20, c21) PUT(3, c30, c31)
+          put_row(c, c00, c01, nr, k0 > 0);
+          put_row(c + ldc, c10, c11, nr, k0 > 0);
+          put_row(c + 2 * ldc, c20, c21, nr, k0 > 0);
+          put_row(c + 3 * ldc, c30, c31, nr, k0 > 0);
         }
       }
       for (; i < M; i++) {
@@ -117,8 +130,115 @@ __attribute__((export_name("gemm"))) void gemm(const float *A, const float *B, f
           wasm_v128_store(c, c00);
           wasm_v128_store(c + 4, c01);
         } else {
-          PUT(0, c00, c01)
+          put_row(c, c00, c01, nr, k0 > 0);
         }
+      }
+    }
+  }
+}
+
+#define RC 256
+
+// The filter gradient of an NHWC convolution (dilation 1), transposed:
+//   dwt[co][(ky*kw + kx)*Cin + ci] = sum_{b,oy,ox} x[b, oy*sh+ky-top, ox*sw+kx-left, ci] * dy[b,oy,ox,co]
+// for the columns [j0, j1) (j0 a multiple of 8), every co. A GEMM dwt = dy^T . im2col(x) whose
+// im2col panels (RC rows x 8 columns) are gathered straight from x into `scratch` (RC*8 floats,
+// then 24 ints), summed over the B*oH*oW rows in blocks of RC so that each block of dy and each
+// panel are reused from cache. XNNPACK's route (a convolution with dy as a huge filter) streams
+// that whole filter once per few output rows.
+__attribute__((export_name("conv_bpf"))) void conv_bpf(const float *x, const float *dy, float *dwt, int B, int H, int W, int Cin, int oH, int oW,
+                                                        int Cout, int kh, int kw, int sh, int sw, int top, int left, int j0, int j1,
+                                                        float *scratch) {
+  const int KD = kh * kw * Cin;
+  const int R = B * oH * oW;
+  float *pack = scratch;
+  int *tab = (int *)(scratch + RC * 8);
+  const int contiguous = Cin % 8 == 0;
+  for (int r0 = 0; r0 < R; r0 += RC) {
+    const int rc = R - r0 < RC ? R - r0 : RC;
+    const int add = r0 > 0;
+    for (int jp = j0; jp < j1; jp += 8) {
+      const int nr = j1 - jp < 8 ? j1 - jp : 8;
+      for (int l = 0; l < 8; l++) {
+        const int j = jp + (l < nr ? l : 0);
+        const int t = j / Cin;
+        tab[3 * l] = t / kw;
+        tab[3 * l + 1] = t % kw;
+        tab[3 * l + 2] = j % Cin;
+      }
+      // Gather the panel: pack[r][l] = im2col(x)[r0 + r][jp + l].
+      int ox = r0 % oW;
+      int q = r0 / oW;
+      int oy = q % oH;
+      int b = q / oH;
+      for (int r = 0; r < rc; r++) {
+        float *p = pack + 8 * r;
+        const int ybase = oy * sh - top;
+        const int xbase = ox * sw - left;
+        if (contiguous) {
+          const int iy = ybase + tab[0];
+          const int ix = xbase + tab[1];
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+            const float *src = x + ((b * H + iy) * W + ix) * Cin + tab[2];
+            wasm_v128_store(p, wasm_v128_load(src));
+            wasm_v128_store(p + 4, wasm_v128_load(src + 4));
+          } else {
+            wasm_v128_store(p, wasm_f32x4_splat(0));
+            wasm_v128_store(p + 4, wasm_f32x4_splat(0));
+          }
+        } else {
+          for (int l = 0; l < 8; l++) {
+            const int iy = ybase + tab[3 * l];
+            const int ix = xbase + tab[3 * l + 1];
+            p[l] = l < nr && iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((b * H + iy) * W + ix) * Cin + tab[3 * l + 2]] : 0.0f;
+          }
+        }
+        if (++ox == oW) {
+          ox = 0;
+          if (++oy == oH) {
+            oy = 0;
+            b++;
+          }
+        }
+      }
+      int i = 0;
+      for (; i + 4 <= Cout; i += 4) {
+        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        const float *a = dy + r0 * Cout + i;
+        const float *p = pack;
+        for (int k = 0; k < rc; k++, p += 8, a += Cout) {
+          const v128_t va = wasm_v128_load(a);
+          const v128_t b0 = wasm_v128_load(p);
+          const v128_t b1 = wasm_v128_load(p + 4);
+          v128_t s = wasm_i32x4_shuffle(va, va, 0, 0, 0, 0);
+          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s, b0));
+          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s, b1));
+          s = wasm_i32x4_shuffle(va, va, 1, 1, 1, 1);
+          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s, b0));
+          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s, b1));
+          s = wasm_i32x4_shuffle(va, va, 2, 2, 2, 2);
+          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(s, b0));
+          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(s, b1));
+          s = wasm_i32x4_shuffle(va, va, 3, 3, 3, 3);
+          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(s, b0));
+          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(s, b1));
+        }
+        float *c = dwt + i * KD + jp;
+        put_row(c, c00, c01, nr, add);
+        put_row(c + KD, c10, c11, nr, add);
+        put_row(c + 2 * KD, c20, c21, nr, add);
+        put_row(c + 3 * KD, c30, c31, nr, add);
+      }
+      for (; i < Cout; i++) {
+        v128_t c00 = wasm_f32x4_splat(0), c01 = c00;
+        const float *a = dy + r0 * Cout + i;
+        const float *p = pack;
+        for (int k = 0; k < rc; k++, p += 8, a += Cout) {
+          const v128_t s = wasm_f32x4_splat(*a);
+          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s, wasm_v128_load(p)));
+          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s, wasm_v128_load(p + 4)));
+        }
+        put_row(dwt + i * KD + jp, c00, c01, nr, add);
       }
     }
   }
