@@ -38,6 +38,8 @@ export interface LiveRun {
   settling: Promise<void> | null
   /** Automatic resubmissions since the run last started by hand (batch executors). */
   resubmitted: number
+  /** The run.json write in progress (writes are chained: see RunsService.saveRunFile). */
+  runFileWrite: Promise<void> | null
 }
 
 export function liveRun(dir: string, workspaceDir: string, run: RunFile, status: RunStatus): LiveRun {
@@ -58,7 +60,8 @@ export function liveRun(dir: string, workspaceDir: string, run: RunFile, status:
     lock: null,
     starting: false,
     settling: null,
-    resubmitted: 0
+    resubmitted: 0,
+    runFileWrite: null
   }
 }
 
@@ -186,6 +189,8 @@ export async function settleAttempt(r: LiveRun, code: number | null, signal: str
   if (r.attemptStart) r.status.wallMs += Date.now() - r.attemptStart
   r.attemptStart = null
   r.status.etaSec = null
+  // A batch job's last placement (its end state) is on disk before the run's state says it ended.
+  if (r.run.placements?.length) await k.saveRunFile(r)
   const outcome = r.outcome
   r.outcome = null
   if (outcome === 'done') {

@@ -662,7 +662,13 @@ export class RunsService {
 
   private async saveRunFile(r: LiveRun): Promise<void> {
     if (!r.lock) return
-    await writeRunFile(r.dir, r.run).catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
+    // One write at a time, each of the run as it is then: an earlier write never lands after a later one.
+    const write = async (): Promise<void> => {
+      if (r.lock) await writeRunFile(r.dir, r.run).catch((err) => this.log(r, 'error', describeFsError(err, r.dir, 'update run.json in')))
+    }
+    const next = (r.runFileWrite ?? Promise.resolve()).then(write)
+    r.runFileWrite = next
+    await next
   }
 
   private log(r: LiveRun, level: 'info' | 'warn' | 'error', message: string): void {

@@ -110,10 +110,11 @@ describe.skipIf(missing.length > 0)('runs on Slurm', () => {
     expect(log).toContain(`Slurm job ${placements[0]!.jobId} ended COMPLETED on ${node}`)
   }, 120_000)
 
-  it('scancel cancels a run; a worker killed with SIGKILL is resubmitted and resumes from its checkpoint without duplicated steps', async () => {
+  it('pause and resume resubmit a run, scancel cancels it; a worker killed with SIGKILL is resubmitted and resumes from its checkpoint without duplicated steps', async () => {
     const { host, ws } = await newHost(SLURM)
     const killed = await host.call('runs.create', { config: tiny(4, false), preset: null })
-    const cancelled = await host.call('runs.create', { config: tiny(4, false), preset: null })
+    // Long enough never to finish before it is cancelled.
+    const cancelled = await host.call('runs.create', { config: tiny(40, false), preset: null })
     const dirK = path.join(ws, 'runs', killed.id)
     // Past the first epoch's checkpoint, mid-way through the second.
     await waitFor(async () => (await pretrainSteps(ws, killed.id)).length >= 6, 'second epoch', 60_000)
@@ -121,11 +122,17 @@ describe.skipIf(missing.length > 0)('runs on Slurm', () => {
     const pid = Number(/Worker process (\d+) on/.exec(events)![1])
     process.kill(pid, 'SIGKILL')
 
+    // Pause signals the job (it checkpoints and exits), resume submits a new one; then scancel from outside cancels the run.
     await waitFor(async () => (await pretrainSteps(ws, cancelled.id)).length >= 1, 'the other run training', 60_000)
-    const job = (await runJson(ws, cancelled.id)).placements![0]!.jobId
+    await host.call('runs.pause', { id: cancelled.id })
+    expect((await host.runs.waitSettled(cancelled.id)).status.state).toBe('paused')
+    const atPause = (await pretrainSteps(ws, cancelled.id)).length
+    await host.call('runs.resume', { id: cancelled.id })
+    await waitFor(async () => (await pretrainSteps(ws, cancelled.id)).length > atPause, 'the resumed run training', 60_000)
+    const job = (await runJson(ws, cancelled.id)).placements![1]!.jobId
     execFileSync('scancel', [job])
     expect((await host.runs.waitSettled(cancelled.id)).status.state).toBe('cancelled')
-    expect((await runJson(ws, cancelled.id)).placements!.map((p) => p.state)).toEqual(['CANCELLED'])
+    expect((await runJson(ws, cancelled.id)).placements!.map((p) => p.state)).toEqual(['COMPLETED', 'CANCELLED'])
 
     expect((await host.runs.waitSettled(killed.id)).status.state).toBe('done')
     expect(await pretrainSteps(ws, killed.id)).toEqual([...Array(16).keys()])
