@@ -1,6 +1,6 @@
 // A/B of the native kernels (src-engine/wasm-kernels/native-gemm.ts) against the XNNPACK route:
 // dense-layer forward products with a new weight tensor at every call, as in training, and the
-// convolution filter gradients of alexnet64 at width 1 (128 views: bench:train's batch 32) and
+// forward convolutions and filter gradients of alexnet64 at width 1 (128 views: bench:train's batch 32) and
 // width 0.25 (256 views: batch 64). The two are interleaved call by call, so a busy machine slows
 // both alike. Prints ms (median of 5 products, 3 filter gradients), the relative difference of the
 // results and the load average.
@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend, setWasmThreads } from '../src-engine/backends'
-import { setNativeFilterGradDisabled, setNativeGemmDisabled } from '../src-engine/wasm-kernels/native-gemm'
+import { setNativeConvDisabled, setNativeFilterGradDisabled, setNativeGemmDisabled } from '../src-engine/wasm-kernels/native-gemm'
 
 setWasmThreads(Number(process.env.BENCH_THREADS ?? 2))
 await selectBackend('wasm')
@@ -88,8 +88,25 @@ for (const [views, side, cin, k, s, p, cout] of only === 'gemm' ? [] : convs) {
       dw.dispose()
     }
   }
+  const dwDiff = relDiff(out.xnnpack!, out.native!)
+  const fwd: Record<'xnnpack' | 'native', number[]> = { xnnpack: [], native: [] }
+  const w = tf.randomUniform(filterShape, -1, 1, 'float32', 5)
+  for (let r = 0; r < 3; r++) {
+    for (const which of ['xnnpack', 'native'] as const) {
+      setNativeConvDisabled(which === 'xnnpack')
+      const t0 = performance.now()
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, p)
+      out[which] = y.dataSync() as Float32Array
+      fwd[which].push(performance.now() - t0)
+      y.dispose()
+    }
+  }
+  w.dispose()
   console.log(
-    `Conv2DBackpropFilter x [${xShape}] k${k} s${s} p${p} -> ${cout}: xnnpack route ${med(ms.xnnpack)} ms, native ${med(ms.native)} ms, rel. diff ${relDiff(out.xnnpack!, out.native!).toExponential(1)}, load ${loadavg()}`
+    `Conv2D               x [${xShape}] k${k} s${s} p${p} -> ${cout}: xnnpack ${med(fwd.xnnpack)} ms, native ${med(fwd.native)} ms, rel. diff ${relDiff(out.xnnpack!, out.native!).toExponential(1)}, load ${loadavg()}`
+  )
+  console.log(
+    `Conv2DBackpropFilter x [${xShape}] k${k} s${s} p${p} -> ${cout}: xnnpack route ${med(ms.xnnpack)} ms, native ${med(ms.native)} ms, rel. diff ${dwDiff.toExponential(1)}, load ${loadavg()}`
   )
   tf.dispose([x, dy])
 }

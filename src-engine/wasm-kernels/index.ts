@@ -1,6 +1,7 @@
 // Fast training kernels for TensorFlow.js's 'wasm' backend. See README.md.
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul'
+import { conv2DConfig } from './conv2d'
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-backprop'
 import { depthwiseConv2dNativeBackpropFilterConfig, depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop'
 import { maxPoolGradConfig } from './max-pool-grad'
@@ -11,6 +12,7 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum'
 import { BACKEND, rememberStockKernel, stockKernel } from './util'
 
 export { batchMatMul, fusedMatMul } from './batch-mat-mul'
+export { conv2D } from './conv2d'
 export { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop'
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop'
 export { maxPoolGrad } from './max-pool-grad'
@@ -22,6 +24,7 @@ export type { WasmBackend } from './util'
 
 /** Every kernel this library provides for the 'wasm' backend. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,

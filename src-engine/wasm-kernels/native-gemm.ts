@@ -32,29 +32,35 @@ interface EmscriptenModule {
 type NativeFn = (...args: number[]) => void
 
 /** The module's exports, in the order the worker is told them by index. */
-const FUNCTIONS = ['gemm', 'conv_bpf'] as const
+const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd'] as const
 type FnName = (typeof FUNCTIONS)[number]
 
 interface Native {
   fns: Record<FnName, NativeFn>
-  /** Scratch for the packed panel of each thread (256 x 8 floats and 24 ints, 16-byte aligned). */
+  /** Scratch of each thread (a packed panel of 256 x 8 floats and 24 ints, or 64 x 256 gathered im2col floats; 16-byte aligned). */
   pack: [number, number]
   worker: Worker | null
   /** [state, function index, arguments...]; state 0 idle, 1 work posted, 2 done (the worker sleeps in every state but 1). */
   ctl: Int32Array | null
 }
 
-const PACK_BYTES = 256 * 8 * 4 + 128
+const PACK_BYTES = 64 * 256 * 4 + 128
 const MAX_ARGS = 20
 const instances = new WeakMap<object, Native | null>()
-/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none (or =gemm / =filter-grad to keep only that one). */
+/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none, or a list of those to keep (gemm,conv,filter-grad). */
 const env = process.env.QUARTERTURN_WASM_NATIVE
 let gemmOff = env != null && env !== 'all' && !env.split(',').includes('gemm')
 let filterGradOff = env != null && env !== 'all' && !env.split(',').includes('filter-grad')
+let convOff = env != null && env !== 'all' && !env.split(',').includes('conv')
 
 /** Turns the native GEMM off (true) or back on; for comparisons. */
 export function setNativeGemmDisabled(off: boolean): void {
   gemmOff = off
+}
+
+/** Turns the native forward convolution off (true) or back on; for comparisons. */
+export function setNativeConvDisabled(off: boolean): void {
+  convOff = off
 }
 
 /** Turns the native convolution filter gradient off (true) or back on; for comparisons. */
@@ -115,6 +121,11 @@ function native(backend: WasmBackend): Native | null {
 /** True when products can run here (the module loaded and is not turned off). */
 export function nativeGemmAvailable(backend: WasmBackend): boolean {
   return !gemmOff && native(backend) != null
+}
+
+/** True when forward convolutions can run here (the module loaded and is not turned off). */
+export function nativeConvAvailable(backend: WasmBackend): boolean {
+  return !convOff && native(backend) != null
 }
 
 /** True when filter gradients can run here (the module loaded and is not turned off). */
@@ -180,4 +191,22 @@ export function nativeConvFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Te
   const KD = g.kh * g.kw * g.Cin
   const args = [addr(backend, x), addr(backend, dy), addr(backend, dwt), g.B, g.H, g.W, g.Cin, g.oH, g.oW, g.Cout, g.kh, g.kw, g.sh, g.sw, g.top, g.left]
   runSplit(n, 'conv_bpf', args, KD, g.B * g.oH * g.oW * g.Cout * KD)
+}
+
+/**
+ * y [B, oH, oW, Cout] (allocated by the caller) = the NHWC convolution (dilation 1) of x with
+ * filter [kh, kw, Cin, Cout]. The filter is packed once into panels of 8 output channels (a
+ * temporary tensor), then the output pixels are split between the threads.
+ */
+export function nativeConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, y: TensorInfo, g: FilterGradGeometry): void {
+  const n = native(backend) as Native
+  const KD = g.kh * g.kw * g.Cin
+  const wp = backend.makeOutput([Math.ceil(g.Cout / 8) * 8 * KD], 'float32')
+  try {
+    n.fns.pack_w(addr(backend, filter), addr(backend, wp), KD, g.Cout)
+    const args = [addr(backend, x), addr(backend, wp), addr(backend, y), g.B, g.H, g.W, g.Cin, g.oH, g.oW, g.Cout, g.kh, g.kw, g.sh, g.sw, g.top, g.left]
+    runSplit(n, 'conv_fwd', args, g.B * g.oH * g.oW, g.B * g.oH * g.oW * g.Cout * KD)
+  } finally {
+    backend.disposeData(wp.dataId)
+  }
 }

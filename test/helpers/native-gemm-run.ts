@@ -1,12 +1,12 @@
 // Child process for test/unit/engine/wasm-native-gemm.test.ts: selects the wasm backend with the
 // thread count given as argv[2] (2 = the threaded build, shared memory, so the native kernels split
 // their columns with their worker thread), then prints one JSON line: for each product shape
-// (argv[3]) and each convolution filter gradient (argv[4]), the largest difference between the
+// (argv[3]) and each convolution filter gradient and convolution (argv[4]), the largest difference between the
 // native kernel and the XNNPACK route relative to the largest magnitude, and a checksum of the
 // native result's float bits (equal between thread counts when the results are bitwise equal).
 import * as tf from '@tensorflow/tfjs-core'
 import { selectBackend, setWasmThreads } from '../../src-engine/backends'
-import { setNativeFilterGradDisabled, setNativeGemmDisabled } from '../../src-engine/wasm-kernels/native-gemm'
+import { setNativeConvDisabled, setNativeFilterGradDisabled, setNativeGemmDisabled } from '../../src-engine/wasm-kernels/native-gemm'
 
 export interface FilterGradCase {
   x: [number, number, number, number]
@@ -58,4 +58,13 @@ const filterGrads = (JSON.parse(process.argv[4]!) as FilterGradCase[]).map((c) =
   tf.dispose([x, dy])
   return { shape: c.x, ...r }
 })
-console.log(JSON.stringify({ products, filterGrads }))
+const convs = (JSON.parse(process.argv[4]!) as FilterGradCase[])
+  .filter((c) => c.x[3] >= 8)
+  .map((c) => {
+    const x = tf.randomUniform(c.x, -1, 1, 'float32', 1) as tf.Tensor4D
+    const w = tf.randomUniform([c.k, c.k, c.x[3], c.cout], -1, 1, 'float32', 2) as tf.Tensor4D
+    const r = compare(() => tf.conv2d(x, w, c.s, c.pad), setNativeConvDisabled)
+    tf.dispose([x, w])
+    return { shape: c.x, ...r }
+  })
+console.log(JSON.stringify({ products, filterGrads, convs }))

@@ -1,4 +1,4 @@
-// Single-precision GEMM and the convolution filter gradient for TensorFlow.js's wasm backend, in
+// Single-precision GEMM, convolution and convolution filter gradient for TensorFlow.js's wasm backend, in
 // WebAssembly SIMD128, compiled by scripts/build-wasm-kernels.sh into gemm.wasm (shared memory)
 // and gemm-nothreads.wasm.
 //
@@ -239,6 +239,126 @@ __attribute__((export_name("conv_bpf"))) void conv_bpf(const float *x, const flo
           c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s, wasm_v128_load(p + 4)));
         }
         put_row(dwt + i * KD + jp, c00, c01, nr, add);
+      }
+    }
+  }
+}
+
+// Packs a convolution filter w [KD = kh*kw*Cin, Cout] into panels of 8 output channels:
+// wp[(p*KD + j)*8 + l] = w[j][8p + l] (zero beyond Cout). Done once per call; conv_fwd reads it.
+__attribute__((export_name("pack_w"))) void pack_w(const float *w, float *wp, int KD, int Cout) {
+  for (int p = 0; p * 8 < Cout; p++) {
+    const int nr = Cout - 8 * p < 8 ? Cout - 8 * p : 8;
+    float *dst = wp + p * KD * 8;
+    const float *src = w + 8 * p;
+    for (int j = 0; j < KD; j++, dst += 8, src += Cout) {
+      if (nr == 8) {
+        wasm_v128_store(dst, wasm_v128_load(src));
+        wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
+      } else {
+        for (int l = 0; l < 8; l++) dst[l] = l < nr ? src[l] : 0.0f;
+      }
+    }
+  }
+}
+
+#define RB 64
+
+// An NHWC convolution (dilation 1) for the output pixels r in [r_begin, r_end) of the B*oH*oW:
+//   y[r][co] = sum_j im2col(x)[r][j] * w[j][co],  j = (ky*kw + kx)*Cin + ci,
+// with w packed by pack_w. Blocks of RB pixels x KC taps of im2col are gathered into `scratch`
+// (RB*KC floats) and multiplied with the packed weight panels, so every operand is reused from
+// cache (XNNPACK streams the whole packed filter once per few output pixels).
+__attribute__((export_name("conv_fwd"))) void conv_fwd(const float *x, const float *wp, float *y, int B, int H, int W, int Cin, int oH, int oW,
+                                                        int Cout, int kh, int kw, int sh, int sw, int top, int left, int r_begin, int r_end,
+                                                        float *scratch) {
+  (void)B;
+  const int KD = kh * kw * Cin;
+  for (int rb0 = r_begin; rb0 < r_end; rb0 += RB) {
+    const int rb = r_end - rb0 < RB ? r_end - rb0 : RB;
+    for (int k0 = 0; k0 < KD; k0 += KC) {
+      const int kc = KD - k0 < KC ? KD - k0 : KC;
+      const int add = k0 > 0;
+      // Gather im2col rows rb0.. (columns k0..k0+kc) into scratch[rr*KC + kk].
+      int ox = rb0 % oW;
+      int q = rb0 / oW;
+      int oy = q % oH;
+      int b = q / oH;
+      for (int rr = 0; rr < rb; rr++) {
+        float *dst = scratch + rr * KC;
+        int j = k0;
+        while (j < k0 + kc) {
+          const int t = j / Cin;
+          const int ci = j - t * Cin;
+          const int ky = t / kw;
+          const int kx = t - ky * kw;
+          int run = Cin - ci;
+          if (run > k0 + kc - j) run = k0 + kc - j;
+          const int iy = oy * sh - top + ky;
+          const int ix = ox * sw - left + kx;
+          float *d = dst + (j - k0);
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+            const float *src = x + ((b * H + iy) * W + ix) * Cin + ci;
+            int m = 0;
+            for (; m + 4 <= run; m += 4) wasm_v128_store(d + m, wasm_v128_load(src + m));
+            for (; m < run; m++) d[m] = src[m];
+          } else {
+            for (int m = 0; m < run; m++) d[m] = 0.0f;
+          }
+          j += run;
+        }
+        if (++ox == oW) {
+          ox = 0;
+          if (++oy == oH) {
+            oy = 0;
+            b++;
+          }
+        }
+      }
+      for (int p = 0; p * 8 < Cout; p++) {
+        const int nr = Cout - 8 * p < 8 ? Cout - 8 * p : 8;
+        const float *bp = wp + (p * KD + k0) * 8;
+        int i = 0;
+        for (; i + 4 <= rb; i += 4) {
+          const float *a0 = scratch + i * KC;
+          const float *a1 = a0 + KC;
+          const float *a2 = a1 + KC;
+          const float *a3 = a2 + KC;
+          v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+          const float *pb = bp;
+          for (int k = 0; k < kc; k++, pb += 8) {
+            const v128_t b0 = wasm_v128_load(pb);
+            const v128_t b1 = wasm_v128_load(pb + 4);
+            v128_t a = wasm_f32x4_splat(a0[k]);
+            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
+            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+            a = wasm_f32x4_splat(a1[k]);
+            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
+            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+            a = wasm_f32x4_splat(a2[k]);
+            c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
+            c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+            a = wasm_f32x4_splat(a3[k]);
+            c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
+            c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+          }
+          float *c = y + (rb0 + i) * Cout + 8 * p;
+          put_row(c, c00, c01, nr, add);
+          put_row(c + Cout, c10, c11, nr, add);
+          put_row(c + 2 * Cout, c20, c21, nr, add);
+          put_row(c + 3 * Cout, c30, c31, nr, add);
+        }
+        for (; i < rb; i++) {
+          const float *a0 = scratch + i * KC;
+          v128_t c00 = wasm_f32x4_splat(0), c01 = c00;
+          const float *pb = bp;
+          for (int k = 0; k < kc; k++, pb += 8) {
+            const v128_t a = wasm_f32x4_splat(a0[k]);
+            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, wasm_v128_load(pb)));
+            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, wasm_v128_load(pb + 4)));
+          }
+          put_row(y + (rb0 + i) * Cout + 8 * p, c00, c01, nr, add);
+        }
       }
     }
   }

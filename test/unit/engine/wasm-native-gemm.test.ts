@@ -1,5 +1,5 @@
 // The native kernels of the wasm backend (src-engine/wasm-kernels/native-gemm.ts, native/gemm.c):
-// products and convolution filter gradients against the cpu backend over sizes that hit every edge
+// products, convolutions and convolution filter gradients against the cpu backend over sizes that hit every edge
 // (rows not a multiple of 4, columns not a multiple of 8, fewer than 8 columns, reductions over
 // several 256-deep blocks, channels that are and are not a multiple of 8, strides, paddings), the
 // same on the threaded build (columns split with the worker) in child processes, and a whole
@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerWasmTrainingKernels, type WasmBackend } from '../../../src-engine/wasm-kernels'
-import { nativeGemmAvailable, setNativeFilterGradDisabled, setNativeGemmDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
+import { nativeGemmAvailable, setNativeConvDisabled, setNativeFilterGradDisabled, setNativeGemmDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
 import type { FilterGradCase } from '../../helpers/native-gemm-run'
 import { firstStep, stepCheckConfig, withNoisePixels, worstError, worstMetricError } from '../../helpers/step-check'
 import { generateSampleDataset } from '../../../src-shared/sample-dataset'
@@ -55,6 +55,7 @@ beforeAll(async () => {
 afterAll(() => {
   setNativeGemmDisabled(false)
   setNativeFilterGradDisabled(false)
+  setNativeConvDisabled(false)
 })
 
 describe('native GEMM on the wasm heap', () => {
@@ -103,10 +104,25 @@ describe('native GEMM on the wasm heap', () => {
     expect(rel(got, ref)).toBeLessThan(1e-5)
   })
 
+  it.each(FILTER_GRADS.filter((c) => c.x[3] >= 8))('convolution of $x k$k s$s pad $pad -> $cout matches the cpu backend', async (c) => {
+    const filterShape = [c.k, c.k, c.x[3], c.cout] as [number, number, number, number]
+    const x = new Float32Array(c.x.reduce((p, q) => p * q, 1)).map((_, i) => Math.sin(i * 0.37))
+    const w = new Float32Array(filterShape.reduce((p, q) => p * q, 1)).map((_, i) => Math.cos(i * 0.13))
+    const run = () => tf.tidy(() => tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(w, filterShape), c.s, c.pad).dataSync() as Float32Array)
+    await tf.setBackend('cpu')
+    const ref = run()
+    await tf.setBackend('wasm')
+    const before = tf.memory().numTensors
+    const got = run()
+    expect(tf.memory().numTensors).toBe(before)
+    expect(rel(got, ref)).toBeLessThan(1e-5)
+  })
+
   it('gives the same results split between two threads, bit for bit', async () => {
     interface Out {
       products: { shape: number[]; rel: number; checksum: number }[]
       filterGrads: { shape: number[]; rel: number; checksum: number }[]
+      convs: { shape: number[]; rel: number; checksum: number }[]
     }
     const run = (threads: number) =>
       new Promise<Out>((resolve, reject) => {
@@ -122,9 +138,11 @@ describe('native GEMM on the wasm heap', () => {
         )
       })
     const [one, two] = await Promise.all([run(1), run(2)])
-    for (const r of [...one.products, ...two.products, ...one.filterGrads, ...two.filterGrads]) expect(r.rel, `vs XNNPACK at ${r.shape}`).toBeLessThan(1e-5)
+    for (const r of [...one.products, ...two.products, ...one.filterGrads, ...two.filterGrads, ...one.convs, ...two.convs])
+      expect(r.rel, `vs XNNPACK at ${r.shape}`).toBeLessThan(1e-5)
     expect(two.products.map((r) => r.checksum)).toEqual(one.products.map((r) => r.checksum))
     expect(two.filterGrads.map((r) => r.checksum)).toEqual(one.filterGrads.map((r) => r.checksum))
+    expect(two.convs.map((r) => r.checksum)).toEqual(one.convs.map((r) => r.checksum))
   }, 60_000)
 
   it('leaves a whole training step at width 0.25 as the XNNPACK route has it', async () => {
@@ -133,9 +151,11 @@ describe('native GEMM on the wasm heap', () => {
     const config = stepCheckConfig('rfd-contrastive', { arch: 'alexnet32', width: 0.25, batchSize: 4 })
     setNativeGemmDisabled(true)
     setNativeFilterGradDisabled(true)
+    setNativeConvDisabled(true)
     const ref = firstStep(config, data)
     setNativeGemmDisabled(false)
     setNativeFilterGradDisabled(false)
+    setNativeConvDisabled(false)
     const got = firstStep(config, data)
     const g = worstError(ref.grads, got.grads)
     const w = worstError(ref.after, got.after)
