@@ -334,7 +334,7 @@ export function formatParityReport(r: ParityReport): string {
     `method ${r.method} · ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'} · ${r.method === 'random' ? 'no pretraining' : `${c.epochs} epoch${c.epochs === 1 ? '' : 's'}`} · dataset ${path.basename(r.dataset.path)} (${r.dataset.train} train / ${r.dataset.test} test, ${r.dataset.classes} classes) · ${c.arch} w${c.width}`
   )
   lines.push(
-    `pretraining batch ${c.batch}, SGD Nesterov 0.9, wd 5e-4, cosine lr from ${c.lr} · linear probe on conv5 max-pooled 3×3, BN without affine, ${c.probeEpochs} epochs, cosine lr from ${c.probeLr}, batch ${c.probeBatch}`
+    `${r.method === 'random' ? '' : `pretraining batch ${c.batch}, SGD Nesterov 0.9, wd 5e-4, cosine lr from ${c.lr} · `}linear probe on conv5 max-pooled 3×3, BN without affine, ${c.probeEpochs} epochs, cosine lr from ${c.probeLr}, batch ${c.probeBatch}`
   )
   for (const side of PARITY_SIDES) if (r.runtime[side]) lines.push(`${side}: ${r.runtime[side]}`)
   lines.push('')
