@@ -3,9 +3,11 @@
 //
 //   npx tsx bench/parity-trace.ts --method rotnet --steps 20 --out /tmp/trace-rotnet
 //     [--arch alexnet64] [--width 0.0625] [--batch 8] [--per-class 20] [--lr 0.03] [--seed 1]
-//     [--backend wasm] [--nce-k 16] [--hflip] [--noise]
+//     [--backend wasm] [--nce-k 16] [--hflip] [--noise] [--momentum 0.9] [--weight-decay 5e-4]
 //   /usr/bin/python3 tools/torch-twin/replay.py /tmp/trace-rotnet
 import { parseArgs } from 'node:util'
+import { registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
+import { stockWasmKernel } from '../src-engine/wasm-kernels'
 import { selectBackend, type BackendName } from '../src-engine/backends'
 import { writeTrace } from '../src-engine/parity/trace'
 import { generateSampleDataset } from '../src-shared/sample-dataset'
@@ -26,7 +28,10 @@ const { values: a } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     'nce-k': { type: 'string', default: '16' },
     hflip: { type: 'boolean', default: false },
-    noise: { type: 'boolean', default: false }
+    noise: { type: 'boolean', default: false },
+    momentum: { type: 'string', default: '0.9' },
+    'stock-kernels': { type: 'string' },
+    'weight-decay': { type: 'string', default: '5e-4' }
   }
 })
 if (!a.out) throw new Error('--out: name the folder to write the trace to')
@@ -35,11 +40,17 @@ const methodConfig: Record<string, unknown> = { method }
 if (method === 'rfd') methodConfig.nceK = Number(a['nce-k'])
 
 await selectBackend(a.backend as BackendName)
+// --stock-kernels A,B: the stock wasm kernels instead of the project's, to find which one a difference comes from.
+for (const name of (a['stock-kernels'] ?? '').split(',').filter(Boolean)) {
+  unregisterKernel(name, 'wasm')
+  const stock = stockWasmKernel(name)
+  if (stock) registerKernel(stock)
+}
 const config = parseTrainConfig({
   seed: Number(a.seed),
   backbone: { arch: a.arch, width: Number(a.width) },
   method: methodConfig,
-  optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+  optimizer: { kind: 'sgd', momentum: Number(a.momentum), nesterov: true, weightDecay: Number(a['weight-decay']) },
   schedule: { kind: 'constant', lr: Number(a.lr) },
   batchSize: Number(a.batch),
   epochs: 1000,

@@ -8,7 +8,8 @@
 //                        method received it, "inputs.i" the backbone's training input when the
 //                        method builds its own views from random draws (SimCLR's augmented pair,
 //                        [2B, S, S, 3]), "indices.i" and "labels.i" [B] (I64), "nce.i" [B, K+1]
-//                        the memory rows the NCE loss used (slot 0 the positive)
+//                        the memory rows the NCE loss used (slot 0 the positive), and
+//                        "before.i.<name>" every weight (and nce.memory) as the step found them
 //   final.safetensors    the same as init after the last step
 //   features.safetensors "images" [F, S, S, 3] (eval-mode inputs) and "fc" [F, D], the
 //                        final backbone's features in inference mode
@@ -58,11 +59,19 @@ function bankOf(t: Trainer): { memory: Float32Array; Z: number | null } | null {
   return s?.bank ?? null
 }
 
-function weightsFile(t: Trainer, batchesTracked: number): Uint8Array {
+function weightsTensors(t: Trainer, batchesTracked: number): Record<string, TensorIn> {
   const tensors = toTorch(paramsOf(t), batchesTracked)
   const bank = bankOf(t)
   if (bank) tensors['nce.memory'] = f32([bank.memory.length / PROJECTION_DIM, PROJECTION_DIM], Float32Array.from(bank.memory))
-  return encodeSafetensors(tensors, { arch: t.config.backbone.arch, width: String(t.config.backbone.width), method: t.config.method.method })
+  return tensors
+}
+
+function weightsFile(t: Trainer, batchesTracked: number): Uint8Array {
+  return encodeSafetensors(weightsTensors(t, batchesTracked), {
+    arch: t.config.backbone.arch,
+    width: String(t.config.backbone.width),
+    method: t.config.method.method
+  })
 }
 
 /** Run `steps` training steps and write the trace folder; returns the learning rates and metrics. */
@@ -100,6 +109,7 @@ export function writeTrace(o: TraceOptions): TraceSummary {
     const metrics: Record<string, number>[] = []
     for (step = 0; step < o.steps; step++) {
       inputTaken = false
+      for (const [k, v] of Object.entries(weightsTensors(t, step))) steps[`before.${step}.${k}`] = v
       const r = t.step()
       lrs.push(r.lr)
       metrics.push(r.metrics)

@@ -253,4 +253,4 @@ def build_method(name, backbone, cfg=None, dataset_size=1, num_classes=2):
 
 def sgd(params, lr, momentum=0.9, nesterov=True, weight_decay=5e-4):
     """The reference's optimiser: coupled L2 on every parameter, BatchNorm included."""
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0, weight_decay=weight_decay)

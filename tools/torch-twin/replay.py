@@ -7,10 +7,19 @@ replays each recorded step with the same images, dataset indices, labels, NCE ro
 rate, with SGD as the trace's config says, and writes:
   twin.json                 {"metrics": [{name: value} per step], "nceZ": Z}
   twin-final.safetensors    the twin's parameters and buffers after the last step (+ nce.memory)
+  twin-synced.json, twin-synced-final.safetensors
+                            the same with every step started from Quarterturn's weights before
+                            it ("before.i.*"), the twin keeping its own momentum buffers: each
+                            step's loss and update compared from the same weights
   twin-features.safetensors "fc": Quarterturn's FINAL backbone loaded into the twin's AlexNet,
                             inference mode, on the trace's feature images
 Rotation methods build their four views with torch.rot90 themselves; SimCLR takes the recorded
 augmented views ("inputs.i"), since its augmentation draws come from Quarterturn's generator.
+
+  --probe PROBE_DIR   replays a linear-probe trace (probe.json, probe.safetensors: features,
+                      init, per-epoch orders) with Quarterturn's normalisation (norm='fixed') and
+                      kNN on the same features; writes twin-probe.json (accuracy, losses, kNN
+                      confusion matrix)
 """
 import json
 import os
@@ -21,12 +30,13 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import methods  # noqa: E402
 import model  # noqa: E402
+import probes  # noqa: E402
 import safetensors_io  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 
 
-def replay(folder):
+def replay(folder, synced=False):
     with open(os.path.join(folder, 'trace.json')) as f:
         tr = json.load(f)
     init, _ = safetensors_io.load(os.path.join(folder, 'init.safetensors'))
@@ -53,6 +63,15 @@ def replay(folder):
             batch['inputs'] = model.nhwc_to_nchw(steps[f'inputs.{i}'])
         if f'nce.{i}' in steps:
             batch['nce_idx'] = steps[f'nce.{i}']
+        if synced:
+            # Start the step from Quarterturn's weights (the twin keeps its own momentum buffers).
+            pre = f'before.{i}.'
+            before = {k[len(pre) :]: v for k, v in steps.items() if k.startswith(pre)}
+            mem = before.pop('nce.memory', None)
+            with torch.no_grad():
+                m.load_state_dict(before, strict=True)
+            if mem is not None:
+                m.bank.memory = mem.clone()
         for g in opt.param_groups:
             g['lr'] = tr['lrs'][i]
         opt.zero_grad()
@@ -64,9 +83,12 @@ def replay(folder):
     final = dict(m.state_dict())
     if m.bank is not None:
         final['nce.memory'] = m.bank.memory
-    safetensors_io.save(os.path.join(folder, 'twin-final.safetensors'), final)
-    with open(os.path.join(folder, 'twin.json'), 'w') as f:
+    tag = 'twin-synced' if synced else 'twin'
+    safetensors_io.save(os.path.join(folder, f'{tag}-final.safetensors'), final)
+    with open(os.path.join(folder, f'{tag}.json'), 'w') as f:
         json.dump({'metrics': out, 'nceZ': m.bank.Z if m.bank is not None else None}, f)
+    if synced:
+        return
 
     # Quarterturn's final backbone in the twin's AlexNet, inference mode.
     theirs, _ = safetensors_io.load(os.path.join(folder, 'final.safetensors'))
@@ -79,9 +101,41 @@ def replay(folder):
     safetensors_io.save(os.path.join(folder, 'twin-features.safetensors'), {'fc': fc})
 
 
+def replay_probe(folder):
+    """A linear-probe trace: probe.json + probe.safetensors (features, init, orders) -> twin-probe.json."""
+    with open(os.path.join(folder, 'probe.json')) as f:
+        pj = json.load(f)
+    t, _ = safetensors_io.load(os.path.join(folder, 'probe.safetensors'))
+    r = probes.train_linear_probe(
+        t['train_x'],
+        t['train_y'],
+        t['test_x'],
+        t['test_y'],
+        pj['classes'],
+        pj['epochs'],
+        pj['batchSize'],
+        pj['lrs'],
+        weight_decay=pj['weightDecay'],
+        norm='fixed',
+        init=(t['init_weight'], t['init_bias']),
+        orders=list(t['orders']),
+    )
+    pred = probes.knn_classify(t['train_x'], t['train_y'], t['test_x'], pj['classes'], pj['knnK'], pj['knnT'])
+    confusion = torch.zeros(pj['classes'], pj['classes'], dtype=torch.long)
+    for y, p in zip(t['test_y'].tolist(), pred.tolist()):
+        confusion[y, p] += 1
+    with open(os.path.join(folder, 'twin-probe.json'), 'w') as f:
+        json.dump({'accuracy': r['accuracy'], 'losses': r['losses'], 'knn': confusion.flatten().tolist()}, f)
+
+
 if __name__ == '__main__':
-    if len(sys.argv) < 2:
-        raise SystemExit('usage: python3 tools/torch-twin/replay.py TRACE_DIR [TRACE_DIR ...]')
-    for d in sys.argv[1:]:
-        replay(d)
-        print(f'replayed {d}')
+    args = sys.argv[1:]
+    if not args:
+        raise SystemExit('usage: python3 tools/torch-twin/replay.py TRACE_DIR [TRACE_DIR ...] [--probe PROBE_DIR]')
+    while args:
+        d = args.pop(0)
+        if d == '--probe':
+            replay_probe(args.pop(0))
+        else:
+            replay(d)
+            replay(d, synced=True)
