@@ -101,7 +101,23 @@ for (const [views, side, cin, k, s, p, cout] of only === 'gemm' ? [] : convs) {
       y.dispose()
     }
   }
+  const bwd: Record<'xnnpack' | 'native', number[]> = { xnnpack: [], native: [] }
+  const bwdOut: Partial<Record<'xnnpack' | 'native', Float32Array>> = {}
+  for (let r = 0; r < 3 && cin >= 8; r++) {
+    for (const which of ['xnnpack', 'native'] as const) {
+      setNativeConvDisabled(which === 'xnnpack')
+      const t0 = performance.now()
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: s, pad: p, dataFormat: 'NHWC', inputShape: xShape }) as tf.Tensor
+      bwdOut[which] = dx.dataSync() as Float32Array
+      bwd[which].push(performance.now() - t0)
+      dx.dispose()
+    }
+  }
   w.dispose()
+  if (cin >= 8)
+    console.log(
+      `Conv2DBackpropInput  x [${xShape}] k${k} s${s} p${p} -> ${cout}: xnnpack convs ${med(bwd.xnnpack)} ms, native convs ${med(bwd.native)} ms, rel. diff ${relDiff(bwdOut.xnnpack!, bwdOut.native!).toExponential(1)}, load ${loadavg()}`
+    )
   console.log(
     `Conv2D               x [${xShape}] k${k} s${s} p${p} -> ${cout}: xnnpack ${med(fwd.xnnpack)} ms, native ${med(fwd.native)} ms, rel. diff ${relDiff(out.xnnpack!, out.native!).toExponential(1)}, load ${loadavg()}`
   )

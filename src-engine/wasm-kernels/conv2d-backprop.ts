@@ -2,12 +2,14 @@
 // the backend's XNNPACK Conv2D plus cheap layout work.
 import {
   backend_util,
+  type Conv2DAttrs,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo
 } from '@tensorflow/tfjs-core'
+import { conv2D } from './conv2d'
 import { nativeConvFilterGrad, nativeFilterGradAvailable } from './native-gemm'
 import { assertFloat32, assertNhwc, BACKEND, type Scope, type WasmBackend, withScope } from './util'
 
@@ -180,22 +182,22 @@ export function backpropInputByPhases(
     const px = phase(r[1], kw, sw, left, W, oW)
     if (py.taps === 0 || px.taps === 0 || py.count <= 0 || px.count <= 0) return null
     const P = [Math.max(0, py.before), Math.max(0, py.after), Math.max(0, px.before), Math.max(0, px.after)] as const
-    const conv = sc.run(
-      kernelName,
-      { x: dy, filter: subFilter(sc, r, [py.taps, px.taps]) },
-      {
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: [
-          [0, 0],
-          [P[0], P[1]],
-          [P[2], P[3]],
-          [0, 0]
-        ],
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined
-      }
-    )
+    const inputs = { x: dy, filter: subFilter(sc, r, [py.taps, px.taps]) }
+    // Conv2D through this library's kernel (native where it applies), depthwise on XNNPACK.
+    const run = (attrs: Record<string, unknown>) =>
+      kernelName === 'Conv2D' ? sc.track(conv2D({ inputs, attrs: attrs as unknown as Conv2DAttrs, backend: sc.backend })) : sc.run(kernelName, inputs, attrs)
+    const conv = run({
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [P[0], P[1]],
+        [P[2], P[3]],
+        [0, 0]
+      ],
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined
+    })
     return { conv, py, px, offY: P[0] - py.before, offX: P[2] - px.before }
   }
 
