@@ -23,6 +23,10 @@ import { ParamStore } from '../../../src-engine/models/params'
 import { Dense } from '../../../src-engine/models/layers'
 import { lrAt } from '../../../src-engine/optim/schedule'
 import { decodeSafetensors, encodeSafetensors } from '../../../src-node/safetensors'
+import { fromTorch } from '../../../src-node/torch-weights'
+import { AlexNet } from '../../../src-engine/models/alexnet'
+import { newCtx } from '../../../src-engine/models/layers'
+import * as tf from '@tensorflow/tfjs-core'
 import { generateSampleDataset } from '../../../src-shared/sample-dataset'
 import { parseTrainConfig, type MethodName } from '../../../src-shared/config/train'
 import type { ImageSet } from '../../../src-shared/image-set'
@@ -84,6 +88,7 @@ function runTwin(args: string[]): void {
 describe.skipIf(torchMissing !== null)('PyTorch twin parity', () => {
   const dirs: Record<string, string> = {}
   let probeDir = ''
+  let convertDir = ''
 
   beforeAll(async () => {
     await selectBackend('wasm')
@@ -97,6 +102,15 @@ describe.skipIf(torchMissing !== null)('PyTorch twin parity', () => {
     probeDir = path.join(root, 'probe')
     writeProbeTrace(probeDir)
     runTwin([...Object.values(dirs), '--probe', probeDir])
+    convertDir = path.join(root, 'convert')
+    mkdirSync(convertDir)
+    const r = spawnSync(PYTHON, ['-c', CHECKPOINT_PY, TWIN, convertDir, path.join(dirs.rotnet!, 'features.safetensors')], { encoding: 'utf8', timeout: 60_000 })
+    if (r.status !== 0) throw new Error(`checkpoint script failed: ${r.stderr}`)
+    const c = spawnSync(PYTHON, [path.join(TWIN, 'convert.py'), path.join(convertDir, 'official.pth'), path.join(convertDir, 'official.safetensors')], {
+      encoding: 'utf8',
+      timeout: 60_000
+    })
+    if (c.status !== 0) throw new Error(`convert.py failed: ${c.stderr}`)
   }, 240_000)
   afterAll(cleanupTmp)
 
@@ -152,6 +166,26 @@ describe.skipIf(torchMissing !== null)('PyTorch twin parity', () => {
     )
   })
 
+  it('a torch.save checkpoint converted by convert.py imports into Quarterturn and gives PyTorch features (1e-4)', () => {
+    const file = path.join(convertDir, 'official.safetensors')
+    const { tensors, metadata } = decodeSafetensors(readFileSync(file), file)
+    expect(metadata.format).toBe('pt')
+    expect(tensors['_feature_blocks.0.1.num_batches_tracked']!.dtype).toBe('I64')
+    const ps = new ParamStore(new Rng(1))
+    const net = new AlexNet(ps, { arch: 'alexnet64', width: 0.0625 })
+    const expected = Object.fromEntries([...ps.trainable, ...ps.buffers].map(([k, v]) => [k, v.shape]))
+    const { params, unused } = fromTorch(tensors, expected, file)
+    expect(unused).toEqual([])
+    ps.load(params)
+    const feats = load(path.join(dirs.rotnet!, 'features.safetensors'))
+    const x = tf.tensor4d(feats.images!.values, feats.images!.shape as [number, number, number, number])
+    const fc = net.forward(x, newCtx(false)).fc
+    const torchFc = load(path.join(convertDir, 'features.safetensors')).fc!
+    expect(relError(fc.dataSync() as Float32Array, torchFc.values)).toBeLessThan(1e-4)
+    tf.dispose([x, fc])
+    ps.dispose()
+  })
+
   it('a linear probe from the same init on the same batches reaches the same accuracy; kNN predicts the same', () => {
     const qt = json(path.join(probeDir, 'probe.json')) as { accuracy: number; losses: number[]; knn: number[] }
     const twin = json(path.join(probeDir, 'twin-probe.json')) as { accuracy: number; losses: number[]; knn: number[] }
@@ -160,6 +194,26 @@ describe.skipIf(torchMissing !== null)('PyTorch twin parity', () => {
     expect(twin.knn).toEqual(qt.knn)
   })
 })
+
+/** A twin AlexNet with trained-looking BatchNorm statistics, torch.save'd as the official checkpoints are, and its features. */
+const CHECKPOINT_PY = `
+import sys, os
+sys.path.insert(0, sys.argv[1])
+import torch, model, safetensors_io
+torch.manual_seed(0)
+net = model.AlexNet('alexnet64', 0.0625)
+with torch.no_grad():
+    for mod in net.modules():
+        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            mod.running_mean.uniform_(-0.5, 0.5); mod.running_var.uniform_(0.5, 2.0)
+            mod.weight.uniform_(0.5, 1.5); mod.bias.uniform_(-0.2, 0.2); mod.num_batches_tracked.fill_(7)
+torch.save({'network': net.state_dict(), 'epoch': 200}, os.path.join(sys.argv[2], 'official.pth'))
+images = safetensors_io.load(sys.argv[3])[0]['images']
+net.eval()
+with torch.no_grad():
+    fc = net(model.nhwc_to_nchw(images))
+safetensors_io.save(os.path.join(sys.argv[2], 'features.safetensors'), {'fc': fc})
+`
 
 /**
  * Conv5 features (max-pooled to 3x3) of a random-init backbone for a train and a test set; the
