@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig, depthwiseConv2dNativeBackpro
 import { maxPoolGradConfig } from './max-pool-grad'
 import { identityConfig } from './identity'
 import { meanConfig, sumConfig } from './reduce'
+import { reverseConfig } from './reverse'
 import { tileConfig } from './tile'
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum'
 import { BACKEND, rememberStockKernel, stockKernel } from './util'
@@ -18,6 +19,7 @@ export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 export { maxPoolGrad } from './max-pool-grad'
 export { identity } from './identity'
 export { mean, sum } from './reduce'
+export { reverse } from './reverse'
 export { tile } from './tile'
 export { unsortedSegmentSum } from './unsorted-segment-sum'
 export type { WasmBackend } from './util'
@@ -33,6 +35,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   tileConfig,
+  reverseConfig,
   unsortedSegmentSumConfig,
   sumConfig,
   meanConfig,
