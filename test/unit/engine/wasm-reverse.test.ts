@@ -41,7 +41,7 @@ describe('wasm Reverse vs cpu', () => {
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
       it(`[${shape}] ${dtype}, every set of axes`, async () => {
         const n = shape.reduce((a, b) => a * b, 1)
-        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : dtype === 'int32' ? i * 7 - 50 : Math.sin(i) * 100))
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? Number(i % 3 === 0) : dtype === 'int32' ? i * 7 - 50 : Math.sin(i) * 100))
         for (const axes of axesOf(shape.length)) {
           const r = await onBoth(() => tf.reverse(tf.tensor(values, shape, dtype), axes))
           expect(r.wasm, `axes [${axes}]`).toEqual(r.cpu)
