@@ -90,15 +90,15 @@ export class AlexNet {
     const out: Partial<Record<FeatureTap, tf.Tensor>> = {}
     let h: tf.Tensor4D = x
     for (let i = 0; i < 5; i++) {
-      h = tf.relu(this.bns[i]!.apply(this.convs[i]!.apply(h), ctx))
+      h = this.bns[i]!.applyRelu(this.convs[i]!.apply(h), ctx)
       const name = `conv${i + 1}` as FeatureTap
       if (taps.includes(name)) out[name] = h
       if (i === 0 || i === 1 || i === 4) h = tf.maxPool(h, POOL.size, POOL.stride, 'valid')
     }
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D
     if (taps.includes('pool5')) out.pool5 = flat
-    const f6 = tf.relu(this.bn6.apply(this.fc6.apply(flat), ctx))
-    const f7 = tf.relu(this.bn7.apply(this.fc7.apply(f6), ctx))
+    const f6 = this.bn6.applyRelu(this.fc6.apply(flat), ctx)
+    const f7 = this.bn7.applyRelu(this.fc7.apply(f6), ctx)
     if (taps.includes('fc')) out.fc = f7
     return { fc: f7, taps: out }
   }

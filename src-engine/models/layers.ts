@@ -4,6 +4,7 @@
 // the forward pass and applied after the gradient step, outside the gradient tape.
 import * as tf from '@tensorflow/tfjs-core'
 import type { ParamStore } from './params'
+import { batchNormTrain } from '../wasm-kernels/batch-norm-relu'
 
 export const BN_EPS = 1e-5
 export const BN_MOMENTUM = 0.1
@@ -105,12 +106,32 @@ export class BatchNorm {
     }
     const axes = x.rank === 4 ? [0, 1, 2] : [0]
     const { mean, variance } = tf.moments(x, axes)
+    this.pushRunningUpdates(x, mean, variance, ctx)
+    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, BN_EPS) as T
+  }
+
+  /**
+   * relu(apply(x)). In training mode on a backend with a fused BatchNorm+ReLU kernel (wasm), one
+   * kernel forward and one backward instead of the composite's elementwise passes; same maths
+   * (and the same running-statistic updates), float sums in another order.
+   */
+  applyRelu<T extends tf.Tensor>(x: T, ctx: ForwardCtx): T {
+    if (ctx.training) {
+      const fused = batchNormTrain(x, this.gamma, this.beta, BN_EPS, true)
+      if (fused) {
+        this.pushRunningUpdates(x, fused.mean, fused.variance, ctx)
+        return fused.y as T
+      }
+    }
+    return tf.relu(this.apply(x, ctx))
+  }
+
+  private pushRunningUpdates(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, ctx: ForwardCtx): void {
     const n = x.size / this.c
     const unbiased = tf.mul(variance, n / Math.max(n - 1, 1))
     ctx.bnUpdates.push(
       { target: this.mean, value: tf.keep(tf.add(tf.mul(this.mean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM))) },
       { target: this.variance, value: tf.keep(tf.add(tf.mul(this.variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM))) }
     )
-    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, BN_EPS) as T
   }
 }

@@ -4,6 +4,7 @@
 // the reference); buf <- m*buf + g; nesterov: step = g + m*buf, else step = buf; p <- p - lr*step.
 // Adam (decoupled weight decay, i.e. AdamW, when wd > 0) is offered as an option.
 import * as tf from '@tensorflow/tfjs-core'
+import { sgdStep } from '../wasm-kernels/sgd'
 
 export interface OptimizerState {
   kind: 'sgd' | 'adam'
@@ -37,6 +38,17 @@ export class Sgd implements Optimizer {
       for (const [name, p] of vars) {
         const g0 = grads[name]
         if (!g0) continue
+        if (m > 0) {
+          // One fused kernel where the backend has it (wasm), bit-identical to the ops below.
+          const buf = this.bufs.get(name)
+          const fused = sgdStep(p, g0, buf ?? null, { lr, momentum: m, nesterov, weightDecay: wd })
+          if (fused) {
+            if (buf) buf.assign(fused.buf)
+            else this.bufs.set(name, tf.variable(fused.buf, false))
+            p.assign(fused.p)
+            continue
+          }
+        }
         const g = wd > 0 ? tf.add(g0, tf.mul(p, wd)) : g0
         let step: tf.Tensor = g
         if (m > 0) {

@@ -1,6 +1,7 @@
 // Fast training kernels for TensorFlow.js's 'wasm' backend. See README.md.
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul'
+import { batchNormTrainConfig, batchNormTrainGradConfig, registerBatchNormTrainGradient } from './batch-norm-relu'
 import { conv2DConfig } from './conv2d'
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-backprop'
 import { depthwiseConv2dNativeBackpropFilterConfig, depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop'
@@ -8,11 +9,21 @@ import { maxPoolGradConfig } from './max-pool-grad'
 import { identityConfig } from './identity'
 import { meanConfig, sumConfig } from './reduce'
 import { reverseConfig } from './reverse'
+import { sgdStepConfig } from './sgd'
 import { tileConfig } from './tile'
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum'
 import { BACKEND, rememberStockKernel, stockKernel } from './util'
 
 export { batchMatMul, fusedMatMul } from './batch-mat-mul'
+export {
+  batchNormTrain,
+  batchNormTrainKernel,
+  batchNormTrainGradKernel,
+  setFusedBatchNormDisabled,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD
+} from './batch-norm-relu'
+export { sgdStep, sgdStepKernel, setFusedSgdDisabled, SGD_STEP } from './sgd'
 export { conv2D } from './conv2d'
 export { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop'
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop'
@@ -39,7 +50,10 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   unsortedSegmentSumConfig,
   sumConfig,
   meanConfig,
-  identityConfig
+  identityConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  sgdStepConfig
 ]
 
 const ours = new Set(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc))
@@ -63,6 +77,7 @@ export function registerWasmTrainingKernels(): string[] {
     }
     registerKernel(config)
   }
+  registerBatchNormTrainGradient()
   return WASM_TRAINING_KERNELS.map((k) => k.kernelName)
 }
 

@@ -32,7 +32,7 @@ interface EmscriptenModule {
 type NativeFn = (...args: number[]) => void
 
 /** The module's exports, in the order the worker is told them by index. */
-const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd'] as const
+const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply'] as const
 type FnName = (typeof FUNCTIONS)[number]
 
 interface Native {
@@ -209,4 +209,109 @@ export function nativeConv2D(backend: WasmBackend, x: TensorInfo, filter: Tensor
   } finally {
     backend.disposeData(wp.dataId)
   }
+}
+
+let bnOff = env != null && env !== 'all' && !env.split(',').includes('bn')
+
+/** Turns the native BatchNorm passes off (true: the JS loops of batch-norm-relu.ts run) or back on; for comparisons. */
+export function setNativeBatchNormDisabled(off: boolean): void {
+  bnOff = off
+}
+
+/** True when the BatchNorm passes can run here (the module loaded and is not turned off). */
+export function nativeBatchNormAvailable(backend: WasmBackend): boolean {
+  return !bnOff && native(backend) != null
+}
+
+/** Runs fn(...args0) here and fn(...args1) on the worker, or both here one after the other. */
+function runPair(n: Native, fn: FnName, args0: number[], args1: number[], work: number): void {
+  const f = n.fns[fn]
+  const { worker, ctl } = n
+  if (worker == null || ctl == null || work < 1 << 16) {
+    f(...args0, n.pack[0])
+    f(...args1, n.pack[0])
+    return
+  }
+  ctl.set([FUNCTIONS.indexOf(fn), ...args1, n.pack[1]], 1)
+  Atomics.store(ctl, 0, 1)
+  Atomics.notify(ctl, 0)
+  f(...args0, n.pack[0])
+  while (Atomics.load(ctl, 0) === 1) Atomics.wait(ctl, 0, 1)
+  Atomics.store(ctl, 0, 0)
+}
+
+/** Where the rows of a BatchNorm pass are split: a fixed place, whatever the thread count. */
+function half(rows: number): number {
+  return Math.ceil(rows / 2 / 8) * 8 > rows ? rows : Math.ceil(rows / 2 / 8) * 8
+}
+
+/**
+ * Per-channel float64 sums over the rows of an [rows, C] float32 tensor, in two row halves:
+ * `acc` (a tensor of at least 8·C floats, 8-byte aligned) receives 2·C doubles per half.
+ * mode 'x': Σx and Σx²; mode 'grad': Σdz and Σdz·(x − mean), dz = dy where y > 0 when relu, else dy.
+ * Returns the sums as [Σ, second] per channel (Float64Array of 2·C), adding the halves in a fixed order.
+ */
+export function nativeBnSums(
+  backend: WasmBackend,
+  mode: 'x' | 'grad',
+  t: { x: TensorInfo; dy?: TensorInfo; y?: TensorInfo; mean?: TensorInfo },
+  acc: TensorInfo,
+  rows: number,
+  C: number,
+  relu: boolean
+): Float64Array {
+  const n = native(backend) as Native
+  const a = addr(backend, acc)
+  const h = half(rows)
+  const a1 = a + 2 * C * 8
+  if (mode === 'x') {
+    const base = [addr(backend, t.x)]
+    runPair(n, 'bn_stats', [...base, a, rows, C, 0, h], [...base, a1, rows, C, h, rows], rows * C)
+  } else {
+    const base = [addr(backend, t.dy!), addr(backend, t.x), addr(backend, t.y!), addr(backend, t.mean!)]
+    runPair(n, 'bn_grad_stats', [...base, a, C, relu ? 1 : 0, 0, h], [...base, a1, C, relu ? 1 : 0, h, rows], rows * C)
+  }
+  const mem = backend.typedArrayFromHeap(acc).buffer
+  const v = new Float64Array(mem, a, 4 * C)
+  const out = new Float64Array(2 * C)
+  const C4 = C & ~3
+  for (let c = 0; c < C; c++) {
+    const i = c < C4 ? 2 * (c & ~3) + (c & 3) : 2 * c
+    const j = c < C4 ? i + 4 : i + 1
+    out[2 * c] = v[i]! + v[2 * C + i]!
+    out[2 * c + 1] = v[j]! + v[2 * C + j]!
+  }
+  return out
+}
+
+/** y = (x − mean)·scale + beta (then ReLU), split by rows between the threads. */
+export function nativeBnApply(
+  backend: WasmBackend,
+  x: TensorInfo,
+  y: TensorInfo,
+  mean: TensorInfo,
+  scale: TensorInfo,
+  beta: TensorInfo,
+  rows: number,
+  C: number,
+  relu: boolean
+): void {
+  const n = native(backend) as Native
+  const base = [addr(backend, x), addr(backend, y), addr(backend, mean), addr(backend, scale), addr(backend, beta), C, relu ? 1 : 0]
+  const h = half(rows)
+  runPair(n, 'bn_apply', [...base, 0, h], [...base, h, rows], rows * C)
+}
+
+/** dx = ka·(dz − kc) + kb·(x − mean), k = [ka | kb | kc] (3·C floats), split by rows between the threads. */
+export function nativeBnGradApply(
+  backend: WasmBackend,
+  t: { dy: TensorInfo; x: TensorInfo; y: TensorInfo; mean: TensorInfo; k: TensorInfo; dx: TensorInfo },
+  rows: number,
+  C: number,
+  relu: boolean
+): void {
+  const n = native(backend) as Native
+  const base = [addr(backend, t.dy), addr(backend, t.x), addr(backend, t.y), addr(backend, t.mean), addr(backend, t.k), addr(backend, t.dx), C, relu ? 1 : 0]
+  const h = half(rows)
+  runPair(n, 'bn_grad_apply', [...base, 0, h], [...base, h, rows], rows * C)
 }

@@ -363,3 +363,108 @@ __attribute__((export_name("conv_fwd"))) void conv_fwd(const float *x, const flo
     }
   }
 }
+
+// ---- Training-mode BatchNorm (+ ReLU) over the last axis of x [rows, C] (see batch-norm-relu.ts) ----
+// Statistics are float64 sums over a range of rows [r0, r1), accumulated in `out` (2·C doubles, zeroed
+// here); the caller splits the rows at a fixed place and adds the two halves, so the result does not
+// depend on the thread count. The per-element passes are split by rows at any place.
+
+static inline v128_t f64_lo(v128_t v) { return wasm_f64x2_promote_low_f32x4(v); }
+static inline v128_t f64_hi(v128_t v) { return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3)); }
+
+// out[2c] = Σ x[r][c], out[2c+1] = Σ x[r][c]² (interleaved as [Σ0 Σ1 Σ2 Σ3 | Q0 Q1 Q2 Q3] per 4 channels).
+__attribute__((export_name("bn_stats"))) void bn_stats(const float *x, double *out, int rows, int C, int r0, int r1, float *scratch) {
+  (void)rows;
+  (void)scratch;
+  for (int c = 0; c < 2 * C; c++) out[c] = 0;
+  const int C4 = C & ~3;
+  for (int r = r0; r < r1; r++) {
+    const float *p = x + (long)r * C;
+    double *o = out;
+    for (int c = 0; c < C4; c += 4, o += 8) {
+      const v128_t v = wasm_v128_load(p + c);
+      const v128_t lo = f64_lo(v), hi = f64_hi(v);
+      wasm_v128_store(o, wasm_f64x2_add(wasm_v128_load(o), lo));
+      wasm_v128_store(o + 2, wasm_f64x2_add(wasm_v128_load(o + 2), hi));
+      wasm_v128_store(o + 4, wasm_f64x2_add(wasm_v128_load(o + 4), wasm_f64x2_mul(lo, lo)));
+      wasm_v128_store(o + 6, wasm_f64x2_add(wasm_v128_load(o + 6), wasm_f64x2_mul(hi, hi)));
+    }
+    for (int c = C4; c < C; c++) {
+      const double v = p[c];
+      out[2 * c] += v;
+      out[2 * c + 1] += v * v;
+    }
+  }
+}
+
+// y = (x - mean)·scale + beta, then max(0, ·) when relu; rows [r0, r1).
+__attribute__((export_name("bn_apply"))) void bn_apply(const float *x, float *y, const float *mean, const float *scale, const float *beta, int C, int relu,
+                                                        int r0, int r1, float *scratch) {
+  (void)scratch;
+  const int C4 = C & ~3;
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int r = r0; r < r1; r++) {
+    const float *p = x + (long)r * C;
+    float *q = y + (long)r * C;
+    for (int c = 0; c < C4; c += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(p + c), wasm_v128_load(mean + c)), wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+      if (relu) v = wasm_f32x4_pmax(v, zero);
+      wasm_v128_store(q + c, v);
+    }
+    for (int c = C4; c < C; c++) {
+      const float v = (p[c] - mean[c]) * scale[c] + beta[c];
+      q[c] = relu && v < 0 ? 0.0f : v;
+    }
+  }
+}
+
+// With dz = dy where y > 0 (relu) or dy: out[2c] = Σ dz, out[2c+1] = Σ dz·(x - mean) (same layout as bn_stats).
+__attribute__((export_name("bn_grad_stats"))) void bn_grad_stats(const float *dy, const float *x, const float *y, const float *mean, double *out, int C, int relu,
+                                                                  int r0, int r1, float *scratch) {
+  (void)scratch;
+  for (int c = 0; c < 2 * C; c++) out[c] = 0;
+  const int C4 = C & ~3;
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int r = r0; r < r1; r++) {
+    const long off = (long)r * C;
+    double *o = out;
+    for (int c = 0; c < C4; c += 4, o += 8) {
+      v128_t d = wasm_v128_load(dy + off + c);
+      if (relu) d = wasm_v128_and(d, wasm_f32x4_gt(wasm_v128_load(y + off + c), zero));
+      const v128_t xc = wasm_f32x4_sub(wasm_v128_load(x + off + c), wasm_v128_load(mean + c));
+      const v128_t dlo = f64_lo(d), dhi = f64_hi(d);
+      wasm_v128_store(o, wasm_f64x2_add(wasm_v128_load(o), dlo));
+      wasm_v128_store(o + 2, wasm_f64x2_add(wasm_v128_load(o + 2), dhi));
+      wasm_v128_store(o + 4, wasm_f64x2_add(wasm_v128_load(o + 4), wasm_f64x2_mul(dlo, f64_lo(xc))));
+      wasm_v128_store(o + 6, wasm_f64x2_add(wasm_v128_load(o + 6), wasm_f64x2_mul(dhi, f64_hi(xc))));
+    }
+    for (int c = C4; c < C; c++) {
+      const double d = relu && !(y[off + c] > 0) ? 0.0 : dy[off + c];
+      out[2 * c] += d;
+      out[2 * c + 1] += d * (double)(x[off + c] - mean[c]);
+    }
+  }
+}
+
+// dx = ka·(dz - kc) + kb·(x - mean), k = [ka | kb | kc] (3·C floats); rows [r0, r1).
+__attribute__((export_name("bn_grad_apply"))) void bn_grad_apply(const float *dy, const float *x, const float *y, const float *mean, const float *k, float *dx, int C,
+                                                                  int relu, int r0, int r1, float *scratch) {
+  (void)scratch;
+  const int C4 = C & ~3;
+  const v128_t zero = wasm_f32x4_splat(0);
+  const float *ka = k, *kb = k + C, *kc = k + 2 * C;
+  for (int r = r0; r < r1; r++) {
+    const long off = (long)r * C;
+    for (int c = 0; c < C4; c += 4) {
+      v128_t d = wasm_v128_load(dy + off + c);
+      if (relu) d = wasm_v128_and(d, wasm_f32x4_gt(wasm_v128_load(y + off + c), zero));
+      const v128_t xc = wasm_f32x4_sub(wasm_v128_load(x + off + c), wasm_v128_load(mean + c));
+      const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(ka + c), wasm_f32x4_sub(d, wasm_v128_load(kc + c))), wasm_f32x4_mul(wasm_v128_load(kb + c), xc));
+      wasm_v128_store(dx + off + c, v);
+    }
+    for (int c = C4; c < C; c++) {
+      const float d = relu && !(y[off + c] > 0) ? 0.0f : dy[off + c];
+      dx[off + c] = ka[c] * (d - kc[c]) + kb[c] * (x[off + c] - mean[c]);
+    }
+  }
+}
