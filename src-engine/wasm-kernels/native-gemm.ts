@@ -32,7 +32,7 @@ interface EmscriptenModule {
 type NativeFn = (...args: number[]) => void
 
 /** The module's exports, in the order the worker is told them by index. */
-const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply'] as const
+const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'sgd_step'] as const
 type FnName = (typeof FUNCTIONS)[number]
 
 interface Native {
@@ -47,7 +47,7 @@ interface Native {
 const PACK_BYTES = 64 * 256 * 4 + 128
 const MAX_ARGS = 20
 const instances = new WeakMap<object, Native | null>()
-/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none, or a list of those to keep (gemm,conv,filter-grad). */
+/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none, or a list of those to keep (gemm,conv,filter-grad,bn,sgd). */
 const env = process.env.QUARTERTURN_WASM_NATIVE
 let gemmOff = env != null && env !== 'all' && !env.split(',').includes('gemm')
 let filterGradOff = env != null && env !== 'all' && !env.split(',').includes('filter-grad')
@@ -314,4 +314,50 @@ export function nativeBnGradApply(
   const base = [addr(backend, t.dy), addr(backend, t.x), addr(backend, t.y), addr(backend, t.mean), addr(backend, t.k), addr(backend, t.dx), C, relu ? 1 : 0]
   const h = half(rows)
   runPair(n, 'bn_grad_apply', [...base, 0, h], [...base, h, rows], rows * C)
+}
+
+let sgdOff = env != null && env !== 'all' && !env.split(',').includes('sgd')
+
+/** Turns the native SGD step off (true: the op sequence runs, see sgd.ts) or back on; for comparisons. */
+export function setNativeSgdDisabled(off: boolean): void {
+  sgdOff = off
+}
+
+/** True when the SGD step can run here (the module loaded and is not turned off). */
+export function nativeSgdAvailable(backend: WasmBackend): boolean {
+  return !sgdOff && native(backend) != null
+}
+
+const bits = new DataView(new ArrayBuffer(4))
+/** A float32's bit pattern as an int (arguments travel to the worker as int32). */
+function floatBits(v: number): number {
+  bits.setFloat32(0, v, true)
+  return bits.getInt32(0, true)
+}
+
+/**
+ * One SGD-with-momentum update (native/gemm.c sgd_step) of n elements into pOut, bOut (allocated
+ * by the caller); buf null on the first step. Split by elements between the threads.
+ */
+export function nativeSgdStep(
+  backend: WasmBackend,
+  t: { p: TensorInfo; g: TensorInfo; buf: TensorInfo | null; pOut: TensorInfo; bOut: TensorInfo },
+  count: number,
+  a: { lr: number; momentum: number; weightDecay: number; nesterov: boolean }
+): void {
+  const n = native(backend) as Native
+  const pa = addr(backend, t.p)
+  const base = [
+    pa,
+    addr(backend, t.g),
+    t.buf ? addr(backend, t.buf) : pa,
+    addr(backend, t.pOut),
+    addr(backend, t.bOut),
+    floatBits(a.lr),
+    floatBits(a.momentum),
+    floatBits(a.weightDecay),
+    (a.nesterov ? 1 : 0) | (t.buf ? 2 : 0)
+  ]
+  const h = half(count)
+  runPair(n, 'sgd_step', [...base, 0, h], [...base, h, count], count * 4)
 }

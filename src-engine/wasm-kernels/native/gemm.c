@@ -468,3 +468,35 @@ __attribute__((export_name("bn_grad_apply"))) void bn_grad_apply(const float *dy
     }
   }
 }
+
+// ---- One SGD-with-momentum update (see sgd.ts), elements [i0, i1) ----
+// g' = g + wd·p; b' = m·buf + g' (no buffer yet: b' = g'); step = nesterov ? g' + m·b' : b'; p' = p − lr·step.
+// Each product and sum is rounded to float32 as the op sequence rounds it (wasm has no fused
+// multiply-add), so the result is bit-identical to it. Float arguments arrive as their bit patterns.
+static inline float from_bits(int b) { return __builtin_bit_cast(float, b); }
+
+__attribute__((export_name("sgd_step"))) void sgd_step(const float *p, const float *g, const float *buf, float *pOut, float *bOut, int lrBits, int mBits,
+                                                        int wdBits, int flags, int i0, int i1, float *scratch) {
+  (void)scratch;
+  const float lr = from_bits(lrBits), m = from_bits(mBits), wd = from_bits(wdBits);
+  const int nesterov = flags & 1, hasBuf = flags & 2, decay = wd > 0;
+  const v128_t vlr = wasm_f32x4_splat(lr), vm = wasm_f32x4_splat(m), vwd = wasm_f32x4_splat(wd);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const v128_t pv = wasm_v128_load(p + i);
+    v128_t gv = wasm_v128_load(g + i);
+    if (decay) gv = wasm_f32x4_add(gv, wasm_f32x4_mul(pv, vwd));
+    const v128_t b = hasBuf ? wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(buf + i), vm), gv) : gv;
+    wasm_v128_store(bOut + i, b);
+    const v128_t step = nesterov ? wasm_f32x4_add(gv, wasm_f32x4_mul(b, vm)) : b;
+    wasm_v128_store(pOut + i, wasm_f32x4_sub(pv, wasm_f32x4_mul(step, vlr)));
+  }
+  for (; i < i1; i++) {
+    float gi = g[i];
+    if (decay) gi = gi + p[i] * wd;
+    const float b = hasBuf ? buf[i] * m + gi : gi;
+    bOut[i] = b;
+    const float step = nesterov ? gi + b * m : b;
+    pOut[i] = p[i] - step * lr;
+  }
+}

@@ -9,7 +9,8 @@ import '@tensorflow/tfjs-backend-cpu'
 import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { batchNormTrain, registerWasmTrainingKernels, setFusedBatchNormDisabled, setFusedSgdDisabled } from '../../../src-engine/wasm-kernels'
-import { setNativeBatchNormDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
+import { setNativeBatchNormDisabled, setNativeSgdDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
+import { SGD_STEP } from '../../../src-engine/wasm-kernels/sgd'
 import { BatchNorm, newCtx, applyBnUpdates } from '../../../src-engine/models/layers'
 import { ParamStore } from '../../../src-engine/models/params'
 import { Sgd } from '../../../src-engine/optim/optimizers'
@@ -203,6 +204,44 @@ describe('fused SGD step on wasm vs the op sequence on cpu', () => {
       expect(Array.from(got.state.slots.b![0]!.data)).toEqual(Array.from(ref.state.slots.b![0]!.data))
     })
   }
+
+  it('runs as one kernel per parameter on wasm', async () => {
+    await tf.setBackend('wasm')
+    const p = tf.variable(tf.zeros([9]))
+    const g = tf.ones([9])
+    const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
+    const prof = await tf.profile(() => opt.apply(new Map([['p', p]]), { p: g }, 0.1))
+    expect(prof.kernels.map((k) => k.name)).toEqual([SGD_STEP])
+    opt.dispose()
+    tf.dispose([p, g])
+  })
+
+  it("the kernel's JS loop (no native module) gives the native pass's bits", async () => {
+    await tf.setBackend('wasm')
+    const n = 4 * 1000 + 3
+    const p = tf.tensor(randoms(n, 1, 2))
+    const g = tf.tensor(randoms(n, 2))
+    const buf = tf.tensor(randoms(n, 3, 0.5))
+    const attrs = { lr: 0.07, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }
+    const run = (): number[][] => {
+      const sets: Record<string, tf.Tensor>[] = [
+        { p, g, buf },
+        { p, g }
+      ]
+      return sets.flatMap((inputs) => {
+        const out = tf.engine().runKernel(SGD_STEP, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]
+        const r = out.map((t) => Array.from(t.dataSync()))
+        tf.dispose(out)
+        return r
+      })
+    }
+    const native = run()
+    setNativeSgdDisabled(true)
+    const js = run()
+    setNativeSgdDisabled(false)
+    expect(js).toEqual(native)
+    tf.dispose([p, g, buf])
+  })
 })
 
 describe('a whole training step at width 0.25 with the fused kernels', () => {
