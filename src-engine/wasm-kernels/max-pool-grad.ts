@@ -1,5 +1,8 @@
-// MaxPoolGrad for the wasm backend: one tight JS pass over Float32Array views of the wasm heap.
+// MaxPoolGrad for the wasm backend: one pass over the heap in native SIMD (native/gemm.c maxpool_grad,
+// four channels at a time, images split between the threads), or, without the native module, the
+// same loop in JS over Float32Array views of the wasm heap.
 import { backend_util, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core'
+import { nativeMaxPoolGrad, nativeMaxPoolGradAvailable } from './native-gemm'
 import { BACKEND, runKernel, stockKernel, type WasmBackend } from './util'
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; attrs: MaxPoolGradAttrs; backend: WasmBackend }
@@ -26,6 +29,10 @@ export function maxPoolGrad(args: Args): TensorInfo {
   const left = info.padInfo.left
 
   const out = backend.makeOutput(input.shape, 'float32')
+  if (nativeMaxPoolGradAvailable(backend)) {
+    nativeMaxPoolGrad(backend, { x: input, dy, dx: out }, { B, H, W, C, oH, oW, fh, fw, sh, sw, top, left })
+    return out
+  }
   // Views only after the allocation, which may have grown (and detached) the heap.
   const dx = backend.typedArrayFromHeap(out) as Float32Array
   const x = backend.typedArrayFromHeap(input) as Float32Array

@@ -32,7 +32,7 @@ interface EmscriptenModule {
 type NativeFn = (...args: number[]) => void
 
 /** The module's exports, in the order the worker is told them by index. */
-const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'sgd_step'] as const
+const FUNCTIONS = ['gemm', 'conv_bpf', 'pack_w', 'conv_fwd', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'sgd_step', 'maxpool_grad'] as const
 type FnName = (typeof FUNCTIONS)[number]
 
 interface Native {
@@ -47,7 +47,7 @@ interface Native {
 const PACK_BYTES = 64 * 256 * 4 + 128
 const MAX_ARGS = 20
 const instances = new WeakMap<object, Native | null>()
-/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none, or a list of those to keep (gemm,conv,filter-grad,bn,sgd). */
+/** Parts turned off, for comparisons: QUARTERTURN_WASM_NATIVE=none, or a list of those to keep (gemm,conv,filter-grad,bn,sgd,maxpool). */
 const env = process.env.QUARTERTURN_WASM_NATIVE
 let gemmOff = env != null && env !== 'all' && !env.split(',').includes('gemm')
 let filterGradOff = env != null && env !== 'all' && !env.split(',').includes('filter-grad')
@@ -360,4 +360,31 @@ export function nativeSgdStep(
   ]
   const h = half(count)
   runPair(n, 'sgd_step', [...base, 0, h], [...base, h, count], count * 4)
+}
+
+let maxPoolOff = env != null && env !== 'all' && !env.split(',').includes('maxpool')
+
+/** Turns the native MaxPoolGrad off (true: the JS loop of max-pool-grad.ts runs) or back on; for comparisons. */
+export function setNativeMaxPoolGradDisabled(off: boolean): void {
+  maxPoolOff = off
+}
+
+/** True when MaxPoolGrad can run here (the module loaded and is not turned off). */
+export function nativeMaxPoolGradAvailable(backend: WasmBackend): boolean {
+  return !maxPoolOff && native(backend) != null
+}
+
+/**
+ * dx (allocated by the caller, same shape as x [B, H, W, C]) of an NHWC max-pool with dy [B, oH, oW, C]
+ * (native/gemm.c maxpool_grad); the images are split between the threads.
+ */
+export function nativeMaxPoolGrad(
+  backend: WasmBackend,
+  t: { x: TensorInfo; dy: TensorInfo; dx: TensorInfo },
+  g: { B: number; H: number; W: number; C: number; oH: number; oW: number; fh: number; fw: number; sh: number; sw: number; top: number; left: number }
+): void {
+  const n = native(backend) as Native
+  const base = [addr(backend, t.x), addr(backend, t.dy), addr(backend, t.dx), g.H, g.W, g.C, g.oH, g.oW, g.fh, g.fw, g.sh, g.sw, g.top, g.left]
+  const h = Math.ceil(g.B / 2)
+  runPair(n, 'maxpool_grad', [...base, 0, h], [...base, h, g.B], g.B * g.H * g.W * g.C)
 }

@@ -500,3 +500,61 @@ __attribute__((export_name("sgd_step"))) void sgd_step(const float *p, const flo
     pOut[i] = p[i] - step * lr;
   }
 }
+
+// ---- MaxPoolGrad (see max-pool-grad.ts), NHWC, images [b0, b1) ----
+// dx[p] = Σ dy over the windows whose FIRST maximum (row-major scan, strictly greater wins) is at p.
+// Four channels at a time: the running maximum and its index are vectors, the scatter-add is per lane.
+// Windows never cross images, so a split by images writes disjoint parts of dx.
+__attribute__((export_name("maxpool_grad"))) void maxpool_grad(const float *x, const float *dy, float *dx, int H, int W, int C, int oH, int oW, int fh, int fw,
+                                                                int sh, int sw, int top, int left, int b0, int b1, float *scratch) {
+  (void)scratch;
+  const long plane = (long)H * W * C;
+  for (long i = (long)b0 * plane; i < (long)b1 * plane; i++) dx[i] = 0;
+  const int C4 = C & ~3;
+  const v128_t ninf = wasm_f32x4_splat(-__builtin_inff());
+  const v128_t lanes = wasm_i32x4_make(0, 1, 2, 3);
+  for (int b = b0; b < b1; b++) {
+    const long base = (long)b * plane;
+    const float *g = dy + (long)b * oH * oW * C;
+    for (int oy = 0; oy < oH; oy++) {
+      const int y0 = oy * sh - top;
+      const int yMin = y0 < 0 ? 0 : y0, yMax = y0 + fh > H ? H : y0 + fh;
+      for (int ox = 0; ox < oW; ox++, g += C) {
+        const int x0 = ox * sw - left;
+        const int xMin = x0 < 0 ? 0 : x0, xMax = x0 + fw > W ? W : x0 + fw;
+        for (int c = 0; c < C4; c += 4) {
+          v128_t best = ninf, where = wasm_i32x4_splat(-1);
+          for (int y = yMin; y < yMax; y++) {
+            int p = (int)(base + ((long)y * W + xMin) * C + c);
+            for (int xx = xMin; xx < xMax; xx++, p += C) {
+              const v128_t v = wasm_v128_load(x + p);
+              const v128_t m = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, m);
+              where = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(p), lanes), where, m);
+            }
+          }
+          const int w0 = wasm_i32x4_extract_lane(where, 0), w1 = wasm_i32x4_extract_lane(where, 1);
+          const int w2 = wasm_i32x4_extract_lane(where, 2), w3 = wasm_i32x4_extract_lane(where, 3);
+          if (w0 >= 0) dx[w0] += g[c];
+          if (w1 >= 0) dx[w1] += g[c + 1];
+          if (w2 >= 0) dx[w2] += g[c + 2];
+          if (w3 >= 0) dx[w3] += g[c + 3];
+        }
+        for (int c = C4; c < C; c++) {
+          float best = -__builtin_inff();
+          int where = -1;
+          for (int y = yMin; y < yMax; y++) {
+            int p = (int)(base + ((long)y * W + xMin) * C + c);
+            for (int xx = xMin; xx < xMax; xx++, p += C) {
+              if (x[p] > best) {
+                best = x[p];
+                where = p;
+              }
+            }
+          }
+          if (where >= 0) dx[where] += g[c];
+        }
+      }
+    }
+  }
+}

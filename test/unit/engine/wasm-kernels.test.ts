@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import '../../../src-engine/tf-gradients'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-engine/wasm-kernels'
+import { setNativeMaxPoolGradDisabled } from '../../../src-engine/wasm-kernels/native-gemm'
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]
 type Shape = number[]
@@ -187,8 +188,26 @@ describe('wasm training kernels vs cpu', () => {
       { x: [3, 13, 11, 1], f: 5, s: 2, pad: 'same' },
       { x: [1, 9, 7, 3], f: 3, s: 2, pad: 1 },
       { x: [1, 9, 7, 2], f: [2, 3], s: 1, pad: 'valid' },
-      { x: [1, 8, 8, 33], f: 1, s: 2, pad: 'valid' }
+      { x: [1, 8, 8, 33], f: 1, s: 2, pad: 'valid' },
+      { x: [5, 15, 15, 16], f: 3, s: 2, pad: 'valid' },
+      { x: [2, 9, 9, 12], f: 3, s: 2, pad: 'same' }
     ]
+    it('the JS loop (no native module) as the native pass, on random, ReLU and quantized inputs', async () => {
+      for (const kind of ['random', 'relu', 'quantized'] as const) {
+        const grad = (): tf.Tensor => {
+          let x: tf.Tensor4D = tf.tensor4d(values([3, 15, 15, 6], 9, kind === 'quantized'), [3, 15, 15, 6])
+          if (kind === 'relu') x = tf.relu(x)
+          const r = tf.tensor(values([3, 7, 7, 6], 10), [3, 7, 7, 6])
+          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'valid'), r)))(x)
+        }
+        await tf.setBackend('wasm')
+        const native = tf.tidy(() => Array.from(grad().dataSync()))
+        setNativeMaxPoolGradDisabled(true)
+        const js = tf.tidy(() => Array.from(grad().dataSync()))
+        setNativeMaxPoolGradDisabled(false)
+        expect(js, kind).toEqual(native)
+      }
+    })
     for (const c of cases) {
       for (const kind of ['random', 'relu', 'quantized'] as const) {
         it(`${label({ ...c, k: c.f })} ${kind}`, async () => {
