@@ -166,8 +166,23 @@ if (backend !== 'wasm' && !a['no-wasm']) {
   }
 }
 
+/**
+ * Debian's torch (python3-torch) multiplies through whatever libblas.so.3 the alternatives system
+ * points at; with only the reference BLAS installed (libblas3) the peer's dense layers run several
+ * times slower and every ratio printed here is flattering. Returns a warning then, else null.
+ */
+function slowPeerBlas(): string | null {
+  const q = spawnSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' })
+  if (q.status !== 0 || !q.stdout) return null
+  const value = /^Value:\s*(\S+)/m.exec(q.stdout)?.[1]
+  if (!value || !/\/blas\/libblas\.so/.test(value)) return null
+  return `warning: the PyTorch peer's BLAS is Debian's reference BLAS (${value}), far slower than OpenBLAS, so the ratio below overstates Quarterturn. Install OpenBLAS: apt-get install libopenblas0-pthread`
+}
+
 if (!a['no-peer']) {
   const python = '/usr/bin/python3'
+  const blasWarning = slowPeerBlas()
+  if (blasWarning) console.log(blasWarning)
   if (!existsSync(a.peer!)) {
     console.log(`peer: ${a.peer} not found; pass --peer PATH or --no-peer`)
   } else {
