@@ -11,6 +11,11 @@ import { startServe, type RunningHost } from './web-host'
 import { chartPoints, collectProblems, expectNoLongTasks } from './ui-helpers'
 import { SAMPLE_LABEL, syntheticId, writeSyntheticRun } from './synthetic-runs'
 
+// The 20-run overlay's worst main-thread task measures 46–51 ms of CPU on a 2-core CI machine,
+// at the 50 ms long-task line: one retry tells a slow moment from a regression, which fails both
+// tries (Playwright lists a pass on the retry as flaky).
+test.describe.configure({ retries: 1 })
+
 let host: RunningHost | null = null
 test.afterEach(async () => {
   await host?.stop()
