@@ -80,33 +80,31 @@ function oihwToHwio(p: Param): Param {
 }
 
 /**
- * A linear weight [in, out] → [out, in]. When `chw` is given (fc6), input row r of Quarterturn is
- * the NHWC flatten index (h*side + w)*C + c, and PyTorch's column is (c*side + h)*side + w.
+ * PyTorch's input column of Quarterturn's input row r of a linear weight. With `chw` (fc6), row r
+ * is the NHWC flatten index (h*side + w)*C + c and the column is (c*side + h)*side + w.
  */
+function torchColumn(r: number, chw?: { c: number; side: number }): number {
+  if (!chw) return r
+  const c = r % chw.c
+  return c * chw.side * chw.side + (r - c) / chw.c
+}
+
+/** A linear weight [in, out] → [out, in], fc6's columns reordered by `chw`. */
 function linearToTorch(p: Param, chw?: { c: number; side: number }): Param {
   const [din, dout] = p.shape as [number, number]
   const out = new Float32Array(p.data.length)
   for (let r = 0; r < din; r++) {
-    let col = r
-    if (chw) {
-      const c = r % chw.c
-      const hw = (r - c) / chw.c
-      col = c * chw.side * chw.side + hw
-    }
+    const col = torchColumn(r, chw)
     for (let o = 0; o < dout; o++) out[o * din + col] = p.data[r * dout + o]!
   }
   return { shape: [dout, din], data: out }
 }
+/** The inverse of linearToTorch: [out, in] → [in, out]. */
 function linearFromTorch(p: Param, chw?: { c: number; side: number }): Param {
   const [dout, din] = p.shape as [number, number]
   const out = new Float32Array(p.data.length)
   for (let r = 0; r < din; r++) {
-    let col = r
-    if (chw) {
-      const c = r % chw.c
-      const hw = (r - c) / chw.c
-      col = c * chw.side * chw.side + hw
-    }
+    const col = torchColumn(r, chw)
     for (let o = 0; o < dout; o++) out[r * dout + o] = p.data[o * din + col]!
   }
   return { shape: [din, dout], data: out }
