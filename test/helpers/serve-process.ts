@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { tmpDir } from './tmp'
+import { vi } from 'vitest'
+import { cleanupTmp, tmpDir } from './tmp'
 
 export interface ServeProcess {
   /** The URL serve printed, token included. */
@@ -71,4 +72,24 @@ export async function startServeProcess(again?: {
         child.kill(signal)
       })
   }
+}
+
+/**
+ * A serve process to drive from this process, which itself gets an empty workspace and config
+ * folder of its own (the remote commands must leave them empty) and no QUARTERTURN_HOST/TOKEN from
+ * the environment. Undo with `stopRemoteServe` (afterEach).
+ */
+export async function startRemoteServe(): Promise<{ host: ServeProcess; here: string }> {
+  const here = path.join(tmpDir('qt-here-'), 'Quarterturn')
+  vi.stubEnv('QUARTERTURN_WORKSPACE', here)
+  vi.stubEnv('QUARTERTURN_CONFIG_DIR', tmpDir('qt-here-cfg-'))
+  vi.stubEnv('QUARTERTURN_HOST', '')
+  vi.stubEnv('QUARTERTURN_TOKEN', '')
+  return { host: await startServeProcess(), here }
+}
+
+export function stopRemoteServe(): void {
+  vi.unstubAllEnvs()
+  killServes()
+  cleanupTmp()
 }

@@ -7,26 +7,17 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { runCli } from '../../helpers/cli'
 import { tinyRun, waitFor } from '../../helpers/processes'
-import { killServes, startServeProcess, type ServeProcess } from '../../helpers/serve-process'
-import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { startRemoteServe, stopRemoteServe, type ServeProcess } from '../../helpers/serve-process'
+import { tmpDir } from '../../helpers/tmp'
 
 let host: ServeProcess
 let here: string
 
+// This machine's own workspace (`here`) must stay empty, whatever the remote commands do.
 beforeEach(async () => {
-  // This machine's own workspace: must stay empty, whatever the remote commands do.
-  here = path.join(tmpDir('qt-here-'), 'Quarterturn')
-  vi.stubEnv('QUARTERTURN_WORKSPACE', here)
-  vi.stubEnv('QUARTERTURN_CONFIG_DIR', tmpDir('qt-here-cfg-'))
-  vi.stubEnv('QUARTERTURN_HOST', '')
-  vi.stubEnv('QUARTERTURN_TOKEN', '')
-  host = await startServeProcess()
+  ;({ host, here } = await startRemoteServe())
 })
-afterEach(() => {
-  vi.unstubAllEnvs()
-  killServes()
-  cleanupTmp()
-})
+afterEach(stopRemoteServe)
 
 function configFile(epochs: number, name: string): string {
   const file = path.join(tmpDir('qt-conf-'), `${name}.json`)

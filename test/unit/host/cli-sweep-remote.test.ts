@@ -2,30 +2,22 @@
 // lands in the host's workspace, queued there (the host's queue trains it, whatever executor it
 // uses); without --wait the command returns once the runs exist, with --wait it waits for them and
 // prints the per-point table; nothing is written to this machine's workspace.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { runCli } from '../../helpers/cli'
 import { tinyRun, waitFor } from '../../helpers/processes'
-import { killServes, startServeProcess, type ServeProcess } from '../../helpers/serve-process'
-import { cleanupTmp, tmpDir } from '../../helpers/tmp'
+import { startRemoteServe, stopRemoteServe, type ServeProcess } from '../../helpers/serve-process'
+import { tmpDir } from '../../helpers/tmp'
 
 let host: ServeProcess
 let here: string
 
+// This machine's own workspace (`here`) must stay empty, whatever the remote commands do.
 beforeEach(async () => {
-  here = path.join(tmpDir('qt-here-'), 'Quarterturn')
-  vi.stubEnv('QUARTERTURN_WORKSPACE', here)
-  vi.stubEnv('QUARTERTURN_CONFIG_DIR', tmpDir('qt-here-cfg-'))
-  vi.stubEnv('QUARTERTURN_HOST', '')
-  vi.stubEnv('QUARTERTURN_TOKEN', '')
-  host = await startServeProcess()
+  ;({ host, here } = await startRemoteServe())
 })
-afterEach(() => {
-  vi.unstubAllEnvs()
-  killServes()
-  cleanupTmp()
-})
+afterEach(stopRemoteServe)
 
 const remote = (...argv: string[]): ReturnType<typeof runCli> => runCli(['--host', host.base, '--token', host.token, ...argv])
 
